@@ -1,0 +1,69 @@
+"""Typed errors for upstream trouble.
+
+Every way an upstream can fail gets its own class, so that a caller (and a contract check) can tell a rate
+limit from a broken page from a pagination loop. None of them is ever turned into an empty or shorter list:
+the whole point of catalog-guard is that a catalog either is complete or says it is not.
+"""
+
+from __future__ import annotations
+
+
+class CatalogGuardError(Exception):
+    """Base class of every error catalog-guard raises on purpose."""
+
+
+class UpstreamError(CatalogGuardError):
+    """An upstream answered, but not with a usable page."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class ClientError(UpstreamError):
+    """A 4xx other than 429: the request itself is wrong (e.g. ``sort=trending`` on the Hub)."""
+
+
+class RateLimitedError(UpstreamError):
+    """429 that outlived the retry policy."""
+
+
+class ServerError(UpstreamError):
+    """5xx that outlived the retry policy."""
+
+
+class MalformedResponseError(UpstreamError):
+    """A 2xx whose body is not the JSON shape the endpoint promises."""
+
+
+class HtmlErrorPageError(MalformedResponseError):
+    """A proxy or CDN answered with an HTML page where JSON was expected."""
+
+
+class TransportError(UpstreamError):
+    """The connection failed (refused, reset, timed out) after every retry."""
+
+
+class PaginationError(CatalogGuardError):
+    """The walk over pages cannot be trusted."""
+
+
+class PaginationLoopError(PaginationError):
+    """A page or a next link repeated: following it would produce duplicates forever."""
+
+
+class RequestBudgetExceeded(PaginationError):
+    """The walk needed more requests than its budget allows."""
+
+
+class ForeignHostError(PaginationError):
+    """A next link points at another host; following it could leak credentials."""
+
+
+class IncompleteCatalogError(CatalogGuardError):
+    """A caller asked for the models of a walk that did not finish."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

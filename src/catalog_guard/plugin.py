@@ -1,0 +1,27 @@
+"""The pytest plugin (entry point ``pytest11``): options and fixtures for running catalog-guard's contracts."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("catalog-guard")
+    group.addoption(
+        "--live",
+        action="store_true",
+        default=False,
+        help="catalog-guard: also run tests marked 'live' (they talk to real upstream APIs).",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Live tests are opt-in: ``--live`` or ``CATALOG_GUARD_LIVE=1``; CI never needs them."""
+    import os
+
+    if config.getoption("--live") or os.environ.get("CATALOG_GUARD_LIVE") == "1":
+        return
+    skip = pytest.mark.skip(reason="live upstream test: opt in with --live or CATALOG_GUARD_LIVE=1")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
