@@ -147,7 +147,7 @@ class OffsetLimit:
             if body.get("has_more") is False:
                 return None
             next_offset = body.get("next_offset")
-            if body.get("has_more") is True and isinstance(next_offset, int):
+            if body.get("has_more") is True and isinstance(next_offset, int) and not isinstance(next_offset, bool):
                 following = next_offset
             total = body.get("total")
             if isinstance(total, int) and not isinstance(total, bool) and following >= total:
@@ -392,7 +392,7 @@ def status_error(response: httpx.Response, *, retries: int = 0, wanted_delay: fl
 def _error_detail(response: httpx.Response) -> str:
     message = response.headers.get("x-error-message")
     if message:
-        return message
+        return str(message)
     try:
         body = response.json()
     except ValueError:

@@ -19,6 +19,34 @@ import httpx
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
+class _NoPool:
+    """Stands in for httpcore's connection pool while fakes answer: nothing to open, nothing to close."""
+
+    def close(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    def __enter__(self) -> _NoPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    async def __aenter__(self) -> _NoPool:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _light_init(transport: Any, *args: Any, **kwargs: Any) -> None:
+    """A transport that will never open a socket needs no SSL context: building one per module-level
+    ``httpx.get`` costs about 150 ms (certifi's bundle), which made a 500-request regression take minutes."""
+    transport._pool = _NoPool()
+
+
 class FakeInternet:
     """Routes each request to the fake that serves its host, and remembers every request it saw."""
 
@@ -40,8 +68,9 @@ class FakeInternet:
             self.requests.append(request)
         handler = self._handlers.get(request.url.host)
         if handler is None:
-            raise httpx.ConnectError(f"no fake serves {request.url.host} (catalog-guard never opens sockets)",
-                                     request=request)
+            raise httpx.ConnectError(
+                f"no fake serves {request.url.host} (catalog-guard never opens sockets)", request=request
+            )
         request.read()
         response = handler(request)
         response.request = request
@@ -65,6 +94,7 @@ class FakeInternet:
         """Answer every httpx request made inside the block, including ``httpx.get`` at module level."""
         sync_original = httpx.HTTPTransport.handle_request
         async_original = httpx.AsyncHTTPTransport.handle_async_request
+        inits = (httpx.HTTPTransport.__init__, httpx.AsyncHTTPTransport.__init__)
         internet = self
 
         def handle_request(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
@@ -74,10 +104,13 @@ class FakeInternet:
             await request.aread()
             return internet.handle(request)
 
-        httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
-        httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
+        httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign,assignment]
+        httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign,assignment]
+        httpx.HTTPTransport.__init__ = _light_init  # type: ignore[method-assign,assignment]
+        httpx.AsyncHTTPTransport.__init__ = _light_init  # type: ignore[method-assign,assignment]
         try:
             yield self
         finally:
             httpx.HTTPTransport.handle_request = sync_original  # type: ignore[method-assign]
             httpx.AsyncHTTPTransport.handle_async_request = async_original  # type: ignore[method-assign]
+            httpx.HTTPTransport.__init__, httpx.AsyncHTTPTransport.__init__ = inits  # type: ignore[method-assign]

@@ -1,0 +1,154 @@
+"""Record and replay cassettes the one way this project does it: strict, scrubbed, and loud when something is off.
+
+:func:`make_vcr` is the only place a ``vcr.VCR`` is configured: the ``catalog-guard`` serializer and the atomic
+persister, the central scrub hooks, decoded compression, matching on method + full URL (query order and blank
+values ignored, as vcrpy's ``query`` matcher does) and no playback repeats.
+
+:func:`use_cassette` adds what vcrpy leaves out (tooling-notes §7, complaints 1 and 5):
+
+- replaying a cassette that does not exist fails at once, naming the file, the record mode and the one command
+  that records it, instead of vcrpy's "can't overwrite existing cassette" on the first request;
+- a request the cassette cannot answer keeps vcrpy's detailed 9.x message, with the same hint added as a note;
+- leaving the block with recorded interactions that were never played fails, naming them: the code stopped making
+  those requests, so the cassette is stale and the checks it feeds are judging traffic that no longer happens
+  (pydantic-ai's ``fail_partially_used_vcr_cassettes``);
+- when recording, the provenance block is stored in the cassette metadata.
+
+``record_on_exception`` is off: a recording whose block raised is not a trustworthy recording, and the previous
+file is kept. ``drop_unused_requests`` is on only for record mode ``all`` (a re-record is then exactly what was
+just recorded); in other modes vcrpy would rewrite the file during a *replay* that skipped an interaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import vcr
+from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.record_mode import validate_record_mode
+
+from catalog_guard.cassettes import format as cassette_format
+from catalog_guard.cassettes.errors import CassetteError
+from catalog_guard.cassettes.persister import AtomicPersister
+from catalog_guard.cassettes.scrub import ScrubPolicy
+
+MATCH_ON = ("method", "scheme", "host", "port", "path", "query")
+DEFAULT_CASSETTE_DIR = Path("cassettes")
+RECORD_COMMAND = "catalog-guard record --only {name}"
+_SHOWN_UNPLAYED = 10
+
+
+def make_vcr(
+    *,
+    record_mode: str = "none",
+    cassette_dir: str | os.PathLike[str] = DEFAULT_CASSETTE_DIR,
+    policy: ScrubPolicy | None = None,
+) -> vcr.VCR:
+    """A ``vcr.VCR`` configured for catalog-guard cassettes (``<cassette_dir>/<name>.json``)."""
+    mode = validate_record_mode(record_mode).value
+    policy = policy or ScrubPolicy()
+    recorder = vcr.VCR(
+        serializer=cassette_format.NAME,
+        cassette_library_dir=os.fspath(cassette_dir),
+        path_transformer=vcr.VCR.ensure_suffix(cassette_format.SUFFIX),
+        record_mode=mode,
+        match_on=MATCH_ON,
+        decode_compressed_response=True,
+        before_record_request=policy.before_record_request,
+        before_record_response=policy.before_record_response,
+        drop_unused_requests=mode == "all",
+        record_on_exception=False,
+    )
+    recorder.register_serializer(cassette_format.NAME, cassette_format)
+    recorder.register_persister(AtomicPersister)
+    return recorder
+
+
+def cassette_name(path: str | os.PathLike[str], cassette_dir: str | os.PathLike[str] = DEFAULT_CASSETTE_DIR) -> str:
+    """The name ``catalog-guard record --only`` takes: the path under the cassette directory, without suffix."""
+    file = Path(path).with_suffix("")
+    try:
+        return file.resolve().relative_to(Path(cassette_dir).resolve()).as_posix()
+    except ValueError:
+        return file.name
+
+
+def record_hint(path: str | os.PathLike[str], cassette_dir: str | os.PathLike[str] = DEFAULT_CASSETTE_DIR) -> str:
+    return RECORD_COMMAND.format(name=cassette_name(path, cassette_dir))
+
+
+@contextlib.contextmanager
+def use_cassette(
+    path: str | os.PathLike[str],
+    *,
+    record_mode: str = "none",
+    provenance: Mapping[str, Any] | None = None,
+    cassette_dir: str | os.PathLike[str] | None = None,
+    policy: ScrubPolicy | None = None,
+) -> Iterator[Any]:
+    """Run the block inside the cassette at ``path`` (``.json`` added if missing); yields vcrpy's ``Cassette``.
+
+    Raises :class:`CassetteError` if the cassette is missing in replay (``record_mode="none"``), cannot be decoded,
+    or has interactions the block never played.
+    """
+    mode = validate_record_mode(record_mode).value
+    file = Path(os.fspath(path))
+    if file.suffix != cassette_format.SUFFIX:
+        file = file.with_name(file.name + cassette_format.SUFFIX)
+    library = Path(cassette_dir) if cassette_dir is not None else DEFAULT_CASSETTE_DIR
+    hint = f"record it with: {record_hint(file, library)}"
+    if mode == "none" and not file.is_file():
+        raise CassetteError(
+            f"cassette {file} does not exist, and record mode 'none' only replays; {hint}", path=str(file)
+        )
+    recorder = make_vcr(record_mode=mode, cassette_dir=file.parent, policy=policy)
+    unplayed: list[str] = []
+    with contextlib.ExitStack() as stack:
+        try:
+            cassette = stack.enter_context(recorder.use_cassette(str(file)))
+        except CassetteError as error:
+            error.add_note(f"record mode {mode!r}; {hint}")
+            raise
+        loaded = len(cassette)
+        try:
+            yield cassette
+        except CannotOverwriteExistingCassetteException as error:
+            error.add_note(f"cassette {file}, record mode {mode!r}; {hint.replace('record it', 're-record it')}")
+            raise
+        if provenance is not None and cassette.dirty and not cassette.write_protected:
+            _store_provenance(cassette, provenance)
+        if mode != "all":
+            unplayed = [
+                f"{request.method} {request.uri}"
+                for index, (request, _) in enumerate(cassette.data[:loaded])
+                if cassette.play_counts[index] == 0
+            ]
+    if unplayed:
+        shown = "\n  ".join(unplayed[:_SHOWN_UNPLAYED])
+        more = f"\n  ... and {len(unplayed) - _SHOWN_UNPLAYED} more" if len(unplayed) > _SHOWN_UNPLAYED else ""
+        raise CassetteError(
+            f"{len(unplayed)} of {loaded} interactions in cassette {file} were never played (record mode {mode!r}); "
+            f"the code no longer makes these requests, so the cassette is stale:\n  {shown}{more}\n"
+            f"re-record it with: {record_hint(file, library)}",
+            path=str(file),
+        )
+
+
+def _store_provenance(cassette: Any, provenance: Mapping[str, Any]) -> None:
+    """Put ``provenance`` in the cassette metadata, replacing what an earlier recording stored there.
+
+    vcrpy's public ``get_metadata`` only adds a missing key; the stored dict is the cassette's own, so an existing
+    one is updated in place.
+    """
+    fresh = dict(provenance)
+    current = cassette.get_metadata(cassette_format.PROVENANCE_KEY, fresh)
+    if current is fresh:
+        return
+    if not isinstance(current, dict):
+        raise CassetteError(f"cassette {cassette.path}: stored provenance is not an object", path=str(cassette.path))
+    current.clear()
+    current.update(fresh)

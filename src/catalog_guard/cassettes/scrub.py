@@ -1,0 +1,298 @@
+"""The one scrub policy for every cassette: what never reaches a file, and the scanner that checks it did not.
+
+Why one module: secrets leaking into cassettes, and scrubbing that breaks replay, are the second most common
+vcrpy complaint (tooling-notes §7). So there is a single policy, applied through vcrpy's ``before_record_request``
+and ``before_record_response`` hooks, and a scanner (:func:`scan_for_secrets`) that CI runs over ``cassettes/``.
+
+What the policy does, to every interaction, before anything is written:
+
+- request headers :data:`SECRET_REQUEST_HEADERS` become ``<REDACTED>``; ``cookie`` and ``user-agent`` are removed
+  (the user agent carries the httpx version and would churn every cassette on an upgrade);
+- response ``set-cookie`` is removed, and so are the volatile headers in :data:`VOLATILE_RESPONSE_HEADERS` /
+  :data:`VOLATILE_RESPONSE_HEADER_PREFIXES` (``date``, ``server``, ``cf-ray``, ``age``, ``via``, ``x-amz-cf-*``,
+  ...) that change on every re-record without meaning anything. ``x-request-id`` is kept: the fakes make it
+  deterministic (``fakehub-00000001``) and it is what one quotes to an upstream about a response;
+- the query parameters :data:`SECRET_QUERY_PARAMETERS` become ``<REDACTED>``, in the request URI and wherever a
+  URL is echoed (``Link`` headers, bodies);
+- in every URI, header value and body: the *known* secrets (the values of the environment variables a recorder
+  uses, :func:`known_secrets`) and *token-shaped* strings (:data:`TOKEN_SHAPES`, ``Bearer <token>``) become
+  ``<REDACTED>``; ``content-length`` is fixed after a body edit.
+
+The hooks also run when a cassette is *loaded* and on every request vcrpy tries to match, so they are
+deterministic and idempotent: a scrubbed interaction scrubs to itself (nothing they insert matches any of their
+patterns), and they return the input object untouched when there is nothing to do, which keeps replay fast.
+A live request made with a real key still matches its recording, because the incoming request is scrubbed the
+same way before matching.
+
+The token shapes that collide with ordinary text (``sk-`` in a model id such as ``org/sk-learn-classifier-v2``)
+only count when the token has a run of at least 16 letters/digits with a digit or both cases in it, which a
+random key always has and a name almost never does. A base64 (binary) body is not scanned.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REDACTED = "<REDACTED>"
+
+SECRET_REQUEST_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "x-portkey-api-key")
+REMOVED_REQUEST_HEADERS = ("cookie", "user-agent")
+VOLATILE_RESPONSE_HEADERS = frozenset(
+    {
+        "age", "alt-svc", "cf-cache-status", "cf-ray", "date", "nel", "report-to", "server", "via",
+        "x-amzn-trace-id", "x-cache", "x-served-by", "x-timer",
+    }
+)  # fmt: skip
+VOLATILE_RESPONSE_HEADER_PREFIXES = ("x-amz-cf-",)
+REMOVED_RESPONSE_HEADERS = frozenset({"set-cookie"}) | VOLATILE_RESPONSE_HEADERS
+SECRET_QUERY_PARAMETERS = ("key", "api_key", "apikey", "token", "access_token")
+SECRET_ENV_SUFFIXES = ("_TOKEN", "_API_KEY", "_KEY")
+MIN_SECRET_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class TokenShape:
+    """A kind of credential recognisable by its shape. ``guarded`` shapes need a random-looking run (see the
+    module docstring) because their prefix also occurs in ordinary names."""
+
+    name: str
+    pattern: str
+    guarded: bool = True
+
+    @property
+    def prefix(self) -> str:
+        """The literal the pattern starts with: a plain substring test rules most bodies out before any regex."""
+        return self.pattern.split("(", 1)[0]
+
+
+# The lookbehind sits *after* the literal prefix so that the regex engine can still search for the literal fast.
+TOKEN_SHAPES = (
+    TokenShape("Hugging Face token", r"hf_(?<![A-Za-z0-9]hf_)[A-Za-z0-9]{20,}", guarded=False),
+    TokenShape("OpenAI-style sk- key", r"sk-(?<![A-Za-z0-9]sk-)[A-Za-z0-9_-]{20,}"),
+    TokenShape("Google API key", r"AIza(?<![A-Za-z0-9]AIza)[0-9A-Za-z_-]{30,}", guarded=False),
+    TokenShape("Fireworks key", r"fw_(?<![A-Za-z0-9]fw_)[A-Za-z0-9]{20,}"),
+    TokenShape("Groq key", r"gsk_(?<![A-Za-z0-9]gsk_)[A-Za-z0-9]{20,}"),
+    TokenShape("xAI key", r"xai-(?<![A-Za-z0-9]xai-)[A-Za-z0-9]{20,}"),
+    TokenShape("Replicate token", r"r8_(?<![A-Za-z0-9]r8_)[A-Za-z0-9]{20,}"),
+    TokenShape("AWS access key id", r"AKIA(?<![A-Za-z0-9]AKIA)[0-9A-Z]{16}(?![0-9A-Z])", guarded=False),
+)
+_BEARER = r"((?i:bearer)[ \t]+)(?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{16,}"
+_QUERY = r"([?&](?:{names})=)[^&#\s\"'<>\\]+".format(names="|".join(SECRET_QUERY_PARAMETERS))
+_RANDOM_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+
+
+def _random_looking(token: str) -> bool:
+    for run in _RANDOM_RUN.findall(token):
+        if any(c.isdigit() for c in run) or (any(c.islower() for c in run) and any(c.isupper() for c in run)):
+            return True
+    return False
+
+
+def known_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The secrets a recorder could leak: every environment variable named ``*_TOKEN``, ``*_API_KEY`` or ``*_KEY``
+    (``HF_TOKEN``, ``OPENROUTER_API_KEY``, ``GEMINI_API_KEY``, ...) whose value has at least 8 characters, by name.
+
+    Values that overlap the placeholder (``REDACTED``, anything with ``<`` or ``>``) are left out: replacing them
+    would not be idempotent.
+    """
+    environ = os.environ if environ is None else environ
+    found = {}
+    for name, value in environ.items():
+        if not name.upper().endswith(SECRET_ENV_SUFFIXES) or len(value) < MIN_SECRET_LENGTH:
+            continue
+        if "<" in value or ">" in value or value in REDACTED:
+            continue
+        found[name] = value
+    return dict(sorted(found.items()))
+
+
+class _Rules:
+    """The text rules of a policy, compiled once for ``str`` and once for ``bytes``."""
+
+    def __init__(self, secrets: Iterable[str], *, binary: bool) -> None:
+        def encode(text: str) -> Any:
+            return text.encode("utf-8") if binary else text
+
+        self.redacted = encode(REDACTED)
+        # Longest first, so that a secret containing another is replaced whole.
+        self.secrets = [encode(value) for value in sorted(set(secrets), key=lambda v: (-len(v), v))]
+        self.shapes = [(shape, re.compile(encode(shape.pattern))) for shape in TOKEN_SHAPES]
+        self.bearer = re.compile(encode(_BEARER))
+        self.query = re.compile(encode(_QUERY))
+        # Substrings without which a pattern cannot match; ``in`` is ~20x faster than a regex search over a body.
+        self.prefixes = [encode(shape.prefix) for shape in TOKEN_SHAPES]
+        self.bearer_hints = [encode("earer"), encode("EARER")]
+        self.query_hints = [encode("key="), encode("token=")]
+        self.binary = binary
+
+    def _token(self, match: re.Match[Any], shape: TokenShape) -> Any:
+        token = match.group()
+        text = token.decode("ascii") if self.binary else token
+        return self.redacted if not shape.guarded or _random_looking(text) else token
+
+    def _keep_label(self, match: re.Match[Any]) -> Any:
+        """``Bearer <REDACTED>``, ``?key=<REDACTED>``: what was there stays readable, only the value goes."""
+        return match.group(1) + self.redacted
+
+    def scrub(self, text: Any) -> Any:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, self.redacted)
+        for prefix, (shape, pattern) in zip(self.prefixes, self.shapes, strict=True):
+            if prefix in text and pattern.search(text):
+                text = pattern.sub(functools.partial(self._token, shape=shape), text)
+        if any(hint in text for hint in self.bearer_hints) and self.bearer.search(text):
+            text = self.bearer.sub(self._keep_label, text)
+        if any(hint in text for hint in self.query_hints) and self.query.search(text):
+            text = self.query.sub(self._keep_label, text)
+        return text
+
+
+class ScrubPolicy:
+    """The scrub policy, bound to a set of known secret values (by default, from the environment)."""
+
+    def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
+        self.secrets: dict[str, str] = dict(known_secrets() if secrets is None else secrets)
+        values = [v for v in self.secrets.values() if len(v) >= MIN_SECRET_LENGTH and "<" not in v and ">" not in v]
+        self._text = _Rules(values, binary=False)
+        self._bytes = _Rules(values, binary=True)
+
+    # -- text -------------------------------------------------------------------------------------------------
+
+    def scrub_text(self, text: str) -> str:
+        """``text`` with every known secret, token-shaped string and secret query parameter replaced."""
+        return str(self._text.scrub(text))
+
+    def scrub_bytes(self, data: bytes) -> bytes:
+        return bytes(self._bytes.scrub(data))
+
+    # -- vcrpy hooks ------------------------------------------------------------------------------------------
+
+    def before_record_request(self, request: Any) -> Any:
+        """vcrpy ``before_record_request``: scrub a ``vcr.request.Request`` (vcrpy hands over a deep copy)."""
+        uri = self.scrub_text(request.uri)
+        if uri != request.uri:
+            request.uri = uri
+        headers = request.headers
+        for name in list(headers.keys()):
+            lowered = name.lower()
+            if lowered in REMOVED_REQUEST_HEADERS:
+                del headers[name]
+            elif lowered in SECRET_REQUEST_HEADERS:
+                headers[name] = REDACTED
+            else:
+                value = headers[name]
+                if isinstance(value, str):
+                    scrubbed = self.scrub_text(value)
+                    if scrubbed != value:
+                        headers[name] = scrubbed
+        body = request.body
+        if isinstance(body, bytes) and body:
+            scrubbed_body = self.scrub_bytes(body)
+            if scrubbed_body != body:
+                request.body = scrubbed_body
+        return request
+
+    def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
+        """vcrpy ``before_record_response``: scrub a response dict; returns the same object if nothing changed."""
+        headers: dict[str, Any] = response.get("headers") or {}
+        new_headers: dict[str, list[str]] = {}
+        changed = False
+        for name, values in headers.items():
+            lowered = name.lower()
+            if lowered in REMOVED_RESPONSE_HEADERS or lowered.startswith(VOLATILE_RESPONSE_HEADER_PREFIXES):
+                changed = True
+                continue
+            listed = values if isinstance(values, list) else [values]
+            scrubbed = [self.scrub_text(v) if isinstance(v, str) else v for v in listed]
+            changed = changed or scrubbed != listed
+            new_headers[name] = scrubbed
+        body_holder = response.get("body") or {}
+        body = body_holder.get("string")
+        new_body = body
+        if isinstance(body, bytes) and body:
+            new_body = self.scrub_bytes(body)
+        elif isinstance(body, str) and body:
+            new_body = self.scrub_text(body)
+        if not changed and new_body == body:
+            return response
+        result = copy.copy(response)
+        if new_body != body:
+            result["body"] = {**body_holder, "string": new_body}
+            for name in new_headers:
+                if name.lower() == "content-length":
+                    encoded = new_body.encode("utf-8") if isinstance(new_body, str) else new_body
+                    new_headers[name] = [str(len(encoded or b""))]
+        result["headers"] = new_headers
+        return result
+
+    # -- scanning ---------------------------------------------------------------------------------------------
+
+    def findings_in(self, line: str) -> list[str]:
+        """What looks like a leaked secret in one line of a cassette (never the secret itself)."""
+        found = [f"value of ${name}" for name, value in self.secrets.items() if value in line and value]
+        for shape, pattern in self._text.shapes:
+            for match in pattern.finditer(line):
+                if not shape.guarded or _random_looking(match.group()):
+                    found.append(shape.name)
+                    break
+        if self._text.bearer.search(line):
+            found.append("Bearer token")
+        for match in self._text.query.finditer(line):
+            found.append(f"query parameter {match.group(1).strip('?&=')}")
+        header = _SECRET_HEADER_LINE.search(line)
+        if header:
+            found.append(f"unredacted {header.group(1).lower()} header")
+        return found
+
+
+_SECRET_HEADER_LINE = re.compile(
+    r'"((?i:{names}))":\s*"(?!{redacted}")'.format(
+        names="|".join([*SECRET_REQUEST_HEADERS, "cookie", "set-cookie"]), redacted=re.escape(REDACTED)
+    )
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One suspected secret in a cassette: where, and what kind (the value itself is never repeated)."""
+
+    file: Path
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.what}"
+
+
+CASSETTE_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def scan_for_secrets(path: str | os.PathLike[str], *, policy: ScrubPolicy | None = None) -> list[Finding]:
+    """Every suspected secret in a cassette file or in the cassettes under a directory, sorted by file and line.
+
+    Meant for CI and a test over ``cassettes/``: it uses the same rules as the scrubber (known values from the
+    environment, token shapes, ``Bearer``, secret query parameters) plus unredacted secret headers.
+    """
+    policy = policy or ScrubPolicy()
+    root = Path(path)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in CASSETTE_SUFFIXES)
+    findings: list[Finding] = []
+    for file in files:
+        with file.open(encoding="utf-8", errors="replace") as stream:
+            for number, line in enumerate(stream, start=1):
+                findings.extend(Finding(file, number, what) for what in policy.findings_in(line))
+    return findings
+
+
+def hooks(policy: ScrubPolicy | None = None) -> tuple[Callable[[Any], Any], Callable[[dict[str, Any]], Any]]:
+    """``(before_record_request, before_record_response)`` for a ``vcr.VCR``."""
+    policy = policy or ScrubPolicy()
+    return policy.before_record_request, policy.before_record_response

@@ -1,0 +1,523 @@
+"""The contract checks: pure functions from an :class:`~catalog_guard.observe.Observation` to named violations.
+
+One function per invariant of gateway-contract.md §1. Each returns a list of :class:`Violation` (empty when the
+gateway keeps the promise), each with a message a person can act on and the evidence behind it. The pytest
+suite, the reusable contract classes, the pytest plugin and ``catalog-guard audit`` all call :func:`run_checks`
+or a single check from :data:`CHECKS`; none of them re-implements a rule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
+from catalog_guard.observe import ALL, Observation, describe_error
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken promise: which check, what went wrong in words, and the evidence."""
+
+    check: str
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContractConfig:
+    """The knobs a team sets for its own gateway."""
+
+    coverage_floor: float = 1.0
+    count_tolerance: float = 0.0
+    max_examples: int = 5
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may consult besides the observation: the upstream truth, the baseline counts, the config."""
+
+    truth: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    baseline: Mapping[str, int] = field(default_factory=dict)
+    config: ContractConfig = field(default_factory=ContractConfig)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    title: str
+    violations: tuple[Violation, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def summary(self) -> str:
+        if self.passed:
+            return "pass"
+        first = self.violations[0].message
+        more = f" (+{len(self.violations) - 1} more)" if len(self.violations) > 1 else ""
+        return f"{first}{more}"
+
+
+CheckFunction = Callable[[Observation, Context], list[Violation]]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    title: str
+    run: CheckFunction
+
+
+def _examples(values: Iterable[Any], context: Context) -> list[Any]:
+    return sorted(values, key=str)[: context.config.max_examples]
+
+
+def _walks(seen: Observation) -> dict[str, GatewayWalk]:
+    walks = {**seen.walks, **seen.aliases}
+    if seen.all_walk is not None:
+        walks[ALL] = seen.all_walk
+    if seen.unique_walk is not None:
+        walks["all (unique_models)"] = seen.unique_walk
+    return walks
+
+
+def _requested(url: str, name: str) -> int | None:
+    import httpx
+
+    value = httpx.URL(url).params.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def check_schema(seen: Observation, context: Context) -> list[Violation]:
+    """Every 200 matches the response schema; every model has a non-empty string id."""
+    from catalog_guard import schemas
+
+    found: list[Violation] = []
+    bodies: list[tuple[str, Any]] = [(page.url, page.body) for walk in _walks(seen).values() for page in walk.pages]
+    bodies += [(r.url, r.body) for r in seen.singles.values() if r.status == 200]
+    for url, body in bodies:
+        problems = schemas.validate(body, "gateway/models-response.json")
+        if problems:
+            found.append(Violation("schema", f"{url}: {problems[0]}", {"url": url, "problems": problems[:5]}))
+    for name, walk in _walks(seen).items():
+        if walk.missing_ids:
+            found.append(
+                Violation(
+                    "schema",
+                    f"{name}: {walk.missing_ids} models without a non-empty string id",
+                    {"gateway": name, "missing_ids": walk.missing_ids},
+                )
+            )
+    return found
+
+
+def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
+    """``returned == len(data) <= limit``, ``offset >= 0``, and the echoed offset/limit are the requested ones."""
+    found: list[Violation] = []
+    pages = [(name, page.url, page.body, len(page.items)) for name, walk in _walks(seen).items() for page in walk.pages]
+    pages += [(name, r.url, r.body, len(r.items)) for name, r in seen.singles.items() if r.status == 200]
+    for name, url, body, count in pages:
+        envelope = Envelope.of(body)
+        limit = _requested(url, "limit")
+        offset = _requested(url, "offset")
+        if limit is not None and count > limit:
+            found.append(
+                Violation(
+                    "page-bounds",
+                    f"{name}: limit={limit} answered {count} models (limit ignored)",
+                    {"url": url, "limit": limit, "returned": count},
+                )
+            )
+        if envelope.returned is not None and envelope.returned != count:
+            found.append(
+                Violation(
+                    "page-bounds",
+                    f"{name}: returned={envelope.returned} but data has {count}",
+                    {"url": url, "returned": envelope.returned, "len_data": count},
+                )
+            )
+        if envelope.offset is not None and (envelope.offset < 0 or (offset is not None and envelope.offset != offset)):
+            found.append(
+                Violation(
+                    "page-bounds",
+                    f"{name}: asked offset={offset}, answered offset={envelope.offset}",
+                    {"url": url, "offset": envelope.offset},
+                )
+            )
+        if envelope.malformed:
+            found.append(
+                Violation(
+                    "page-bounds",
+                    f"{name}: envelope fields of the wrong type: {envelope.malformed}",
+                    {"url": url, "malformed": list(envelope.malformed)},
+                )
+            )
+    return found
+
+
+def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
+    """No id twice in a page, across the pages of a walk, or in the ``unique_models`` listing."""
+    found: list[Violation] = []
+    for name, walk in _walks(seen).items():
+        if name == ALL:
+            continue  # one row per (provider, model): the same id from two providers is legitimate there
+        counts = Counter(walk.ids)
+        repeated = {model: n for model, n in counts.items() if n > 1}
+        if repeated:
+            unique = len(counts)
+            factor = len(walk.ids) / unique if unique else 0.0
+            found.append(
+                Violation(
+                    "no-duplicates",
+                    f"{name}: {len(walk.ids):,} entries but {unique:,} unique ids "
+                    f"({len(repeated):,} repeated, duplication factor {factor:.1f}x)",
+                    {
+                        "gateway": name,
+                        "entries": len(walk.ids),
+                        "unique": unique,
+                        "examples": _examples(repeated, context),
+                    },
+                )
+            )
+    for name, response in seen.singles.items():
+        ids = [i for i in response.ids() if i]
+        if len(ids) != len(set(ids)):
+            found.append(
+                Violation(
+                    "no-duplicates",
+                    f"{name}: one request of limit={_requested(response.url, 'limit')} "
+                    f"holds {len(ids):,} rows but {len(set(ids)):,} unique ids",
+                    {"gateway": name, "entries": len(ids), "unique": len(set(ids))},
+                )
+            )
+    return found
+
+
+def check_offset_progression(seen: Observation, context: Context) -> list[Violation]:
+    """Pages are disjoint and contiguous, equal the single-request listing, end on a short or empty page, and
+    neither stop early nor loop."""
+    found: list[Violation] = []
+    for name, walk in _walks(seen).items():
+        if not walk.pages:
+            continue  # nothing was served at all: known-gateways reports that
+        if not walk.complete:
+            found.append(
+                Violation(
+                    "offset-progression",
+                    f"{name}: walk did not end: {describe_error(walk.error)}",
+                    {"gateway": name, "stop": walk.stop_reason, "pages": len(walk.pages)},
+                )
+            )
+        sizes = walk.page_sizes()
+        for index, size in enumerate(sizes[:-1]):
+            if size < walk.limit and any(sizes[index + 1 :]):
+                found.append(
+                    Violation(
+                        "offset-progression",
+                        f"{name}: page at offset {walk.offsets()[index]} had {size} < limit {walk.limit} models, "
+                        "yet later pages had more (early stop for any client that trusts short pages)",
+                        {"gateway": name, "page_sizes": sizes[: index + 3]},
+                    )
+                )
+                break
+        single = seen.singles.get(name)
+        if walk.complete and single is not None and single.status == 200:
+            expected = [i for i in single.ids() if i]
+            walked = walk.ids[: len(expected)]  # the single request may be capped below the catalog size
+            if walked != expected:
+                mismatch = next(
+                    (n for n, (a, b) in enumerate(zip(walked, expected, strict=False)) if a != b),
+                    min(len(walked), len(expected)),
+                )
+                found.append(
+                    Violation(
+                        "offset-progression",
+                        f"{name}: the offset walk and the single limit={_requested(single.url, 'limit')} listing "
+                        f"differ from position {mismatch} ({len(walk.ids)} walked, {len(expected)} in one request)",
+                        {"gateway": name, "position": mismatch},
+                    )
+                )
+    return found
+
+
+def _int(value: int | None, default: int) -> int:
+    return value if value is not None else default
+
+
+def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violation]:
+    """``total`` equals what the walk collects; ``has_more == (offset + returned < total)``;
+    ``next_offset == offset + returned`` while ``has_more``."""
+    found: list[Violation] = []
+    for name, walk in _walks(seen).items():
+        for page in walk.pages:
+            envelope = Envelope.of(page.body)
+            offset = _int(envelope.offset, _requested(page.url, "offset") or 0)
+            returned = len(page.items)
+            total = envelope.total
+            if total is not None and walk.complete and total != len(walk.ids):
+                found.append(
+                    Violation(
+                        "paging-arithmetic",
+                        f"{name}: total={total} but the walk collected {len(walk.ids)}",
+                        {"gateway": name, "total": total, "collected": len(walk.ids)},
+                    )
+                )
+                break
+            if total is not None and envelope.has_more is not None and envelope.has_more != (offset + returned < total):
+                found.append(
+                    Violation(
+                        "paging-arithmetic",
+                        f"{name}: has_more={envelope.has_more} at offset {offset} with {returned} "
+                        f"returned of total {total}",
+                        {"gateway": name, "url": page.url},
+                    )
+                )
+                break
+            if envelope.has_more and envelope.next_offset is not None and envelope.next_offset != offset + returned:
+                found.append(
+                    Violation(
+                        "paging-arithmetic",
+                        f"{name}: next_offset={envelope.next_offset} at offset {offset} with "
+                        f"{returned} returned (expected {offset + returned})",
+                        {"gateway": name, "url": page.url},
+                    )
+                )
+                break
+    return found
+
+
+def check_bad_parameters(seen: Observation, context: Context) -> list[Violation]:
+    """Negative offset, out-of-range or non-integer limit and unknown gateways get a 4xx with a message."""
+    found: list[Violation] = []
+    for name, response in seen.probes.items():
+        if not 400 <= response.status < 500:
+            found.append(
+                Violation(
+                    "bad-parameters",
+                    f"{name}: {response.url} answered {response.status}, "
+                    f"not a 4xx ({len(response.items)} models returned)",
+                    {"probe": name, "url": response.url, "status": response.status, "returned": len(response.items)},
+                )
+            )
+        elif not _has_message(response):
+            found.append(
+                Violation(
+                    "bad-parameters",
+                    f"{name}: {response.status} without an error message",
+                    {"probe": name, "url": response.url},
+                )
+            )
+    return found
+
+
+def _has_message(response: GatewayResponse) -> bool:
+    body = response.body
+    if isinstance(body, dict):
+        for key in ("error", "detail", "message"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return True
+            if isinstance(value, dict) and str(value.get("message", "")).strip():
+                return True
+    return bool(response.headers.get("x-error-message"))
+
+
+def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
+    """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog."""
+    found: list[Violation] = []
+    for name in seen.plan.gateways:
+        walk = seen.walks.get(name)
+        first = walk.pages[0] if walk and walk.pages else None
+        if first is None:
+            found.append(
+                Violation(
+                    "known-gateways",
+                    f"{name}: no usable page: {describe_error(walk.error if walk else None)}",
+                    {"gateway": name, "status": getattr(walk.error, "status", None) if walk else None},
+                )
+            )
+        elif not first.items:
+            found.append(
+                Violation("known-gateways", f"{name}: answered {first.status} with no models", {"gateway": name})
+            )
+    for alias, walk in seen.aliases.items():
+        if not walk.pages or not walk.pages[0].items:
+            found.append(
+                Violation(
+                    "known-gateways", f"alias {alias}: no models: {describe_error(walk.error)}", {"gateway": alias}
+                )
+            )
+    return found
+
+
+def check_alias(seen: Observation, context: Context) -> list[Violation]:
+    """An alias lists exactly what its target lists (``hug`` = ``huggingface``)."""
+    found: list[Violation] = []
+    for alias, target in seen.plan.aliases.items():
+        walk, target_walk = seen.aliases.get(alias), seen.walks.get(target)
+        if walk is None or target_walk is None:
+            continue
+        if walk.ids != target_walk.ids:
+            found.append(
+                Violation(
+                    "alias",
+                    f"{alias} lists {len(walk.ids)} models, {target} lists {len(target_walk.ids)}; the listings differ",
+                    {"alias": alias, "target": target},
+                )
+            )
+    return found
+
+
+def check_all_completeness(seen: Observation, context: Context) -> list[Violation]:
+    """``gateway=all`` (plain and ``unique_models``) holds every gateway's ids."""
+    found: list[Violation] = []
+    for label, walk in ((ALL, seen.all_walk), ("all (unique_models)", seen.unique_walk)):
+        if walk is None:
+            continue
+        listed = set(walk.ids)
+        left_out: dict[str, int] = {}
+        examples: list[str] = []
+        for name, gateway_walk in seen.walks.items():
+            missing = set(gateway_walk.ids) - listed
+            if missing:
+                left_out[name] = len(missing)
+                examples += _examples(missing, context)[:2]
+        if left_out:
+            note = Envelope.of(walk.pages[0].body).fields.get("note") if walk.pages else None
+            said = f" while its note says {note!r}" if note else ""
+            found.append(
+                Violation(
+                    "all-completeness",
+                    f"{label} leaves out models of {len(left_out)} gateways{said}: "
+                    + ", ".join(f"{g} {n}" for g, n in sorted(left_out.items())),
+                    {"listing": label, "left_out": left_out, "examples": examples},
+                )
+            )
+    return found
+
+
+def check_coverage(seen: Observation, context: Context) -> list[Violation]:
+    """Each gateway lists at least ``coverage_floor`` of what its upstream lists (the recorded truth)."""
+    found: list[Violation] = []
+    for name, truth in sorted(context.truth.items()):
+        if name not in seen.walks or not truth:
+            continue
+        listed = set(seen.walks[name].ids)
+        covered = len(truth & listed)
+        ratio = covered / len(truth)
+        if ratio < context.config.coverage_floor:
+            found.append(
+                Violation(
+                    "coverage",
+                    f"{name}: lists {covered:,} of the {len(truth):,} models its upstream lists ({ratio:.1%}, "
+                    f"floor {context.config.coverage_floor:.1%})",
+                    {
+                        "gateway": name,
+                        "covered": covered,
+                        "upstream": len(truth),
+                        "ratio": round(ratio, 4),
+                        "missing_examples": _examples(truth - listed, context),
+                    },
+                )
+            )
+    return found
+
+
+def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
+    """No gateway's unique count drops below the recorded baseline by more than the tolerance."""
+    found: list[Violation] = []
+    for name, baseline in sorted(context.baseline.items()):
+        if name not in seen.walks:
+            continue
+        count = len(set(seen.walks[name].ids))
+        floor = baseline * (1 - context.config.count_tolerance)
+        if count < floor:
+            change = (count - baseline) / baseline if baseline else 0.0
+            found.append(
+                Violation(
+                    "count-floor",
+                    f"{name}: {count:,} models, baseline {baseline:,} ({change:+.1%}, "
+                    f"tolerance {context.config.count_tolerance:.1%})",
+                    {"gateway": name, "count": count, "baseline": baseline},
+                )
+            )
+    return found
+
+
+def check_stable_bodies(seen: Observation, context: Context) -> list[Violation]:
+    """Identical requests give identical bodies and the same ETag."""
+    found: list[Violation] = []
+    for first, second in seen.repeats:
+        if first.text != second.text:
+            found.append(
+                Violation(
+                    "stable-bodies", f"{first.url}: two identical requests got different bodies", {"url": first.url}
+                )
+            )
+        etags = (first.headers.get("etag"), second.headers.get("etag"))
+        if etags[0] != etags[1]:
+            found.append(
+                Violation(
+                    "stable-bodies",
+                    f"{first.url}: ETag changed between identical requests ({etags[0]} then {etags[1]})",
+                    {"url": first.url, "etags": list(etags)},
+                )
+            )
+    return found
+
+
+def check_routable(seen: Observation, context: Context) -> list[Violation]:
+    """A listed model can be routed: without a key the completion is refused (401/403), not unknown (404)."""
+    route = seen.route
+    if route is None or route.status in (401, 403):
+        return []
+    return [
+        Violation(
+            "routable",
+            f"chat completion for listed model {route.model} without a key answered {route.status}, expected 401",
+            {"model": route.model, "status": route.status},
+        )
+    ]
+
+
+CHECKS: dict[str, Check] = {
+    check.name: check
+    for check in (
+        Check("schema", "responses match the schema; every model has an id", check_schema),
+        Check("page-bounds", "returned == len(data) <= limit; offsets echoed", check_page_bounds),
+        Check("no-duplicates", "no id twice in a page, a walk or unique_models", check_no_duplicates),
+        Check(
+            "offset-progression",
+            "pages contiguous, disjoint, end properly, no early stop or loop",
+            check_offset_progression,
+        ),
+        Check("paging-arithmetic", "total, has_more and next_offset add up", check_paging_arithmetic),
+        Check("bad-parameters", "bad parameters get a 4xx with a message", check_bad_parameters),
+        Check("known-gateways", "every known gateway (and alias) serves models", check_known_gateways),
+        Check("alias", "aliases list what their targets list", check_alias),
+        Check("all-completeness", "gateway=all holds every gateway's models", check_all_completeness),
+        Check("coverage", "each gateway covers its upstream's listing", check_coverage),
+        Check("count-floor", "counts stay at or above the baseline", check_count_floor),
+        Check("stable-bodies", "identical requests, identical bodies and ETags", check_stable_bodies),
+        Check("routable", "a listed model can be routed (401 without a key, not 404)", check_routable),
+    )
+}
+
+
+def run_checks(
+    seen: Observation, context: Context | None = None, names: Iterable[str] | None = None
+) -> list[CheckResult]:
+    """Run the named checks (all by default) in their documented order."""
+    context = context or Context()
+    wanted = list(names) if names is not None else list(CHECKS)
+    return [CheckResult(name, CHECKS[name].title, tuple(CHECKS[name].run(seen, context))) for name in wanted]

@@ -1,0 +1,1 @@
+"""Fake upstreams: the Hub, the providers and a gateway, as httpx handlers."""

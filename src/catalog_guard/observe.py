@@ -1,0 +1,193 @@
+"""Gather what the contract checks judge: one :class:`Observation` of a gateway's ``GET /v1/models``.
+
+Observing and judging are separate on purpose. The same observation comes from a live backend, from the
+reference server, or from a replayed cassette, and the same pure checks (:mod:`catalog_guard.checks`) judge it,
+so no check is written twice and a cassette is a complete, reviewable record of everything that was judged.
+
+What is observed, per the contract (gateway-contract.md §1):
+
+- an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
+- one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);
+- the aliases (``hug``) walked like their targets; ``gateway=all`` walked, plain and with ``unique_models``;
+- probes with bad parameters (negative offset, limit 0 and above the maximum, an unknown gateway);
+- one request sent twice (bodies and ETags must not change);
+- a chat completion for a listed model without a key (it must be routable: 401, not 404).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from catalog_guard import paging
+from catalog_guard.errors import CatalogGuardError
+from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
+
+HUGGINGFACE = "huggingface"
+PROVIDER_GATEWAYS = (
+    "openrouter", "featherless", "deepinfra", "together", "chutes", "groq",
+    "fireworks", "cerebras", "xai", "nebius", "novita", "google",
+)  # fmt: skip
+KNOWN_GATEWAYS = (HUGGINGFACE, *PROVIDER_GATEWAYS)
+ALIASES = {"hug": HUGGINGFACE}
+ALL = "all"
+UNKNOWN_GATEWAY = "no-such-gateway"
+
+
+@dataclass(frozen=True)
+class ObservePlan:
+    """What to ask a gateway. The defaults are the contract; a team narrows ``gateways`` for a quick run."""
+
+    gateways: tuple[str, ...] = KNOWN_GATEWAYS
+    limit: int = 100
+    large_limit: int = 1000
+    max_limit: int = 1000
+    aliases: Mapping[str, str] = field(default_factory=lambda: dict(ALIASES))
+    include_all: bool = True
+    unique_param: str = "unique_models"
+    probe_parameters: bool = True
+    probe_routing: bool = True
+    walk_budget: int = 400
+
+    def probes(self) -> dict[str, dict[str, Any]]:
+        """Requests a correct gateway must refuse with a 4xx and a message."""
+        first = self.gateways[0] if self.gateways else HUGGINGFACE
+        return {
+            "negative-offset": {"gateway": first, "limit": self.limit, "offset": -5},
+            "zero-limit": {"gateway": first, "limit": 0, "offset": 0},
+            "limit-above-maximum": {"gateway": first, "limit": self.max_limit * 50, "offset": 0},
+            "non-integer-limit": {"gateway": first, "limit": "ten", "offset": 0},
+            "unknown-gateway": {"gateway": UNKNOWN_GATEWAY, "limit": self.limit, "offset": 0},
+        }
+
+
+@dataclass(frozen=True)
+class RouteProbe:
+    """A chat completion for a listed model, sent without a key."""
+
+    model: str
+    status: int
+    body: str
+
+
+@dataclass
+class Observation:
+    """Everything observed of one gateway deployment."""
+
+    base_url: str
+    plan: ObservePlan
+    walks: dict[str, GatewayWalk] = field(default_factory=dict)
+    singles: dict[str, GatewayResponse] = field(default_factory=dict)
+    aliases: dict[str, GatewayWalk] = field(default_factory=dict)
+    all_walk: GatewayWalk | None = None
+    unique_walk: GatewayWalk | None = None
+    probes: dict[str, GatewayResponse] = field(default_factory=dict)
+    repeats: list[tuple[GatewayResponse, GatewayResponse]] = field(default_factory=list)
+    route: RouteProbe | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def listed(self, gateway: str) -> list[str]:
+        walk = self.walks.get(gateway)
+        return list(walk.ids) if walk else []
+
+    def progression(self) -> dict[str, list[dict[str, Any]]]:
+        """Per gateway walk: offset, page size and first/last id of each page (the snapshot shape)."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        walks = {**self.walks, **self.aliases}
+        if self.all_walk:
+            walks[ALL] = self.all_walk
+        for name, walk in sorted(walks.items()):
+            rows = []
+            for offset, page in zip(walk.offsets(), walk.pages, strict=True):
+                ids = [item.get("id") for item in page.items]
+                rows.append(
+                    {
+                        "offset": offset,
+                        "returned": len(ids),
+                        "first": ids[0] if ids else None,
+                        "last": ids[-1] if ids else None,
+                    }
+                )
+            result[name] = rows
+        return result
+
+
+Progress = Callable[[str], None]
+
+
+def observe(
+    client: httpx.Client,
+    base_url: str,
+    plan: ObservePlan | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    sleep: paging.Sleep | None = None,
+) -> Observation:
+    """Ask ``base_url`` everything the contract checks need. Never raises for a misbehaving gateway: what it
+    did is the observation. Only a gateway that cannot be reached at all raises (``TransportError``)."""
+    plan = plan or ObservePlan()
+    seen = Observation(base_url=base_url, plan=plan)
+    settings = paging.WalkSettings(budget=plan.walk_budget, detect_repeated_pages=True)
+    note = progress or (lambda _step: None)
+    options: dict[str, Any] = {"headers": headers, "settings": settings}
+    if sleep is not None:
+        options["sleep"] = sleep
+
+    def walk(gateway: str, extra: Mapping[str, Any] | None = None) -> GatewayWalk:
+        note(f"walk {gateway}")
+        return walk_gateway(client, base_url, gateway, limit=plan.limit, extra_params=extra, **options)
+
+    for gateway in plan.gateways:
+        seen.walks[gateway] = walk(gateway)
+        note(f"single {gateway}")
+        seen.singles[gateway] = get_models(
+            client, base_url, {"gateway": gateway, "limit": plan.large_limit, "offset": 0}, headers=headers
+        )
+    for alias, target in plan.aliases.items():
+        if target in plan.gateways:
+            seen.aliases[alias] = walk(alias)
+    if plan.include_all:
+        seen.all_walk = walk(ALL)
+        seen.unique_walk = walk(ALL, {plan.unique_param: "true"})
+    if plan.probe_parameters:
+        for name, params in plan.probes().items():
+            note(f"probe {name}")
+            seen.probes[name] = get_models(client, base_url, params, headers=headers)
+    first = plan.gateways[0] if plan.gateways else HUGGINGFACE
+    repeat = {"gateway": first, "limit": plan.limit, "offset": 0}
+    note("repeat")
+    seen.repeats.append(
+        (get_models(client, base_url, repeat, headers=headers), get_models(client, base_url, repeat, headers=headers))
+    )
+    if plan.probe_routing:
+        seen.route = _probe_route(client, base_url, seen)
+    return seen
+
+
+def _probe_route(client: httpx.Client, base_url: str, seen: Observation) -> RouteProbe | None:
+    """Send a chat completion for the first listed model with no credentials at all."""
+    model = next((ids[0] for ids in (seen.listed(g) for g in seen.plan.gateways) if ids), None)
+    if model is None:
+        return None
+    url = base_url.rstrip("/") + "/v1/chat/completions"
+    payload = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
+    try:
+        response = client.post(url, content=json.dumps(payload), headers={"content-type": "application/json"})
+    except httpx.TransportError as error:
+        seen.errors["route"] = f"{type(error).__name__}: {error}"
+        return None
+    return RouteProbe(model=model, status=response.status_code, body=response.text[:300])
+
+
+def upstream_truth(listings: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+    """The upstream id sets coverage is judged against (the Hub cursor walk, each provider's own list)."""
+    return {gateway: frozenset(ids) for gateway, ids in listings.items()}
+
+
+def describe_error(error: CatalogGuardError | None) -> str:
+    return f"{type(error).__name__}: {error}" if error else ""
