@@ -471,8 +471,8 @@ def test_keyset_under_drift(data: st.DataObject) -> None:
     drift: dict[int, dict[str, dict[str, int]]] = {}
     for model, sign in zip(models, signs, strict=True):
         if sign:
-            sizes = data.draw(st.lists(st.integers(0, 6), min_size=steps, max_size=steps))
-            for step, size in enumerate(sizes, start=1):
+            size = data.draw(st.integers(1, 6), label="size")
+            for step in data.draw(st.sets(st.integers(1, steps), max_size=6), label="steps"):
                 drift.setdefault(step, {})[model["id"]] = {"trendingScore": sign * size}
     moved = {model_id for deltas in drift.values() for model_id, change in deltas.items() if change["trendingScore"]}
     fell = {m["id"] for m, sign in zip(models, signs, strict=True) if sign < 0} & moved

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from referencing._core import Resolved, Resolver
 
 __all__ = [
+    "DIALECT",
     "HUB_SHAPES",
     "SCHEMA_BASE_URI",
     "HubShape",
@@ -166,10 +167,9 @@ def load_registry(directory: Path) -> SchemaRegistry:
             problems.append(f"{relative}: $schema must be {DIALECT!r}, not {contents.get('$schema')!r}")
         if contents.get("$id") != expected_id:
             problems.append(f"{relative}: $id must be {expected_id!r}, not {contents.get('$id')!r}")
-        try:
-            Draft202012Validator.check_schema(contents)
-        except SchemaError as exc:
-            problems.append(f"{relative}: not a valid 2020-12 schema: {exc.message}")
+        problem = _metaschema_problem(contents)
+        if problem:
+            problems.append(f"{relative}: not a valid 2020-12 schema: {problem}")
         resources.append((expected_id, DRAFT202012.create_resource(contents)))
     if problems:
         raise SchemaLayoutError(f"bad schema files in {directory}:\n  " + "\n  ".join(problems))
@@ -177,6 +177,24 @@ def load_registry(directory: Path) -> SchemaRegistry:
         raise SchemaLayoutError(f"no *.json schema files under {directory}")
     empty: SchemaRegistry = Registry()
     return empty.with_resources(resources).crawl()
+
+
+def _metaschema_problem(contents: Schema) -> str | None:
+    """Check a schema against the 2020-12 metaschema; jsonschema-rs does it in microseconds where jsonschema's
+    ``check_schema`` took most of a second for the whole directory at every start-up."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover
+        try:
+            Draft202012Validator.check_schema(contents)
+        except SchemaError as exc:
+            return str(exc.message)
+        return None
+    try:
+        jsonschema_rs.meta.validate(contents)  # type: ignore[arg-type]
+    except jsonschema_rs.ValidationError as exc:
+        return str(exc).splitlines()[0]
+    return None
 
 
 @functools.cache
@@ -288,8 +306,27 @@ def _formats_in(node: object) -> set[str]:
 
 
 def is_valid(instance: object, schema: str) -> bool:
-    """Whether ``instance`` matches ``schema`` (fast path: stops at the first error)."""
-    return bool(validator(schema).is_valid(instance))
+    """Whether ``instance`` matches ``schema``.
+
+    The answer comes from jsonschema-rs (about 400x faster: a contract run validates tens of thousands of model
+    objects) with the very same registry; jsonschema itself is only asked to explain a failure, because its
+    messages and paths are the readable ones. ``tests/test_schemas_fast.py`` holds the two to the same verdicts.
+    """
+    fast = _fast_validator_for_uri(schema_uri(schema))
+    return bool(fast.is_valid(instance) if fast is not None else validator(schema).is_valid(instance))
+
+
+@functools.cache
+def _fast_validator_for_uri(uri: str) -> Any:
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - the dependency is declared; this only keeps a broken env usable
+        return None
+    _format_checker()  # same guarantee as the slow path: no format passes unchecked
+    reg = registry()
+    resources: list[Any] = [(resource, reg.contents(resource)) for resource in schema_ids()]
+    fast_registry = jsonschema_rs.Registry(resources)
+    return jsonschema_rs.validator_for({"$schema": DIALECT, "$ref": uri}, registry=fast_registry, validate_formats=True)
 
 
 def validate(instance: object, schema: str) -> list[Violation]:
@@ -299,6 +336,8 @@ def validate(instance: object, schema: str) -> list[Violation]:
     relevant first, by jsonschema's ``best_match`` heuristic. An ``anyOf``/``oneOf`` failure also names its
     closest branch, since "not valid under any of the given schemas" alone does not say what to fix.
     """
+    if is_valid(instance, schema):
+        return []
     errors = sorted(validator(schema).iter_errors(instance), key=_error_key)
     violations: list[Violation] = []
     for _, group in groupby(errors, key=_error_key):

@@ -297,6 +297,7 @@ class FakeGateway:
         self.hub_limit = hub_limit
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
+        self._unique_cache: dict[tuple[str, bool, frozenset[Regression]], list[JsonObject]] = {}
 
     def __repr__(self) -> str:
         modes = ",".join(sorted(mode.name for mode in self.modes)) or "correct"
@@ -360,9 +361,20 @@ class FakeGateway:
         if not rows and Regression.G9 not in self.modes:
             return _error(503, f"catalog for {query.gateway} is empty or unavailable", "upstream_unavailable")
         if query.unique:
-            key = _stripped_key if Regression.G12 in self.modes else str
-            rows = _unique_rows(rows, key)
+            rows = self._unique(query.gateway, rows)
         return self._page(request, query, rows, note)
+
+    def _unique(self, gateway: str, rows: list[JsonObject]) -> list[JsonObject]:
+        """The ``unique_models`` listing, merged once per gateway and set of modes (a walk asks 50 times)."""
+        stripped = Regression.G12 in self.modes
+        cache_key = (gateway, stripped, frozenset(self.modes))
+        with self._lock:
+            cached = self._unique_cache.get(cache_key)
+        if cached is None:
+            cached = _unique_rows(rows, _stripped_key if stripped else str)
+            with self._lock:
+                self._unique_cache[cache_key] = cached
+        return cached
 
     def _rows(self, gateway: str) -> tuple[list[JsonObject], str | None]:
         """``(rows, note)`` for one gateway (an unknown one has no rows) or for ``all``."""
