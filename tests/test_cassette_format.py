@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import vcr
+from vcr import matchers as vcr_matchers
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
@@ -39,6 +40,7 @@ from catalog_guard.cassettes import (
     use_cassette,
 )
 from catalog_guard.cassettes import format as cassette_format
+from catalog_guard.cassettes.replay import query as query_matcher
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.fakes.transport import FakeInternet
 
@@ -458,6 +460,29 @@ def test_a_fully_played_cassette_passes_the_unplayed_check(tmp_path: Path) -> No
         walk_hub(client)
 
 
+@pytest.mark.parametrize(
+    ("recorded", "incoming", "matches"),
+    [
+        ("?a=1&b=2", "?b=2&a=1", True),
+        ("?a=&b=1", "?b=1", True),
+        ("?q=a+b", "?q=a%20b", True),
+        ("?x=1", "?x=2", False),
+        ("?x=1", "?x=1&y=2", False),
+    ],
+)
+def test_the_cached_query_matcher_agrees_with_vcrpy(recorded: str, incoming: str, matches: bool) -> None:
+    left, right = (
+        Request("GET", f"https://h.test/p{recorded}", b"", {}),
+        Request("GET", f"https://h.test/p{incoming}", b"", {}),
+    )
+    for matcher in (vcr_matchers.query, query_matcher):
+        if matches:
+            assert matcher(left, right) is None
+        else:
+            with pytest.raises(AssertionError, match=r"\[\('x', '1'\)\] != \[\('x', '"):
+                matcher(left, right)
+
+
 def test_make_vcr_is_strict_and_uses_the_format(tmp_path: Path) -> None:
     recorder = make_vcr(cassette_dir=tmp_path)
     assert recorder.record_mode == "none"
@@ -465,6 +490,7 @@ def test_make_vcr_is_strict_and_uses_the_format(tmp_path: Path) -> None:
     assert recorder.decode_compressed_response is True
     assert recorder.serializers["catalog-guard"] is cassette_format
     assert recorder.persister is AtomicPersister
+    assert recorder.matchers["query"] is query_matcher
     with pytest.raises(ValueError, match="record_mode"):
         make_vcr(record_mode="rerecord")
 

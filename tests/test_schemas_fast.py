@@ -18,9 +18,19 @@ def slow_valid(instance: Any, schema: str) -> bool:
 
 def gateway_page() -> dict[str, Any]:
     rows = current_state().catalog("huggingface")[:50]
-    return {"object": "list", "data": rows, "total": 50, "returned": 50, "offset": 0, "limit": 100,
-            "gateway": "huggingface", "has_more": False, "next_offset": None, "note": None,
-            "timestamp": "2025-10-17T00:00:00Z"}
+    return {
+        "object": "list",
+        "data": rows,
+        "total": 50,
+        "returned": 50,
+        "offset": 0,
+        "limit": 100,
+        "gateway": "huggingface",
+        "has_more": False,
+        "next_offset": None,
+        "note": None,
+        "timestamp": "2025-10-17T00:00:00Z",
+    }
 
 
 def broken_pages() -> list[dict[str, Any]]:
@@ -48,7 +58,8 @@ def test_both_validators_reject_the_same_broken_pages(index: int) -> None:
 
 def test_both_validators_accept_real_pages_and_hub_models() -> None:
     page = gateway_page()
-    assert schemas.is_valid(page, "gateway/models-response.json") and slow_valid(page, "gateway/models-response.json")
+    assert schemas.is_valid(page, "gateway/models-response.json")
+    assert slow_valid(page, "gateway/models-response.json")
     hub = [m for m in u.hub_order(u.build().hub_models)[:200]]
     full = schemas.hub_list_schema("full")
     assert schemas.is_valid(hub, full) == slow_valid(hub, full) is True

@@ -15,8 +15,10 @@ from catalog_guard import universe as u
 def digest(universe: u.Universe) -> str:
     data = {
         "hub": universe.hub_models,
-        "catalogs": {day: {g: [dataclasses.asdict(o) for o in offers] for g, offers in c.items()}
-                     for day, c in universe.catalogs.items()},
+        "catalogs": {
+            day: {g: [dataclasses.asdict(o) for o in offers] for g, offers in c.items()}
+            for day, c in universe.catalogs.items()
+        },
         "drift": universe.drift,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -25,8 +27,13 @@ def digest(universe: u.Universe) -> str:
 def test_same_seed_same_bytes_across_processes() -> None:
     code = "from catalog_guard import universe as u; from tests.test_universe import digest; print(digest(u.build()))"
     outputs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
         for seed in ("0", "1")
     }
     assert outputs == {digest(u.build())}

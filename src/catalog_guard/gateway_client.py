@@ -34,20 +34,19 @@ MODELS_PATH = "/v1/models"
 OLD_FIELDS = ("data", "total", "returned", "offset", "limit", "gateway", "note", "timestamp")
 NEW_FIELDS = ("object", "has_more", "next_offset")
 
-_INT = "int"
 # What a present envelope field may hold. ``note`` and ``next_offset`` may be null (no note; no next page).
 _EXPECTED: dict[str, tuple[str, ...]] = {
     "data": ("list",),
-    "total": (_INT,),
-    "returned": (_INT,),
-    "offset": (_INT,),
-    "limit": (_INT,),
+    "total": ("int",),
+    "returned": ("int",),
+    "offset": ("int",),
+    "limit": ("int",),
     "gateway": ("str",),
     "note": ("str", "null"),
-    "timestamp": ("str", _INT, "float"),
+    "timestamp": ("str", "int", "float"),
     "object": ("str",),
     "has_more": ("bool",),
-    "next_offset": (_INT, "null"),
+    "next_offset": ("int", "null"),
 }
 
 extract_data = paging.field_list("data")
@@ -66,7 +65,7 @@ def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
-        return _INT
+        return "int"
     return {float: "float", str: "str", list: "list", dict: "object"}.get(type(value), type(value).__name__)
 
 

@@ -92,8 +92,7 @@ class Pagination(Protocol):
 
     def first_url(self, url: httpx.URL) -> httpx.URL: ...
 
-    def next_url(self, url: httpx.URL, response: httpx.Response, body: Any, items: list[Item]) -> httpx.URL | None:
-        ...
+    def next_url(self, url: httpx.URL, response: httpx.Response, body: Any, items: list[Item]) -> httpx.URL | None: ...
 
 
 @dataclass(frozen=True)
@@ -321,15 +320,11 @@ def _walk_protocol(
         index += 1
 
 
-def _fetch_with_retry(
-    url: httpx.URL, settings: WalkSettings, walk: Walk
-) -> Generator[_Action, _Reply, httpx.Response]:
+def _fetch_with_retry(url: httpx.URL, settings: WalkSettings, walk: Walk) -> Generator[_Action, _Reply, httpx.Response]:
     retry = 0
     while True:
         if walk.requests >= settings.budget:
-            raise RequestBudgetExceeded(
-                f"request budget of {settings.budget} spent before {url} could be read"
-            )
+            raise RequestBudgetExceeded(f"request budget of {settings.budget} spent before {url} could be read")
         walk.requests += 1
         reply = yield _Send(url)
         if isinstance(reply, httpx.Response) and reply.is_success:
@@ -423,9 +418,7 @@ def iter_pages(
 ) -> Iterator[Page]:
     """Yield pages as they arrive; raise a typed error the moment the walk cannot be trusted."""
     walk = walk if walk is not None else Walk(pagination.name)
-    protocol = _walk_protocol(
-        _start(url, params), pagination, extract, id_of, settings or WalkSettings(), walk
-    )
+    protocol = _walk_protocol(_start(url, params), pagination, extract, id_of, settings or WalkSettings(), walk)
     reply: _Reply = None
     while True:
         try:
@@ -462,9 +455,7 @@ async def aiter_pages(
     import inspect
 
     walk = walk if walk is not None else Walk(pagination.name)
-    protocol = _walk_protocol(
-        _start(url, params), pagination, extract, id_of, settings or WalkSettings(), walk
-    )
+    protocol = _walk_protocol(_start(url, params), pagination, extract, id_of, settings or WalkSettings(), walk)
     reply: _Reply = None
     while True:
         try:
