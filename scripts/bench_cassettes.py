@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import os
 import platform
 import tempfile
@@ -270,10 +271,6 @@ def load_only(fmt: Format, directory: Path) -> float:
     return time.perf_counter() - started
 
 
-def best_of(repeat: int, run: Callable[[], float]) -> float:
-    return min(run() for _ in range(repeat))
-
-
 def diff_size(old: str, new: str) -> tuple[int, int]:
     """(changed lines, changed bytes) of a unified diff without context."""
     lines = [
@@ -316,31 +313,42 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: PyYAML without libyaml; the YAML figures are not the ones to compare against")
     plan = build_plan()
     rows: dict[str, dict[str, str]] = {}
-    figures: dict[str, dict[str, float]] = {}
+    figures: dict[str, dict[str, float]] = {fmt.name: {} for fmt in FORMATS}
     with tempfile.TemporaryDirectory(prefix="bench-cassettes-") as temporary, _quiet_vcr():
         root = Path(temporary)
+        directories = {fmt.name: root / f"{fmt.suffix.strip('.')}-0" for fmt in FORMATS}
+        for n in range(3):  # record three times each, alternating, and keep the best (the first run warms up)
+            for fmt in FORMATS:
+                seconds = record(plan, fmt, root / f"{fmt.suffix.strip('.')}-{n}")
+                figures[fmt.name]["record"] = min(seconds, figures[fmt.name].get("record", seconds))
+        # Alternate the formats in every round, so that a change in machine load hits both alike.
+        measures: dict[str, Callable[[Format, Path], float]] = {
+            "replay": functools.partial(replay, plan),
+            "bare": functools.partial(replay, plan, project=False),
+            "load": load_only,
+        }
+        for _ in range(args.repeat):
+            for key, measure in measures.items():
+                for fmt in FORMATS:
+                    seconds = measure(fmt, directories[fmt.name])
+                    figures[fmt.name][key] = min(seconds, figures[fmt.name].get(key, seconds))
         for fmt in FORMATS:
-            directory = root / fmt.suffix.strip(".")
-            recorded = min(record(plan, fmt, root / f"warm-{n}" / fmt.suffix.strip(".")) for n in range(3))
-            record(plan, fmt, directory)
+            directory = directories[fmt.name]
             files = sorted(directory.rglob(f"*{fmt.suffix}"))
             sizes = [file.stat().st_size for file in files]
-            replayed = best_of(args.repeat, lambda fmt=fmt, d=directory: replay(plan, fmt, d))
-            bare = best_of(args.repeat, lambda fmt=fmt, d=directory: replay(plan, fmt, d, project=False))
-            loaded = best_of(args.repeat, lambda fmt=fmt, d=directory: load_only(fmt, d))
             changed_dir = root / f"{fmt.suffix.strip('.')}-changed"
             record(plan, fmt, changed_dir, changed=True, only="hub/likes")
             hub_file = f"hub/likes{fmt.suffix}"
             lines, changed_bytes = diff_size((directory / hub_file).read_text(), (changed_dir / hub_file).read_text())
-            figures[fmt.name] = {"replay": replayed, "bare": bare, "load": loaded}
+            measured = figures[fmt.name]
             rows[fmt.name] = {
                 "files": f"{len(files)}",
                 "total size": f"{sum(sizes) / 1e6:.2f} MB",
                 "largest file": f"{max(sizes) / 1e6:.2f} MB",
-                "record (best of 3)": f"{recorded:.3f} s",
-                f"load only (best of {args.repeat})": f"{loaded:.3f} s",
-                f"replay, make_vcr config (best of {args.repeat})": f"{replayed:.3f} s",
-                f"replay, vcrpy defaults (best of {args.repeat})": f"{bare:.3f} s",
+                "record (best of 3)": f"{measured['record']:.3f} s",
+                f"load only (best of {args.repeat})": f"{measured['load']:.3f} s",
+                f"replay, make_vcr config (best of {args.repeat})": f"{measured['replay']:.3f} s",
+                f"replay, vcrpy defaults (best of {args.repeat})": f"{measured['bare']:.3f} s",
                 "1 model changed: diff lines (+/-)": f"{lines}",
                 "1 model changed: diff bytes": f"{changed_bytes:,}",
             }

@@ -460,9 +460,16 @@ def test_cursor_walk_yields_every_model_exactly_once(total: int, page_size: int,
 @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_keyset_under_drift(data: st.DataObject) -> None:
-    """What keyset pages over a moving field imply (proof in the FakeHub docstring's terms): a model whose value
-    never moves is yielded exactly once; one whose value only drops, at least once; one whose value only rises,
-    at most once. So the deduplicated walk is a superset of (all models - risen models)."""
+    """What keyset pages over a moving field imply: a model whose value never moves is yielded exactly once; one
+    whose value only drops, at least once; one whose value only rises, at most once. So the deduplicated walk is a
+    superset of (all models - risen models).
+
+    Why: page *j* serves exactly the models whose key (value desc, ``_id`` asc) lies in ``(c[j-1], c[j]]`` at the
+    time of request *j*, with cursors ``c`` increasing and the last page open-ended. A model that never moves sits
+    in exactly one such interval. A model that only drops moves only forward in key order, so for the first page
+    *j* with key <= c[j] its key is also > c[j-1] (it was > c[j-1] one page earlier and only moved forward): served
+    at least once. A model that only rises moves only backward: once served at *j*, its key stays <= c[j], behind
+    every later page."""
     total = data.draw(st.integers(1, 90), label="total")
     page_size = data.draw(st.integers(1, 30), label="page_size")
     models = make_models(total, seed=data.draw(st.integers(0, 1000), label="seed"), value_range=8)

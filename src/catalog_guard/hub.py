@@ -119,8 +119,8 @@ def _ignored_next(status: int, headers: Mapping[str, str], next_url: str | None)
 
 def plan(strategy: Strategy, params: Mapping[str, Any]) -> list[tuple[Pagination, dict[str, Any]]]:
     """The walks a strategy makes: ``(pagination, query)`` for each, in order."""
-    if strategy == "cursor":
-        return [(LinkHeader(limit=PAGE_SIZE), dict(params))]
+    if strategy == "cursor":  # full objects, as the gateway needs them (and as the seeds' fetchers asked)
+        return [(LinkHeader(limit=PAGE_SIZE), {**params, "full": "true"})]
     one_page = {**params, "limit": PAGE_SIZE, "full": "true"}
     if strategy == "single":
         return [(Single(), one_page)]

@@ -26,6 +26,7 @@ import httpx
 from catalog_guard import paging
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
+from catalog_guard.retry import RetryPolicy
 
 HUGGINGFACE = "huggingface"
 PROVIDER_GATEWAYS = (
@@ -132,7 +133,8 @@ def observe(
     did is the observation. Only a gateway that cannot be reached at all raises (``TransportError``)."""
     plan = plan or ObservePlan()
     seen = Observation(base_url=base_url, plan=plan)
-    settings = paging.WalkSettings(budget=plan.walk_budget, detect_repeated_pages=True)
+    # A gateway is ours to judge, not to nurse: two retries, then its 5xx is part of the observation.
+    settings = paging.WalkSettings(budget=plan.walk_budget, retry=RetryPolicy(max_retries=2))
     note = progress or (lambda _step: None)
     options: dict[str, Any] = {"headers": headers, "settings": settings}
     if sleep is not None:

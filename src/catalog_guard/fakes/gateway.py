@@ -291,10 +291,12 @@ class FakeGateway:
         mode: Regression | Iterable[Regression] | None = None,
         *,
         hub_limit: int | None = G5_HUB_LIMIT,
+        max_limit: int = MAX_LIMIT,
     ) -> None:
         self.state = state
         self.modes: frozenset[Regression] = _modes(mode)
         self.hub_limit = hub_limit
+        self.max_limit = max_limit  # historical backends accepted limit=50000; the contract says 1..1000
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._unique_cache: dict[tuple[str, bool, frozenset[Regression]], list[JsonObject]] = {}
@@ -335,7 +337,7 @@ class FakeGateway:
     # -- GET /v1/models ------------------------------------------------------------------------------------------
 
     def _parse(self, gateway: str, params: httpx.QueryParams) -> _Query:
-        max_limit = G2_MAX_LIMIT if Regression.G2 in self.modes else MAX_LIMIT
+        max_limit = max(G2_MAX_LIMIT, self.max_limit) if Regression.G2 in self.modes else self.max_limit
         limit = _integer(params, "limit", DEFAULT_LIMIT)
         if not 1 <= limit <= max_limit:
             raise _BadParameter("limit", f"limit must be between 1 and {max_limit}, got {limit}")

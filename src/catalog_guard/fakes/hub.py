@@ -482,6 +482,7 @@ class FakeHub:
         return copy.deepcopy(self._models[model_id])
 
     def first_url(self) -> str | None:
+        """The first URL served: where :meth:`Fault.link_loop` points back to."""
         return self.requests[0].url if self.requests else None
 
     # -- what tests do ------------------------------------------------------------------------------------

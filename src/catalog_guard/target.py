@@ -1,0 +1,117 @@
+"""Where a gateway under test lives: a URL, an in-process ASGI app, or an httpx handler.
+
+The checks are synchronous (a walk is a sequence of dependent requests), while backends are mostly ASGI apps.
+:class:`SyncASGITransport` runs the app on one event loop in a background thread (anyio's blocking portal), so
+an app whose state is bound to its loop (database pools, caches) sees one loop for the whole observation,
+with its lifespan started and stopped around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+ASGIApp = Callable[
+    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
+]
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """httpx's ``ASGITransport`` for a synchronous client."""
+
+    def __init__(self, app: ASGIApp, portal: BlockingPortal) -> None:
+        self._transport = httpx.ASGITransport(app=app)
+        self._portal = portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def send() -> httpx.Response:
+            body = request.read()
+            async_request = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+            response = await self._transport.handle_async_request(async_request)
+            content = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
+
+        return self._portal.call(send)
+
+
+@contextmanager
+def _lifespan(app: ASGIApp, portal: BlockingPortal) -> Iterator[None]:
+    """Run the app's ASGI lifespan (startup before, shutdown after) when it speaks the protocol."""
+    import anyio
+
+    send_to_app, app_receives = anyio.create_memory_object_stream[dict[str, Any]](4)
+    app_sends, receive_from_app = anyio.create_memory_object_stream[dict[str, Any]](4)
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+
+    async def run_app() -> None:
+        try:
+            await app(scope, app_receives.receive, app_sends.send)
+        except Exception:  # an app without lifespan support may raise on the unknown scope type
+            await app_sends.send({"type": "lifespan.unsupported"})
+
+    async def exchange(message: str) -> str:
+        await send_to_app.send({"type": message})
+        reply = await receive_from_app.receive()
+        return str(reply.get("type"))
+
+    future = portal.start_task_soon(run_app)
+    started = portal.call(exchange, "lifespan.startup")
+    try:
+        if started.endswith("failed"):
+            raise RuntimeError(f"the ASGI app's lifespan startup failed: {started}")
+        yield
+    finally:
+        if not started.endswith("unsupported"):
+            portal.call(exchange, "lifespan.shutdown")
+        future.cancel()
+
+
+@dataclass(frozen=True)
+class GatewayTarget:
+    """A gateway to observe. Exactly one of ``app``/``handler`` may be set; with neither, ``base_url`` is
+    reached over the network. ``token`` is sent as a bearer token and never printed or stored."""
+
+    base_url: str = "http://gateway.catalog-guard.test"
+    app: ASGIApp | None = None
+    handler: Handler | None = None
+    token: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+
+    @property
+    def in_process(self) -> bool:
+        """An app or handler in this process: nothing to wait for between retries."""
+        return self.app is not None or self.handler is not None
+
+    def sleep(self) -> Callable[[float], object]:
+        """Real waits for a remote gateway; none for an in-process one (tests never sleep)."""
+        import time
+
+        return (lambda _seconds: None) if self.in_process else time.sleep
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def client(self) -> AbstractContextManager[httpx.Client]:
+        return self._client()
+
+    @contextmanager
+    def _client(self) -> Iterator[httpx.Client]:
+        if self.app is not None and self.handler is not None:
+            raise ValueError("give GatewayTarget an app or a handler, not both")
+        if self.handler is not None:
+            with httpx.Client(transport=httpx.MockTransport(self.handler), timeout=self.timeout) as client:
+                yield client
+        elif self.app is not None:
+            with start_blocking_portal() as portal, _lifespan(self.app, portal):
+                transport = SyncASGITransport(self.app, portal)
+                with httpx.Client(transport=transport, timeout=self.timeout) as client:
+                    yield client
+        else:
+            with httpx.Client(timeout=self.timeout) as client:
+                yield client
