@@ -15,19 +15,28 @@ depend on one data set. The seed's own names are checked once, on the seed unive
 from __future__ import annotations
 
 import functools
-import ssl
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
+from catalog_guard import regressions
 from catalog_guard.errors import ClientError, IncompleteCatalogError, ServerError
 from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.hub import PAGE_SIZE, HubResult, fetch_hub
 from catalog_guard.paging import WalkSettings
-from catalog_guard.retry import RetryPolicy, parse_ratelimit
+from catalog_guard.regressions import (
+    F1_BATCH,
+    F1_MAX_TOTAL,
+    F2_STOP_AFTER,
+    F3_BATCH,
+    F4_LIMIT,
+    F5_SORTS,
+    F7_FALLBACK,
+    F8_ATTEMPTS,
+)
+from catalog_guard.retry import RetryPolicy
 from catalog_guard.universe import Universe, build
 from hub_models import hub_order, served_by, synthetic_universe, with_drift
 
@@ -39,180 +48,22 @@ PROVIDER = {"inference_provider": "hf-inference"}
 Model = dict[str, Any]
 
 
-# -- the buggy fetchers, as the gateway wrote them -------------------------------------------------------------
+# -- the buggy fetchers, as the gateway wrote them (catalog_guard.regressions), sending its HF token ----------
 
-F1_BATCH = 100
-F1_MAX_TOTAL = 50_000
-
-
-def f1_offset_paging_without_dedup() -> list[Model]:
-    """Seed 000: ``offset``/``limit`` batches of 100 up to 50,000, no dedup. The Hub ignores ``offset``."""
-    models: list[Model] = []
-    offset = 0
-    while len(models) < F1_MAX_TOTAL:
-        params = {**PROVIDER, "limit": F1_BATCH, "offset": offset}
-        response = httpx.get(API, params=params, headers=HEADERS, timeout=30.0)
-        response.raise_for_status()
-        batch = response.json()
-        if not batch:
-            break
-        models.extend(batch)
-        offset += F1_BATCH
-    return models
-
-
-F2_STOP_AFTER = 3
-
-
-def f2_dedup_and_stop_after_duplicate_batches() -> list[Model]:
-    """The "fix" of F1: dedup by id, and stop after 3 batches in a row that bring nothing new."""
-    seen: set[str] = set()
-    models: list[Model] = []
-    offset = duplicate_batches = 0
-    while len(models) < F1_MAX_TOTAL:
-        params = {**PROVIDER, "limit": F1_BATCH, "offset": offset}
-        batch = httpx.get(API, params=params, headers=HEADERS, timeout=30.0).json()
-        if not batch:
-            break
-        new = [model for model in batch if model["id"] not in seen]
-        duplicate_batches = 0 if new else duplicate_batches + 1
-        if duplicate_batches >= F2_STOP_AFTER:
-            break
-        seen.update(model["id"] for model in new)
-        models.extend(new)
-        offset += F1_BATCH
-    return models
-
-
-F3_BATCH = 100
-
-
-def f3_stop_on_short_batch() -> list[Model]:
-    """Seed 001: dedup, ``sort=likes``, and stop as soon as a batch brings fewer than ``limit`` new models."""
-    seen: set[str] = set()
-    models: list[Model] = []
-    offset = 0
-    while True:
-        params = {**PROVIDER, "sort": "likes", "limit": F3_BATCH, "offset": offset}
-        batch = httpx.get(API, params=params, headers=HEADERS, timeout=30.0).json()
-        new = [model for model in batch if model["id"] not in seen]
-        seen.update(model["id"] for model in new)
-        models.extend(new)
-        if len(new) < F3_BATCH:
-            return models
-        offset += F3_BATCH
-
-
-F4_LIMIT = 1000
-
-
-def f4_one_request() -> list[Model]:
-    """Seed 002: one request, ``limit=1000&full=true``; the ``Link`` to the rest is never read."""
-    params = {**PROVIDER, "limit": F4_LIMIT, "full": "true"}
-    response = httpx.get(API, params=params, headers=HEADERS, timeout=30.0)
-    response.raise_for_status()
-    models: list[Model] = response.json()
-    return models
-
-
-F5_SORTS = ("likes", "downloads")
-
-
-def f5_sort_union() -> list[Model]:
-    """Seed 004, verbatim in substance: the first page of two sorts, merged by id."""
-    models: list[Model] = []
-    seen_model_ids: set[str] = set()
-    for sort_method in F5_SORTS:
-        params = {**PROVIDER, "limit": F4_LIMIT, "full": "true", "sort": sort_method}
-        batch_models = httpx.get(API, params=params, headers=HEADERS, timeout=30.0).json()
-        for model in batch_models:
-            if model["id"] not in seen_model_ids:
-                seen_model_ids.add(model["id"])
-                models.append(model)
-    return models
-
-
-def f6_invalid_sort_swallowed() -> list[Model]:
-    """``sort=trending`` (valid is ``trendingScore``) answered 400, and the error became "no models"."""
-    try:
-        params = {**PROVIDER, "limit": F4_LIMIT, "full": "true", "sort": "trending"}
-        response = httpx.get(API, params=params, headers=HEADERS, timeout=30.0)
-        response.raise_for_status()
-        models: list[Model] = response.json()
-        return models
-    except Exception:  # the gateway logged a warning and carried on
-        return []
-
-
-F7_FALLBACK = (
-    "meta-llama/Llama-3.3-70B-Instruct", "mistralai/Mistral-7B-Instruct-v0.3", "Qwen/Qwen2.5-7B-Instruct",
-    "google/gemma-2-9b-it", "microsoft/Phi-3-mini-4k-instruct", "HuggingFaceH4/zephyr-7b-beta",
-    "tiiuae/falcon-7b-instruct", "bigscience/bloom", "openai/whisper-large-v3",
-    "sentence-transformers/all-MiniLM-L6-v2",
-)  # fmt: skip
-
-
-def f7_error_becomes_empty() -> list[Model]:
-    """Any upstream error turned into an empty catalog."""
-    try:
-        response = httpx.get(API, params={**PROVIDER, "limit": F4_LIMIT}, headers=HEADERS, timeout=30.0)
-        response.raise_for_status()
-        models: list[Model] = response.json()
-        return models
-    except httpx.HTTPError:
-        return []
-
-
-def f7_error_becomes_fallback() -> list[Model]:
-    """Any upstream error turned into a short hard-coded list that looks like a catalog."""
-    try:
-        response = httpx.get(API, params={**PROVIDER, "limit": F4_LIMIT}, headers=HEADERS, timeout=30.0)
-        response.raise_for_status()
-        models: list[Model] = response.json()
-        return models
-    except httpx.HTTPError:
-        return [{"id": model_id} for model_id in F7_FALLBACK]
-
-
-F8_ATTEMPTS = 3
-
-
-def f8_follows_link_but_retries_only_429(sleep: Callable[[float], object]) -> list[Model]:
-    """Follows ``rel="next"`` and waits out a 429 properly, but any other status ends the walk, keeping what it
-    has: one transient 503 loses every later page."""
-    models: list[Model] = []
-    url: str | None = API
-    params: dict[str, Any] | None = {**PROVIDER, "limit": PAGE_SIZE}
-    while url:
-        for _ in range(F8_ATTEMPTS):
-            response = httpx.get(url, params=params, headers=HEADERS, timeout=30.0)
-            if response.status_code != 429:
-                break
-            _, reset = parse_ratelimit(response.headers.get("ratelimit"))
-            sleep((reset or 1) + 1)
-        if response.status_code != 200:
-            break  # "partial results are better than none"
-        models.extend(response.json())
-        url, params = response.links.get("next", {}).get("url"), None
-    return models
-
-
-def f8_ignores_the_reset(sleep: Callable[[float], object]) -> list[Model]:
-    """Same walk, but a 429 is retried after a fixed second, whatever ``RateLimit t=`` says."""
-    models: list[Model] = []
-    url: str | None = API
-    params: dict[str, Any] | None = {**PROVIDER, "limit": PAGE_SIZE}
-    while url:
-        for _ in range(F8_ATTEMPTS):
-            response = httpx.get(url, params=params, headers=HEADERS, timeout=30.0)
-            if response.status_code != 429:
-                break
-            sleep(1)
-        if response.status_code != 200:
-            break
-        models.extend(response.json())
-        url, params = response.links.get("next", {}).get("url"), None
-    return models
+f1_offset_paging_without_dedup = functools.partial(regressions.f1_offset_paging_without_dedup, headers=HEADERS)
+f2_dedup_and_stop_after_duplicate_batches = functools.partial(
+    regressions.f2_dedup_and_stop_after_duplicate_batches, headers=HEADERS
+)
+f3_stop_on_short_batch = functools.partial(regressions.f3_stop_on_short_batch, headers=HEADERS)
+f4_one_request = functools.partial(regressions.f4_one_request, headers=HEADERS)
+f5_sort_union = functools.partial(regressions.f5_sort_union, headers=HEADERS)
+f6_invalid_sort_swallowed = functools.partial(regressions.f6_invalid_sort_swallowed, headers=HEADERS)
+f7_error_becomes_empty = functools.partial(regressions.f7_error_becomes_empty, headers=HEADERS)
+f7_error_becomes_fallback = functools.partial(regressions.f7_error_becomes_fallback, headers=HEADERS)
+f8_follows_link_but_retries_only_429 = functools.partial(
+    regressions.f8_follows_link_but_retries_only_429, headers=HEADERS
+)
+f8_ignores_the_reset = functools.partial(regressions.f8_ignores_the_reset, headers=HEADERS)
 
 
 # -- worlds and the reference ---------------------------------------------------------------------------------
@@ -242,33 +93,9 @@ def reference_run(hub: FakeHub, **options: Any) -> tuple[HubResult, list[float]]
         return fetch_hub(client, token=TOKEN, **options), slept
 
 
-_create_default_context = ssl.create_default_context
-
-
-@functools.cache
-def _shared_context(purpose: ssl.Purpose, cafile: str | None, capath: str | None, cadata: Any) -> ssl.SSLContext:
-    return _create_default_context(purpose, cafile=cafile, capath=capath, cadata=cadata)
-
-
-def _reused_default_context(
-    purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH,
-    *,
-    cafile: str | None = None,
-    capath: str | None = None,
-    cadata: Any = None,
-) -> ssl.SSLContext:
-    return _shared_context(purpose, cafile, capath, cadata)
-
-
 def buggy_run(hub: FakeHub, fetcher: Callable[[], list[Model]]) -> list[Model]:
-    """Run ``fetcher`` with every httpx request answered by ``hub``.
-
-    Each module-level ``httpx.get`` builds a client, and each client loads the CA bundle into a new SSL context
-    (~65 ms): 500 of them made F1 take half a minute. The context is never used (no socket is opened), so while a
-    buggy fetcher runs, contexts are shared; the calls themselves stay exactly as the gateway wrote them.
-    """
-    with pytest.MonkeyPatch.context() as patch, FakeInternet({"huggingface.co": hub}).install():
-        patch.setattr(ssl, "create_default_context", _reused_default_context)
+    """Run ``fetcher`` with every httpx request answered by ``hub`` (module-level ``httpx.get`` included)."""
+    with FakeInternet({"huggingface.co": hub}).install():
         return fetcher()
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
 import httpx
 import pytest
 
-from catalog_guard import paging, universe
+from catalog_guard import paging, regressions, universe
 from catalog_guard.errors import IncompleteCatalogError, PaginationLoopError, ServerError
 from catalog_guard.fakes.providers import FakeProvider, Fault, PageTokenFake, make_fake
 from catalog_guard.fakes.transport import FakeInternet
@@ -51,19 +50,7 @@ def world() -> universe.Universe:
 # ---------------------------------------------------------------------------------------------------------- F9
 
 
-def buggy_offset_loop(url: str, *, page_size: int = 200, max_requests: int = 200) -> list[dict[str, Any]]:
-    """F9: page with limit/offset, stop on an empty (or short) page or after ``max_requests`` requests."""
-    models: list[dict[str, Any]] = []
-    offset = 0
-    for _ in range(max_requests):
-        response = httpx.get(url, params={"limit": page_size, "offset": offset}, timeout=30)
-        response.raise_for_status()
-        batch = response.json()["data"]
-        models.extend(batch)
-        if len(batch) < page_size:
-            break
-        offset += page_size
-    return models
+buggy_offset_loop = regressions.f9_offset_loop
 
 
 def check_f9(fake: FakeProvider, spec: ProviderSpec, max_requests: int) -> None:
@@ -112,11 +99,7 @@ def test_f9_on_the_universes_featherless(world: universe.Universe) -> None:
 # --------------------------------------------------------------------------------------------------------- F10
 
 
-def buggy_google(url: str, key: str) -> list[str]:
-    """F10: one request, ``nextPageToken`` ignored."""
-    response = httpx.get(url, headers={"x-goog-api-key": key}, timeout=30)
-    response.raise_for_status()
-    return [model["name"] for model in response.json()["models"]]
+buggy_google = regressions.f10_first_page_only
 
 
 def check_f10(catalog: Sequence[Offer]) -> None:
