@@ -1,23 +1,186 @@
-"""The ``catalog-guard`` command. Thin: parse arguments, call the library, print, set the exit code."""
+"""The ``catalog-guard`` command. Thin: parse arguments, call the library, print, set the exit code.
+
+Exit codes (every subcommand): 0 all checks pass; 1 a contract violation (or a recording that failed);
+2 a usage or connection error (the gateway could not be reached, the request budget ran out, bad arguments).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
+from catalog_guard import __version__
+
+TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"
+URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
+
+
+def _contract_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--coverage-floor",
+        type=float,
+        default=1.0,
+        help="fraction of the upstream listing each gateway must list (default 1.0)",
+    )
+    parser.add_argument(
+        "--count-tolerance",
+        type=float,
+        default=0.0,
+        help="fraction a gateway's count may drop below the recorded baseline (default 0)",
+    )
+
+
+def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = sub.add_parser(
+        "audit",
+        help="judge the recorded cassettes (default) or a live gateway",
+        description="Without --gateway-url: the shipped cassettes, no network. With it: a live "
+        "backend, judged against the recorded upstream truth and baseline.",
+    )
+    audit.add_argument(
+        "--gateway-url", default=os.environ.get(URL_ENV), help=f"base URL of a running gateway (env {URL_ENV})"
+    )
+    audit.add_argument(
+        "--gateway",
+        action="append",
+        dest="gateways",
+        metavar="NAME",
+        help="only this gateway (repeatable); default: all thirteen",
+    )
+    audit.add_argument(
+        "--token",
+        default=None,
+        help=f"the gateway's API key (prefer env {TOKEN_ENV}); sent as a bearer token, never printed",
+    )
+    audit.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    audit.add_argument("--output", metavar="FILE", help="also write the report to FILE (e.g. $GITHUB_STEP_SUMMARY)")
+    audit.add_argument("--limit", type=int, default=100, help="page size to walk with (default 100)")
+    audit.add_argument(
+        "--max-requests", type=int, default=2000, help="give up (exit 2) after this many requests in all (default 2000)"
+    )
+    audit.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    audit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    _contract_options(audit)
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the reference gateway (or a regression mode) as an HTTP server")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--regression",
+        metavar="MODE",
+        default=None,
+        help="serve a gallery mode instead of the correct gateway (G1-G13, F1-F10)",
+    )
+    serve.add_argument("--log-level", default="warning")
+
+
+def _add_gallery(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gallery = sub.add_parser("gallery", help="run every regression mode through the checks and print the table")
+    gallery.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    gallery.add_argument("--mode", action="append", dest="modes", metavar="MODE", help="only these modes")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="catalog-guard", description=__doc__)
+    from catalog_guard import recorder
+
+    parser = argparse.ArgumentParser(
+        prog="catalog-guard", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"catalog-guard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("audit", help="audit the recorded cassettes (or a live gateway) against the catalog contract")
+    _add_audit(sub)
+    record = sub.add_parser("record", help="re-record the cassettes (live by default; --source fakes for synthetic)")
+    recorder.add_arguments(record)
+    _add_serve(sub)
+    _add_gallery(sub)
     return parser
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from catalog_guard import audit, report
+    from catalog_guard.checks import ContractConfig
+    from catalog_guard.errors import CatalogGuardError
+
+    config = ContractConfig(coverage_floor=args.coverage_floor, count_tolerance=args.count_tolerance)
+    try:
+        if args.gateway_url:
+            result = _live(args, config)
+        else:
+            result = audit.recorded_audit(config)
+    except CatalogGuardError as error:
+        print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    text = report.render(result, args.format)
+    print(text)
+    if args.output:
+        with open(args.output, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    return result.exit_code
+
+
+def _live(args: argparse.Namespace, config: object) -> object:
+    from catalog_guard import audit
+    from catalog_guard.checks import ContractConfig
+    from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
+    from catalog_guard.progress import Progress
+    from catalog_guard.target import GatewayTarget
+
+    assert isinstance(config, ContractConfig)
+    gateways = tuple(args.gateways or KNOWN_GATEWAYS)
+    unknown = sorted(set(gateways) - set(KNOWN_GATEWAYS))
+    if unknown:
+        raise SystemExit(f"catalog-guard audit: unknown gateway(s) {', '.join(unknown)}")
+    plan = ObservePlan(gateways=gateways, limit=args.limit, include_all=args.gateways is None)
+    token = args.token or os.environ.get(TOKEN_ENV)
+    target = GatewayTarget(base_url=args.gateway_url, token=token, timeout=args.timeout, max_requests=args.max_requests)
+    progress = None if args.no_progress else Progress(total=None, label="observing")
+    try:
+        return audit.live_audit(target, plan, config=config, progress=progress.step if progress else None)
+    finally:
+        if progress:
+            progress.close()
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from catalog_guard.serve import reference_app
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"catalog-guard serve: binding {args.host} exposes the fake gateway beyond this machine", file=sys.stderr)
+    try:
+        app = reference_app(args.regression)
+    except KeyError as error:
+        print(f"catalog-guard serve: {error.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return EXIT_OK
+
+
+def run_gallery(args: argparse.Namespace) -> int:
+    from catalog_guard import gallery_run
+
+    rows = gallery_run.run_gallery(args.modes)
+    print(gallery_run.render(rows, args.format))
+    return EXIT_OK if all(row.ok for row in rows) else EXIT_VIOLATION
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    print(f"catalog-guard {args.command}: not implemented yet", file=sys.stderr)
-    return 2
+    if args.command == "audit":
+        return run_audit(args)
+    if args.command == "record":
+        from catalog_guard import recorder
+
+        return recorder.run(args)
+    if args.command == "serve":
+        return run_serve(args)
+    return run_gallery(args)
 
 
 if __name__ == "__main__":

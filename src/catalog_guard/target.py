@@ -16,10 +16,32 @@ from typing import Any
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from catalog_guard.errors import RequestBudgetExceeded
+
 ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
 ]
 Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class BudgetTransport(httpx.BaseTransport):
+    """Counts requests and refuses the one past ``max_requests``, so a broken backend cannot hang CI."""
+
+    def __init__(self, inner: httpx.BaseTransport, max_requests: int) -> None:
+        self._inner = inner
+        self.max_requests = max_requests
+        self.sent = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.sent >= self.max_requests:
+            raise RequestBudgetExceeded(
+                f"gave up after {self.max_requests} requests (--max-requests); the observation is incomplete"
+            )
+        self.sent += 1
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -82,6 +104,7 @@ class GatewayTarget:
     handler: Handler | None = None
     token: str | None = field(default=None, repr=False)
     timeout: float = 30.0
+    max_requests: int | None = None
 
     @property
     def in_process(self) -> bool:
@@ -113,5 +136,8 @@ class GatewayTarget:
                 with httpx.Client(transport=transport, timeout=self.timeout) as client:
                     yield client
         else:
-            with httpx.Client(timeout=self.timeout) as client:
+            transport: httpx.BaseTransport = httpx.HTTPTransport()
+            if self.max_requests is not None:
+                transport = BudgetTransport(transport, self.max_requests)
+            with httpx.Client(transport=transport, timeout=self.timeout) as client:
                 yield client

@@ -1,0 +1,181 @@
+"""``catalog-guard audit``: everything a gateway team wants at a glance, as one plain data structure.
+
+The audit is assembled here and rendered by :mod:`catalog_guard.report` (table, JSON, Markdown), so the three
+formats can never disagree. Two sources:
+
+- **recorded** (the default): the shipped cassettes. The gateway observation is ``gateway/current``; the Hub
+  coverage comes from replaying each Hub strategy's cassette; the seed days' deployments are replayed too, so
+  the report shows what the gate would have said on each of them.
+- **live**: a running backend (``--gateway-url``), observed over HTTP and judged against the recorded upstream
+  truth and count baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog_guard import checks, merge
+from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, model_id
+from catalog_guard.observe import ALL, Observation, ObservePlan, observe
+from catalog_guard.records import ModelRecord
+from catalog_guard.target import GatewayTarget
+
+STRATEGIES = ("cursor", "sort-union", "single")
+
+
+@dataclass(frozen=True)
+class WalkRow:
+    gateway: str
+    fetched: int
+    unique: int
+    duplicates: int
+    pages: int
+    requests: int
+    ended: str
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    strategy: str
+    models: int
+    upstream: int
+    covered: int
+    requests: int
+    complete: bool
+    note: str
+
+    @property
+    def ratio(self) -> float:
+        return self.covered / self.upstream if self.upstream else 0.0
+
+
+@dataclass(frozen=True)
+class StateVerdict:
+    name: str
+    source: str
+    failed: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class Audit:
+    """The whole report. ``exit_code`` is 0 when every check on the judged observation passed, else 1."""
+
+    source: str
+    target: str
+    provenance: dict[str, Any]
+    walks: list[WalkRow]
+    checks: list[checks.CheckResult]
+    merge: dict[str, Any]
+    coverage: list[CoverageRow] = field(default_factory=list)
+    history: list[StateVerdict] = field(default_factory=list)
+    seed_merge: dict[str, Any] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(result.passed for result in self.checks)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+
+def walk_rows(seen: Observation) -> list[WalkRow]:
+    walks: dict[str, GatewayWalk] = dict(seen.walks)
+    walks.update(seen.aliases)
+    if seen.all_walk is not None:
+        walks[ALL] = seen.all_walk
+    rows = []
+    for name, walk in walks.items():
+        unique = len(set(walk.ids))
+        rows.append(
+            WalkRow(
+                name,
+                len(walk.ids),
+                unique,
+                len(walk.ids) - unique,
+                len(walk.pages),
+                walk.requests,
+                walk.stop_reason if walk.complete else f"{walk.stop_reason}",
+            )
+        )
+    return rows
+
+
+def _records(gateway: str, items: Iterable[dict[str, Any]]) -> list[ModelRecord]:
+    return [ModelRecord(id=identifier, gateway=gateway) for item in items if (identifier := model_id(item))]
+
+
+def merge_walks(seen: Observation, focus: str = "huggingface") -> merge.MergedCatalog:
+    """Merge what the gateway listed per gateway (the walks), as the seed frontend did."""
+    catalogs = {name: [ModelRecord(id=i, gateway=name) for i in walk.ids] for name, walk in seen.walks.items()}
+    return merge.merge(catalogs, focus=focus if focus in catalogs else None)
+
+
+def merge_singles(singles: dict[str, GatewayResponse], focus: str = "huggingface") -> merge.MergedCatalog:
+    """Merge one large-``limit`` request per gateway: the seed reports' own method (``limit=50000``)."""
+    catalogs = {name: _records(name, response.items) for name, response in singles.items()}
+    return merge.merge(catalogs, focus=focus if focus in catalogs else None)
+
+
+def verdict(name: str, source: str, results: Sequence[checks.CheckResult]) -> StateVerdict:
+    return StateVerdict(name, source, tuple((r.name, r.summary()) for r in results if not r.passed))
+
+
+def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
+    """The audit of the shipped (or re-recorded) cassettes. Reads only the corpus: no network."""
+    from catalog_guard import corpus, gallery
+
+    context = corpus.recorded_context(config)
+    seen = corpus.replay_observation("current")
+    truth = context.truth.get("huggingface", frozenset())
+    coverage = []
+    for strategy in STRATEGIES:
+        result = corpus.replay_hub(strategy)
+        ids = set(result.ids)
+        note = "" if result.complete else ("next page ignored" if result.truncated else result.stop_reason)
+        coverage.append(
+            CoverageRow(strategy, len(result.ids), len(truth), len(ids & truth), result.requests, result.complete, note)
+        )
+    history = []
+    seed_merge = None
+    for name, state in gallery.HISTORY.items():
+        past = corpus.replay_observation(name)
+        history.append(verdict(name, state.source, checks.run_checks(past, context)))
+        if seed_merge is None and name.endswith("seed-000"):
+            seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
+    return Audit(
+        source="recorded",
+        target="cassettes/gateway/current",
+        provenance=corpus.provenance_of("gateway/current"),
+        walks=walk_rows(seen),
+        checks=checks.run_checks(seen, context),
+        merge=merge_walks(seen).stats.to_dict(),
+        coverage=coverage,
+        history=history,
+        seed_merge=seed_merge,
+    )
+
+
+def live_audit(
+    target: GatewayTarget,
+    plan: ObservePlan,
+    *,
+    config: checks.ContractConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Audit:
+    """Observe a running gateway and judge it against the recorded upstream truth and baseline."""
+    from catalog_guard import corpus
+
+    context = corpus.recorded_context(config)
+    with target.client() as client:
+        seen = observe(client, target.base_url, plan, headers=target.headers(), progress=progress, sleep=target.sleep())
+    return Audit(
+        source="live",
+        target=target.base_url,
+        provenance={"kind": "live", "url": target.base_url},
+        walks=walk_rows(seen),
+        checks=checks.run_checks(seen, context),
+        merge=merge_walks(seen).stats.to_dict(),
+    )

@@ -1,0 +1,88 @@
+"""Run every gallery mode through the contract checks: the evidence that each regression is caught.
+
+A mode is *caught* when every check it names fails on it; the correct gateway must fail none (no false alarm).
+The same function backs ``catalog-guard gallery``, the generated ``docs/regression-gallery.md`` and the
+meta-tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from catalog_guard import checks, corpus, gallery
+from catalog_guard.fakes.gateway import GATEWAY_URL
+from catalog_guard.observe import Observation, observe
+from catalog_guard.target import GatewayTarget
+
+
+@dataclass(frozen=True)
+class GalleryRow:
+    mode: str
+    title: str
+    source: str
+    expected: tuple[str, ...]
+    failed: tuple[str, ...]
+    first_reason: str
+
+    @property
+    def caught(self) -> bool:
+        return set(self.expected) <= set(self.failed)
+
+    @property
+    def ok(self) -> bool:
+        """Caught by its intended checks; for the correct gateway: no violation at all."""
+        return not self.failed if not self.expected else self.caught
+
+
+def observe_mode(name: str) -> Observation:
+    target = GatewayTarget(base_url=GATEWAY_URL, handler=gallery.MODES[name].build())
+    with target.client() as client:
+        return observe(client, target.base_url, sleep=target.sleep())
+
+
+def judge_mode(name: str, context: checks.Context | None = None) -> GalleryRow:
+    mode = gallery.MODES[name]
+    results = checks.run_checks(observe_mode(name), context or corpus.recorded_context())
+    failed = tuple(r.name for r in results if not r.passed)
+    intended = next((r for r in results if r.name in mode.expected and not r.passed), None)
+    reason = intended.summary() if intended else next((r.summary() for r in results if not r.passed), "")
+    return GalleryRow(name, mode.title, mode.source, mode.expected, failed, reason)
+
+
+def run_gallery(names: Iterable[str] | None = None) -> list[GalleryRow]:
+    context = corpus.recorded_context()
+    return [judge_mode(name, context) for name in (names or gallery.MODES)]
+
+
+def render(rows: list[GalleryRow], fmt: str = "table") -> str:
+    if fmt == "json":
+        return json.dumps([{**asdict(r), "caught": r.caught, "ok": r.ok} for r in rows], indent=2)
+    header = ["mode", "regression", "seen in", "expected violation", "caught", "also failed"]
+    body = []
+    for row in rows:
+        caught = (
+            ("no false alarm" if row.ok else "FALSE ALARM") if not row.expected else ("yes" if row.caught else "NO")
+        )
+        others = [name for name in row.failed if name not in row.expected]
+        body.append(
+            [row.mode, row.title, row.source, ", ".join(row.expected) or "(none)", caught, ", ".join(others) or "-"]
+        )
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in body]
+    else:
+        widths = [min(60, max(len(r[i]) for r in [header, *body])) for i in range(len(header))]
+        lines = [
+            "  ".join(c[:w].ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, ["-" * w for w in widths], *body]
+        ]
+    caught = sum(r.caught for r in rows if r.expected)
+    total = sum(1 for r in rows if r.expected)
+    alarms = sum(1 for r in rows if not r.expected and not r.ok)
+    lines.append("")
+    lines.append(
+        f"{caught} of {total} regressions caught by their intended check; {alarms} false alarms on the correct gateway"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,190 @@
+"""Render an :class:`~catalog_guard.audit.Audit` as a terminal table, JSON, or Markdown.
+
+One renderer per format over the same sections, so a CI job summary (Markdown), a machine (JSON) and a person at
+a terminal (table) read the same figures. The layout follows the seed reports' tables: per gateway fetched /
+unique / duplicates, then the Hub coverage, the merge, and every check with its reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from catalog_guard.audit import Audit
+
+Table = tuple[list[str], list[list[str]]]
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _walk_table(audit: Audit) -> Table:
+    rows = [[w.gateway, _n(w.fetched), _n(w.unique), _n(w.duplicates), _n(w.pages), w.ended] for w in audit.walks]
+    return ["gateway", "fetched", "unique", "duplicates", "pages", "walk ended"], rows
+
+
+def _coverage_table(audit: Audit) -> Table:
+    rows = [
+        [
+            c.strategy,
+            _n(c.models),
+            f"{_n(c.covered)} of {_n(c.upstream)}",
+            f"{c.ratio:.1%}",
+            _n(c.requests),
+            "yes" if c.complete else f"no ({c.note})" if c.note else "no",
+        ]
+        for c in audit.coverage
+    ]
+    return ["strategy", "models", "covered", "coverage", "requests", "complete"], rows
+
+
+def _check_table(audit: Audit) -> Table:
+    rows = [[r.name, "pass" if r.passed else "FAIL", r.summary() if not r.passed else r.title] for r in audit.checks]
+    return ["check", "result", "detail"], rows
+
+
+def _history_table(audit: Audit) -> Table:
+    rows = []
+    for state in audit.history:
+        caught = ", ".join(name for name, _ in state.failed) or "none"
+        first = state.failed[0][1] if state.failed else "passes every check"
+        rows.append([state.name, state.source, caught, first])
+    return ["deployment", "seen in", "failed checks", "first reason"], rows
+
+
+def _merge_lines(audit: Audit) -> list[str]:
+    stats = audit.merge
+    lines = [
+        f"exact-id merge of the gateway's listings: {_n(stats['total_fetched'])} fetched, "
+        f"{_n(stats['total_unique'])} unique, {_n(stats['cross_gateway_duplicates'])} cross-gateway duplicates"
+    ]
+    seed = audit.seed_merge
+    if seed:
+        line = (
+            f"seed-000 deployment ({seed['state']}, one limit=50000 request per gateway): "
+            f"{_n(seed['total_fetched'])} fetched, {_n(seed['total_unique'])} unique"
+        )
+        focus = seed.get("focus")
+        if focus:
+            shared = ", ".join(f"{g} {n}" for g, n in sorted(focus["shared_with"].items(), key=lambda kv: -kv[1]))
+            line += (
+                f"; of the {_n(focus['unique'])} {focus['gateway']} models {_n(focus['only_here'])} are on no "
+                f"other gateway and {_n(focus['shared'])} are shared ({shared})"
+            )
+        lines.append(line)
+    return lines
+
+
+def _header(audit: Audit) -> str:
+    provenance = audit.provenance
+    if provenance.get("kind") == "synthetic":
+        origin = (
+            f"synthetic cassettes (generator {provenance.get('generator')} "
+            f"v{provenance.get('generator_version')}, seed {provenance.get('seed')}), not live recordings"
+        )
+    elif audit.source == "live":
+        origin = f"live gateway at {audit.target}"
+    else:
+        origin = f"live recording of {', '.join(provenance.get('hosts', []))} on {provenance.get('recorded_at')}"
+    verdict = "PASS" if audit.passed else "FAIL"
+    return f"catalog-guard audit: {verdict} — {audit.target} — {origin}"
+
+
+def _format_table(table: Table) -> list[str]:
+    headers, rows = table
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    numeric = [all(_is_number(row[i]) for row in rows) and bool(rows) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(w) if numeric[i] else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+def _is_number(cell: str) -> bool:
+    return cell.replace(",", "").replace(".", "").replace("%", "").isdigit()
+
+
+def _sections(audit: Audit) -> list[tuple[str, Table | list[str]]]:
+    sections: list[tuple[str, Table | list[str]]] = [
+        ("Gateway walks (GET /v1/models, offset pages)", _walk_table(audit))
+    ]
+    if audit.coverage:
+        sections.append(
+            ("Hugging Face Hub coverage by strategy (truth: the recorded cursor walk)", _coverage_table(audit))
+        )
+    sections.append(("Cross-gateway merge", _merge_lines(audit)))
+    sections.append(("Contract checks", _check_table(audit)))
+    if audit.history:
+        sections.append(("Historical deployments: what the gate would have said", _history_table(audit)))
+    return sections
+
+
+def render_table(audit: Audit) -> str:
+    out = [_header(audit), ""]
+    for title, body in _sections(audit):
+        out.append(title)
+        out.extend(_format_table(body) if isinstance(body, tuple) else body)
+        out.append("")
+    passed = sum(r.passed for r in audit.checks)
+    out.append(f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}")
+    return "\n".join(out)
+
+
+def _md_cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(audit: Audit) -> str:
+    out = [f"## {_header(audit)}", ""]
+    for title, body in _sections(audit):
+        out.append(f"### {title}")
+        out.append("")
+        if isinstance(body, tuple):
+            headers, rows = body
+            out.append("| " + " | ".join(headers) + " |")
+            out.append("|" + "|".join("---" for _ in headers) + "|")
+            out.extend("| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows)
+        else:
+            out.extend(f"- {line}" for line in body)
+        out.append("")
+    return "\n".join(out)
+
+
+def to_json(audit: Audit) -> dict[str, Any]:
+    return {
+        "passed": audit.passed,
+        "exit_code": audit.exit_code,
+        "source": audit.source,
+        "target": audit.target,
+        "provenance": audit.provenance,
+        "walks": [dataclasses.asdict(w) for w in audit.walks],
+        "coverage": [{**dataclasses.asdict(c), "ratio": round(c.ratio, 4)} for c in audit.coverage],
+        "merge": audit.merge,
+        "seed_merge": audit.seed_merge,
+        "checks": [
+            {
+                "name": r.name,
+                "title": r.title,
+                "passed": r.passed,
+                "violations": [{"message": v.message, "evidence": v.evidence} for v in r.violations],
+            }
+            for r in audit.checks
+        ],
+        "history": [{"name": h.name, "source": h.source, "failed": [list(f) for f in h.failed]} for h in audit.history],
+    }
+
+
+def render(audit: Audit, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(to_json(audit), indent=2, sort_keys=True, default=str)
+    if fmt == "markdown":
+        return render_markdown(audit)
+    return render_table(audit)

@@ -1,0 +1,44 @@
+"""``catalog-guard serve``: the reference gateway over the recorded catalogs, as a real HTTP server.
+
+The correct deployment serves exactly what the cassettes recorded upstream (the Hub's cursor walk and each
+provider's list), so a live audit against it must pass; ``--regression MODE`` swaps in any gallery mode, which is
+the easiest way to watch the gate fail.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from catalog_guard import corpus, gallery
+from catalog_guard.fakes.gateway import FakeGateway, GatewayState, Regression, asgi_app, render_hub_model, render_offer
+from catalog_guard.target import ASGIApp
+from catalog_guard.universe import Offer
+
+SNAPSHOT_TIME = "2025-10-17T00:00:00Z"
+
+
+@functools.cache
+def recorded_state() -> GatewayState:
+    """The gateway's catalogs rebuilt from the recorded upstream listings."""
+    catalogs = {"huggingface": [render_hub_model(model) for model in corpus.recorded_hub_models()]}
+    for name in corpus.provider_names():
+        records = corpus.replay_provider(name).records()
+        offers = [Offer(r.id, r.name or r.id, r.context_length, r.hugging_face_id) for r in records]
+        catalogs[name] = [render_offer(name, offer) for offer in offers]
+    return GatewayState(catalogs, SNAPSHOT_TIME, "recorded")
+
+
+def reference_gateway(regression: str | None = None) -> FakeGateway:
+    """The recorded reference gateway, or a gallery mode (``G1``-``G13`` on the recorded catalogs, ``F1``-``F10``
+    as the gallery builds them)."""
+    if regression is None or regression == gallery.CORRECT:
+        return FakeGateway(recorded_state())
+    if regression in Regression.__members__:
+        return FakeGateway(recorded_state(), Regression[regression])
+    if regression in gallery.MODES:
+        return gallery.MODES[regression].build()
+    raise KeyError(f"unknown regression mode {regression!r}; one of {', '.join(gallery.MODES)}")
+
+
+def reference_app(regression: str | None = None) -> ASGIApp:
+    return asgi_app(reference_gateway(regression))
