@@ -10,8 +10,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from catalog_guard import __version__
+
+if TYPE_CHECKING:
+    from catalog_guard.audit import Audit
+    from catalog_guard.checks import ContractConfig
 
 TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"
 URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
@@ -108,10 +113,7 @@ def run_audit(args: argparse.Namespace) -> int:
 
     config = ContractConfig(coverage_floor=args.coverage_floor, count_tolerance=args.count_tolerance)
     try:
-        if args.gateway_url:
-            result = _live(args, config)
-        else:
-            result = audit.recorded_audit(config)
+        result = _live(args, config) if args.gateway_url else audit.recorded_audit(config)
     except CatalogGuardError as error:
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -123,14 +125,12 @@ def run_audit(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _live(args: argparse.Namespace, config: object) -> object:
+def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
     from catalog_guard import audit
-    from catalog_guard.checks import ContractConfig
     from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
     from catalog_guard.progress import Progress
     from catalog_guard.target import GatewayTarget
 
-    assert isinstance(config, ContractConfig)
     gateways = tuple(args.gateways or KNOWN_GATEWAYS)
     unknown = sorted(set(gateways) - set(KNOWN_GATEWAYS))
     if unknown:

@@ -47,6 +47,7 @@ class GatewayContract:
     """
 
     target: ClassVar[GatewayTarget | None] = None
+    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --gateway-url
     plan: ClassVar[ObservePlan] = ObservePlan()
     config: ClassVar[checks.ContractConfig] = checks.ContractConfig()
 
@@ -56,6 +57,8 @@ class GatewayContract:
             return self.target
         url = request.config.getoption("--gateway-url", default=None)
         if not url:
+            if self.optional:
+                pytest.skip("no --gateway-url given")
             pytest.fail(
                 "GatewayContract needs a gateway: set `target`, override `gateway_target`, or pass --gateway-url",
                 pytrace=False,
@@ -135,6 +138,7 @@ class FetcherContract:
     """
 
     fetcher: ClassVar[Any] = None  # a zero-argument callable; wrap plain functions in staticmethod()
+    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --fetcher
     request_slack: ClassVar[int] = 1
 
     @pytest.fixture(scope="class")
@@ -144,6 +148,8 @@ class FetcherContract:
             return chosen
         spec = request.config.getoption("--fetcher", default=None)
         if not spec:
+            if self.optional:
+                pytest.skip("no --fetcher given")
             pytest.fail(
                 "FetcherContract needs a fetcher: set `fetcher`, override `catalog_fetcher`, "
                 "or pass --fetcher module:function",

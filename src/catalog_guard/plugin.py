@@ -8,6 +8,22 @@ import pytest
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("catalog-guard")
     group.addoption(
+        "--gateway-url",
+        default=None,
+        help="catalog-guard: base URL of the gateway the GatewayContract tests observe.",
+    )
+    group.addoption(
+        "--gateway-token",
+        default=None,
+        help="catalog-guard: the gateway's API key (prefer env CATALOG_GUARD_GATEWAY_TOKEN).",
+    )
+    group.addoption(
+        "--fetcher",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="catalog-guard: the Hugging Face catalog fetcher the FetcherContract tests run.",
+    )
+    group.addoption(
         "--live",
         action="store_true",
         default=False,

@@ -1,0 +1,7 @@
+"""``GatewayContract`` against ``--gateway-url``."""
+
+from catalog_guard.contract import GatewayContract
+
+
+class TestGatewayContract(GatewayContract):
+    optional = True
