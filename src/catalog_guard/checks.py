@@ -256,43 +256,44 @@ def _int(value: int | None, default: int) -> int:
 
 def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violation]:
     """``total`` equals what the walk collects; ``has_more == (offset + returned < total)``;
-    ``next_offset == offset + returned`` while ``has_more``."""
+    ``next_offset == offset + returned`` while ``has_more``. Each kind of error is reported once per walk."""
     found: list[Violation] = []
     for name, walk in _walks(seen).items():
+        kinds: dict[str, Violation] = {}
         for page in walk.pages:
             envelope = Envelope.of(page.body)
             offset = _int(envelope.offset, _requested(page.url, "offset") or 0)
             returned = len(page.items)
             total = envelope.total
             if total is not None and walk.complete and total != len(walk.ids):
-                found.append(
+                kinds.setdefault(
+                    "total",
                     Violation(
                         "paging-arithmetic",
                         f"{name}: total={total} but the walk collected {len(walk.ids)}",
                         {"gateway": name, "total": total, "collected": len(walk.ids)},
-                    )
+                    ),
                 )
-                break
             if total is not None and envelope.has_more is not None and envelope.has_more != (offset + returned < total):
-                found.append(
+                kinds.setdefault(
+                    "has_more",
                     Violation(
                         "paging-arithmetic",
-                        f"{name}: has_more={envelope.has_more} at offset {offset} with {returned} "
-                        f"returned of total {total}",
+                        f"{name}: has_more={envelope.has_more} at offset {offset} with {returned} returned of total {total}",
                         {"gateway": name, "url": page.url},
-                    )
+                    ),
                 )
-                break
             if envelope.has_more and envelope.next_offset is not None and envelope.next_offset != offset + returned:
-                found.append(
+                kinds.setdefault(
+                    "next_offset",
                     Violation(
                         "paging-arithmetic",
-                        f"{name}: next_offset={envelope.next_offset} at offset {offset} with "
-                        f"{returned} returned (expected {offset + returned})",
+                        f"{name}: next_offset={envelope.next_offset} at offset {offset} with {returned} returned "
+                        f"(expected {offset + returned})",
                         {"gateway": name, "url": page.url},
-                    )
+                    ),
                 )
-                break
+        found.extend(kinds.values())
     return found
 
 

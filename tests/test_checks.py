@@ -1,0 +1,174 @@
+"""Each contract check passes on the reference gateway and fails, with its own name and a useful message, on a
+gateway that breaks exactly its promise.
+
+The gallery (tests/test_gallery.py) shows the *known* regressions caught; here every check also gets a minimal
+tampering of the reference gateway's responses, so checks that no historical regression exercised (schema,
+paging arithmetic, alias, early stop) have a demonstrated failing case too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from catalog_guard import checks
+from catalog_guard import universe as u
+from catalog_guard.fakes.gateway import GATEWAY_URL, FakeGateway, current_state
+from catalog_guard.observe import Observation, ObservePlan, observe
+from catalog_guard.target import GatewayTarget
+
+Body = dict[str, Any]
+Tamper = Callable[[httpx.Request, Body], Body | None]
+
+
+def universe_context(**config: Any) -> checks.Context:
+    """Truth and baseline computed from the universe the reference gateway serves."""
+    world = u.build()
+    truth = {"huggingface": frozenset(m["id"] for m in u.hub_order(world.hub_models))}
+    truth |= {g: frozenset(o.id for o in offers) for g, offers in world.catalogs[u.DAY_1].items()}
+    return checks.Context(
+        truth=truth, baseline={g: len(ids) for g, ids in truth.items()}, config=checks.ContractConfig(**config)
+    )
+
+
+def tampered(tamper: Tamper) -> Callable[[httpx.Request], httpx.Response]:
+    """The reference gateway, with ``tamper`` rewriting the JSON body of its 200 ``/v1/models`` answers."""
+    gateway = FakeGateway(current_state())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = gateway(request)
+        if response.status_code != 200 or request.url.path != "/v1/models":
+            return response
+        body = tamper(request, json.loads(response.content))
+        if body is None:
+            return response
+        return httpx.Response(200, json=body, headers={"ETag": response.headers.get("etag", "")})
+
+    return handler
+
+
+PLAN = ObservePlan(gateways=("huggingface", "groq", "google"))
+
+
+def observed(handler: Callable[[httpx.Request], httpx.Response], plan: ObservePlan = PLAN) -> Observation:
+    target = GatewayTarget(base_url=GATEWAY_URL, handler=handler)
+    with target.client() as client:
+        return observe(client, GATEWAY_URL, plan, sleep=target.sleep())
+
+
+def failing(seen: Observation, **config: Any) -> dict[str, checks.CheckResult]:
+    return {r.name: r for r in checks.run_checks(seen, universe_context(**config)) if not r.passed}
+
+
+@pytest.fixture(scope="module")
+def reference() -> Observation:
+    return observed(FakeGateway(current_state()))
+
+
+def test_reference_gateway_passes_every_check(reference: Observation) -> None:
+    assert failing(reference) == {}
+    assert len(checks.CHECKS) == len(checks.run_checks(reference, universe_context()))
+
+
+def gateway_of(request: httpx.Request) -> str:
+    return request.url.params.get("gateway", "")
+
+
+def test_schema_flags_a_model_without_id() -> None:
+    def drop_id(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and body["data"]:
+            body["data"][0]["id"] = ""
+        return body
+
+    found = failing(observed(tampered(drop_id)))
+    assert "schema" in found
+    assert any("id" in v.message for v in found["schema"].violations)
+
+
+def test_paging_arithmetic_flags_a_lying_has_more() -> None:
+    def lie(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "google":
+            body["has_more"] = not body["has_more"]
+        return body
+
+    seen = observed(tampered(lie), ObservePlan(gateways=("google",), include_all=False))
+    assert "paging-arithmetic" in failing(seen)
+
+
+def test_paging_arithmetic_flags_a_wrong_next_offset() -> None:
+    def skip_ahead(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "huggingface" and body.get("has_more"):
+            body["next_offset"] = body["offset"] + body["returned"] + 7
+        return body
+
+    found = failing(observed(tampered(skip_ahead), ObservePlan(gateways=("huggingface",), include_all=False)))
+    assert "paging-arithmetic" in found
+    messages = [v.message for v in found["paging-arithmetic"].violations]
+    assert any("next_offset=" in message for message in messages)
+    assert any("walk collected" in message for message in messages)  # the skipped models are missing too
+
+
+def test_alias_flags_a_diverging_alias() -> None:
+    def stale_alias(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "hug":
+            body["data"] = body["data"][:-1]
+            body["returned"] -= 1
+        return body
+
+    assert "alias" in failing(observed(tampered(stale_alias)))
+
+
+def test_offset_progression_flags_an_early_short_page() -> None:
+    def short_first_page(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "huggingface" and body["offset"] == 0 and body["limit"] == 100:
+            body["data"] = body["data"][:60]
+            body["returned"] = 60
+            body["next_offset"] = 100  # the gateway still pages by limit: 40 models fall through
+        return body
+
+    found = failing(observed(tampered(short_first_page), ObservePlan(gateways=("huggingface",), include_all=False)))
+    assert "offset-progression" in found
+
+
+def test_page_bounds_flags_an_echoed_offset_that_lies() -> None:
+    def wrong_offset(request: httpx.Request, body: Body) -> Body | None:
+        body["offset"] = 0
+        return body
+
+    found = failing(observed(tampered(wrong_offset), ObservePlan(gateways=("groq",), include_all=False)))
+    assert "page-bounds" not in found  # groq fits in one page: offset 0 is the truth there
+    found = failing(observed(tampered(wrong_offset), ObservePlan(gateways=("huggingface",), include_all=False)))
+    assert "page-bounds" in found
+
+
+def test_coverage_floor_and_count_tolerance_are_configurable() -> None:
+    def drop_some(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "google":
+            body["data"] = [m for m in body["data"] if not m["id"].endswith("1")]
+            body["total"] -= 0  # totals stay as the gateway claims
+        return body
+
+    plan = ObservePlan(gateways=("google",), include_all=False, probe_parameters=False)
+    seen = observed(tampered(drop_some), plan)
+    listed = len(set(seen.walks["google"].ids))
+    upstream = len(u.build().catalogs[u.DAY_1]["google"])
+    assert listed < upstream
+    ratio = listed / upstream
+    assert {"coverage", "count-floor"} <= set(failing(seen))
+    loose = failing(seen, coverage_floor=ratio, count_tolerance=1 - ratio + 1e-9)
+    assert "coverage" not in loose
+    assert "count-floor" not in loose
+
+
+def test_violation_messages_say_what_went_wrong() -> None:
+    from catalog_guard.fakes.gateway import Regression
+
+    found = failing(observed(FakeGateway(current_state(), Regression.G4), ObservePlan(gateways=("huggingface",))))
+    message = found["coverage"].violations[0].message
+    upstream = len(u.hub_order(u.build().hub_models))
+    assert f"of the {upstream:,} models" in message
+    assert found["coverage"].violations[0].evidence["covered"] < upstream
