@@ -640,7 +640,7 @@ def test_known_secrets_come_from_the_recorder_environment() -> None:
 def test_provenance_round_trips_through_the_cassette(tmp_path: Path) -> None:
     provenance = synthetic_provenance(20251017, "catalog-guard-universe", "1", [HUB, HUB])
     assert provenance["hosts"] == [HUB]
-    assert set(provenance["recorded_with"]) == {"catalog-guard", "vcrpy", "httpx"}
+    assert set(provenance["recorded_with"]) == {"catalog_guard", "vcrpy", "httpx"}
     assert provenance["recorded_with"]["vcrpy"] == metadata.version("vcrpy")
     record_hub(tmp_path / "hub", hub_models(40), provenance=provenance)
     document = json.loads((tmp_path / "hub.json").read_text())

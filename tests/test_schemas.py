@@ -699,12 +699,6 @@ def test_live_provenance_output_has_the_live_keys() -> None:
     assert [v for v in problems if v.json_path != "$.recorded_with"] == []
 
 
-@pytest.mark.xfail(
-    reason="cassettes/provenance.py writes recorded_with['catalog-guard'] (the distribution name); the brief and "
-    "this schema say 'catalog_guard'. One of the two must change; this xfail flips to a failure when they agree.",
-    raises=AssertionError,
-    strict=True,
-)
 def test_provenance_producers_match_the_schema() -> None:
     synthetic = synthetic_provenance(20251017, "catalog-guard-universe", "1", ["huggingface.co"])
     live = live_provenance(["huggingface.co"], "2025-10-17T09:30:00Z")

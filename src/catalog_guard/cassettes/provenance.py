@@ -17,13 +17,15 @@ RECORDED_WITH = ("catalog-guard", "vcrpy", "httpx")
 
 
 def recorded_with(packages: Iterable[str] = RECORDED_WITH) -> dict[str, str]:
-    """Installed versions of the packages that shape a recording (``"unknown"`` if one is not installed)."""
+    """Installed versions of the packages that shape a recording (``"unknown"`` if one is not installed), keyed
+    by the distribution name with ``-`` spelled ``_`` (``catalog_guard``), as ``schemas/cassette/provenance.json``
+    names them: one spelling in the files, the schema and the code that reads them."""
     versions = {}
     for name in packages:
         try:
-            versions[name] = metadata.version(name)
+            versions[name.replace("-", "_")] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            versions[name] = "unknown"
+            versions[name.replace("-", "_")] = "unknown"
     return versions
 
 

@@ -1,0 +1,74 @@
+"""The in-process upstreams a synthetic corpus is recorded from: one fresh set of fakes per recording.
+
+Why fresh per recording: the fakes count requests (the Hub's ``X-Request-Id: fakehub-00000001``, a provider's
+scripted faults by request number), so fakes shared between recordings would make a cassette's bytes depend on
+which recordings ran before it, and ``--only huggingface/quirks`` would not reproduce the file a full run wrote.
+
+Every fake answers at its *canonical* host (``huggingface.co``, ``openrouter.ai``, ...,
+:data:`~catalog_guard.fakes.gateway.GATEWAY_HOST`), so a synthetic cassette replays for code calling the real
+hosts. Tests swap one upstream (a Hub with one model changed, a provider that fails) through the factories, and
+``tests/test_fake_fidelity.py`` uses the same sets to hold the fakes to the recordings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from catalog_guard import gallery
+from catalog_guard import universe as universe_module
+from catalog_guard.corpus import CURRENT, GATEWAY, HUB_HOST, HUGGINGFACE, Recording
+from catalog_guard.fakes.gateway import GATEWAY_HOST, fake_gateway
+from catalog_guard.fakes.hub import FakeHub
+from catalog_guard.fakes.providers import fake_providers
+from catalog_guard.fakes.transport import FakeInternet, Handler
+from catalog_guard.providers import GATEWAY_SPECS
+
+Factory = Callable[[], Handler]
+
+
+class FakeUpstreams:
+    """Builds the fake serving a recording: the universe's Hub, ``day``'s provider fakes, the correct gateway,
+    and each historical deployment of :data:`catalog_guard.gallery.HISTORY`.
+
+    ``hub``, ``providers`` (by gateway name) and ``gateway`` (the current state only) replace the defaults; each
+    is a factory called once per recording.
+    """
+
+    def __init__(
+        self,
+        universe: universe_module.Universe | None = None,
+        day: str = universe_module.DAY_1,
+        *,
+        hub: Factory | None = None,
+        providers: Mapping[str, Factory] | None = None,
+        gateway: Factory | None = None,
+    ) -> None:
+        self.universe = universe if universe is not None else universe_module.build()
+        self.day = day
+        self._hub = hub
+        self._providers = dict(providers or {})
+        self._gateway = gateway
+
+    def hub(self) -> Handler:
+        return self._hub() if self._hub is not None else FakeHub.from_universe(self.universe)
+
+    def provider(self, name: str) -> Handler:
+        if name in self._providers:
+            return self._providers[name]()
+        return fake_providers(self.universe, self.day)[GATEWAY_SPECS[name].host]
+
+    def gateway(self, state: str = CURRENT) -> Handler:
+        if state == CURRENT:
+            return self._gateway() if self._gateway is not None else fake_gateway()
+        return gallery.HISTORY[state].gateway()
+
+    def handlers(self, recording: Recording) -> dict[str, Handler]:
+        """The fake(s) ``recording`` talks to, keyed by canonical host."""
+        if recording.upstream == HUGGINGFACE:
+            return {HUB_HOST: self.hub()}
+        if recording.upstream == GATEWAY:
+            return {GATEWAY_HOST: self.gateway(recording.state or CURRENT)}
+        return {GATEWAY_SPECS[recording.upstream].host: self.provider(recording.upstream)}
+
+    def internet(self, recording: Recording) -> FakeInternet:
+        return FakeInternet(self.handlers(recording))

@@ -1,0 +1,624 @@
+"""``catalog-guard record``: re-record the corpus, all of it or ``--only`` a part, without ever losing the old one.
+
+Why it is built this way:
+
+- **Atomic.** Everything is recorded into a temporary directory next to ``cassettes/``. Only when every requested
+  recording succeeded, replays completely, validates against its schema and holds no secret are the files moved
+  over the corpus (one ``os.replace`` per file). A failed or interrupted run leaves the old cassettes
+  byte-identical, so a flaky upstream can never half-refresh the corpus.
+- **Live by default, fakes on request.** ``--source live`` talks to the real hosts with the tokens of the
+  environment (``HF_TOKEN`` and the variables named in :mod:`catalog_guard.providers`); ``--source fakes``
+  records the in-process fakes over the deterministic universe, which is how the shipped synthetic corpus is
+  made and how this command is tested. ``--base-url NAME=URL`` points one upstream elsewhere (a local server);
+  what is recorded is rewritten to the canonical host before it is written, so the cassette replays for code
+  that calls the real host, and the provenance notes where it really came from.
+- **Nothing secret on disk.** The cassettes package's one scrub policy runs on every interaction, with every
+  token this run sent added to its known secrets; afterwards the secret scanner must find nothing.
+- **Reviewable.** A progress bar on stderr while it works; at the end, per cassette, the models added, removed
+  and changed and the count before and after, computed from the old and new bodies, so a reviewer sees what
+  the upstream changed before reading a diff.
+
+Exit codes (:func:`run`): 0 recorded (or nothing to record), 1 a recording, a replay, a schema or the secret
+scan failed (nothing was replaced), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from catalog_guard import corpus, schemas
+from catalog_guard import universe as universe_module
+from catalog_guard.cassettes import (
+    ScrubPolicy,
+    known_secrets,
+    live_provenance,
+    scan_for_secrets,
+    synthetic_provenance,
+    use_cassette,
+)
+from catalog_guard.cassettes.persister import write_atomically
+from catalog_guard.corpus import GATEWAY, HUGGINGFACE, Recording, Traffic
+from catalog_guard.errors import CatalogGuardError
+from catalog_guard.fakes.upstreams import FakeUpstreams
+from catalog_guard.progress import Progress
+from catalog_guard.providers import GATEWAY_SPECS
+
+Source = Literal["live", "fakes"]
+SOURCES: tuple[Source, ...] = ("live", "fakes")
+HF_TOKEN_ENV = "HF_TOKEN"
+GATEWAY_URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
+GATEWAY_TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"
+TIMEOUT = 60.0
+EXAMPLES = 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class RecordingError(CatalogGuardError):
+    """A recording whose result cannot be trusted (an upstream failed, a walk broke off)."""
+
+
+class UsageError(CatalogGuardError, ValueError):
+    """Arguments that do not make a recording run (an unknown name, a base URL for the fakes)."""
+
+
+# ------------------------------------------------------------------------------------------------ host rewriting
+
+
+class RewritingPolicy(ScrubPolicy):
+    """The scrub policy, preceded by moving what was recorded from ``actual`` base URLs to canonical ones.
+
+    The request URI and ``host`` header, and every response header value and body (a ``Link``, an echoed URL),
+    are rewritten, so a cassette recorded from ``http://127.0.0.1:8080`` replays for ``https://huggingface.co``.
+    Rewriting is idempotent (nothing it inserts matches an ``actual`` base), as vcrpy's hooks must be.
+    """
+
+    def __init__(self, secrets: Mapping[str, str] | None = None, rewrites: Mapping[str, str] | None = None) -> None:
+        super().__init__(secrets)
+        self.rewrites = {actual.rstrip("/"): canonical.rstrip("/") for actual, canonical in (rewrites or {}).items()}
+
+    def _text(self, text: str) -> str:
+        for actual, canonical in self.rewrites.items():
+            text = text.replace(actual, canonical)
+        return text
+
+    def before_record_request(self, request: Any) -> Any:
+        if self.rewrites:
+            uri = self._text(request.uri)
+            if uri != request.uri:
+                request.uri = uri
+                request.headers["host"] = httpx.URL(uri).netloc.decode("ascii")
+        return super().before_record_request(request)
+
+    def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
+        if self.rewrites:
+            response = dict(response)
+            response["headers"] = {
+                name: [self._text(v) if isinstance(v, str) else v for v in (vs if isinstance(vs, list) else [vs])]
+                for name, vs in (response.get("headers") or {}).items()
+            }
+            body = (response.get("body") or {}).get("string")
+            if isinstance(body, bytes) and body:
+                new = body
+                for actual, canonical in self.rewrites.items():
+                    new = new.replace(actual.encode(), canonical.encode())
+                if new != body:
+                    response["body"] = {**response["body"], "string": new}
+        return super().before_record_response(response)
+
+
+# ------------------------------------------------------------------------------------------------ the report
+
+
+@dataclass(frozen=True)
+class CassetteDiff:
+    """What changed in one cassette's models between the old file and the new one."""
+
+    name: str
+    before: int | None
+    after: int
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    identical: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.removed or self.changed) or self.before != self.after
+
+    def line(self, width: int) -> str:
+        before = "new" if self.before is None else f"{self.before:,}"
+        counts = f"{before:>7} -> {self.after:<7,}"
+        if self.before is None:
+            return f"{self.name:<{width}}  {counts}  new cassette"
+        if not self.has_changes:
+            state = "unchanged" + ("" if self.identical else " (bytes differ)")
+            return f"{self.name:<{width}}  {counts}  {state}"
+        delta = f"+{len(self.added):,} added  -{len(self.removed):,} removed  ~{len(self.changed):,} changed"
+        return f"{self.name:<{width}}  {counts}  {delta}"
+
+    def examples(self) -> list[str]:
+        """A few ids per kind of change (none for a new cassette: every model in it is "added")."""
+        lines: list[str] = []
+        if self.before is None:
+            return lines
+        for label, ids in (("added", self.added), ("removed", self.removed), ("changed", self.changed)):
+            if ids:
+                more = f" (+{len(ids) - EXAMPLES:,} more)" if len(ids) > EXAMPLES else ""
+                lines.append(f"    {label}: {', '.join(ids[:EXAMPLES])}{more}")
+        return lines
+
+
+@dataclass
+class RecordReport:
+    """What a run did: recorded, skipped (and why), failed (and why), the diff per file, where, how long."""
+
+    cassettes_dir: Path
+    source: Source
+    recorded: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    diffs: list[CassetteDiff] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_FAILED
+
+    def changes(self) -> list[CassetteDiff]:
+        """The diff summary's non-empty rows: cassettes whose models or counts changed."""
+        return [diff for diff in self.diffs if diff.has_changes]
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for name, why in self.skipped.items():
+            out.append(f"skipped {name}: {why}")
+        if self.failures:
+            out.append(f"FAILED: nothing in {self.cassettes_dir} was replaced")
+            out += [f"  {name}: {why}" for name, why in self.failures.items()]
+            return out
+        if not self.diffs:
+            out.append("nothing recorded")
+            return out
+        width = max(len(diff.name) for diff in self.diffs)
+        out.append(f"{'cassette':<{width}}  {'models before -> after':<18}  changes")
+        for diff in self.diffs:
+            out.append(diff.line(width))
+            out += diff.examples()
+        changed = self.changes()
+        identical = sum(diff.identical for diff in self.diffs)
+        out.append(
+            f"{len(self.recorded)} recorded ({self.source}) into {self.cassettes_dir} in {self.seconds:.1f} s: "
+            f"{len(changed)} with model changes, {identical} byte-identical"
+        )
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ recording
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything a run needs, decided before the first request."""
+
+    todo: list[Recording]
+    skipped: dict[str, str]
+    tokens: dict[str, str]
+    base_urls: dict[str, str]
+    secrets: dict[str, str]
+
+
+def _plan(
+    recordings: Sequence[Recording],
+    source: Source,
+    base_urls: Mapping[str, str],
+    gateway_url: str | None,
+    gateway_token: str | None,
+    environ: Mapping[str, str],
+) -> _Plan:
+    unknown = sorted(set(base_urls) - set(corpus.upstreams()))
+    if unknown:
+        raise UsageError(f"--base-url for unknown upstream(s) {', '.join(unknown)}; known: {corpus.upstreams()}")
+    if source == "fakes" and (base_urls or gateway_url):
+        raise UsageError("--base-url and --gateway-url are for live recording; --source fakes records in-process")
+    urls = {name: url.rstrip("/") for name, url in base_urls.items()}
+    if gateway_url:
+        urls[GATEWAY] = gateway_url.rstrip("/")
+    tokens = _tokens(source, gateway_token, environ)
+    todo, skipped = [], {}
+    for recording in recordings:
+        why = _skip_reason(recording, source, urls, tokens)
+        if why:
+            skipped[recording.name] = why
+        else:
+            todo.append(recording)
+    # Every token this run may send is a known secret to the scrubber and the scanner, whatever its name.
+    secrets = {**known_secrets(environ), **{f"{name} token": token for name, token in tokens.items()}}
+    return _Plan(todo, skipped, tokens, urls, secrets)
+
+
+def _tokens(source: Source, gateway_token: str | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """Tokens by upstream. With the fakes every upstream gets one (the environment's, or a synthetic one) so that
+    the synthetic corpus is the authenticated view whatever the environment holds: the same bytes everywhere."""
+    found: dict[str, str] = {}
+    hf = environ.get(HF_TOKEN_ENV)
+    if hf:
+        found[HUGGINGFACE] = hf
+    for name, spec in GATEWAY_SPECS.items():
+        value = environ.get(spec.token_env) if spec.token_env else None
+        if value:
+            found[name] = value
+    gateway = gateway_token or environ.get(GATEWAY_TOKEN_ENV)
+    if gateway:
+        found[GATEWAY] = gateway
+    if source == "fakes":
+        for upstream in (HUGGINGFACE, *GATEWAY_SPECS):
+            found.setdefault(upstream, f"catalog-guard-synthetic-{upstream}-token")
+    return found
+
+
+def _skip_reason(recording: Recording, source: Source, urls: Mapping[str, str], tokens: Mapping[str, str]) -> str:
+    if source == "fakes":
+        return ""
+    if not recording.live:
+        return "a past deployment exists only as a synthetic recording (record it with --source fakes)"
+    if recording.upstream == GATEWAY and GATEWAY not in urls:
+        return f"no gateway to record: pass --gateway-url or set {GATEWAY_URL_ENV}"
+    spec = GATEWAY_SPECS.get(recording.upstream)
+    if spec is not None and spec.auth_required and recording.upstream not in tokens:
+        return f"{spec.token_env} is not set and {spec.name} requires a key"
+    return ""
+
+
+def _provenance(recording: Recording, source: Source, urls: Mapping[str, str], recorded_at: str) -> dict[str, Any]:
+    if source == "fakes":
+        block = synthetic_provenance(
+            seed=universe_module.DEFAULT_SEED,
+            generator=universe_module.GENERATOR,
+            generator_version=universe_module.GENERATOR_VERSION,
+            hosts=[recording.host],
+        )
+        if recording.state is not None and recording.state != corpus.CURRENT:
+            from catalog_guard import gallery
+
+            block["note"] = f"historical deployment {recording.state}: {gallery.HISTORY[recording.state].source}"
+        return block
+    block = live_provenance([recording.host], recorded_at)
+    actual = urls.get(recording.upstream)
+    if actual:
+        canonical = corpus.canonical_base_url(recording.upstream)
+        block["note"] = f"recorded from {actual}; requests rewritten to {canonical}"
+    return block
+
+
+def _traffic(recording: Recording, source: Source, plan: _Plan, fakes: FakeUpstreams, note: Callable[[str], None]) -> Traffic:
+    """Clients for one recording, built *before* its cassette opens (building a historical state runs the old
+    fetchers against fakes, which must not end up in the cassette)."""
+    progress = _prefixed(note, recording.name)
+    if source == "fakes":
+        internet = fakes.internet(recording)
+        return Traffic(
+            client=lambda: internet.client(timeout=TIMEOUT),
+            async_client=lambda: internet.async_client(timeout=TIMEOUT),
+            tokens=plan.tokens,
+            progress=progress,
+        )
+    return Traffic(
+        client=lambda: httpx.Client(timeout=TIMEOUT),
+        async_client=lambda: httpx.AsyncClient(timeout=TIMEOUT),
+        base_urls=plan.base_urls,
+        tokens=plan.tokens,
+        sleep=time.sleep,
+        progress=progress,
+    )
+
+
+def _prefixed(note: Callable[[str], None], name: str) -> Callable[[str], None]:
+    return lambda step: note(f"{name}: {step}")
+
+
+def record_corpus(
+    *,
+    only: Sequence[str] | None = None,
+    source: Source = "live",
+    base_urls: Mapping[str, str] | None = None,
+    gateway_url: str | None = None,
+    gateway_token: str | None = None,
+    cassettes_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    fakes: FakeUpstreams | None = None,
+    manifest: Mapping[str, Recording] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> RecordReport:
+    """Record the recordings ``only`` names (default: all) and replace their files in ``cassettes_dir`` if, and
+    only if, every one of them succeeded, replays, validates and is free of secrets.
+
+    ``fakes`` replaces upstreams for ``source="fakes"`` (tests change one model or break one provider);
+    ``manifest`` replaces the recordings themselves. Raises :class:`UsageError` for arguments that cannot work;
+    upstream trouble ends up in :attr:`RecordReport.failures`.
+    """
+    started = time.perf_counter()
+    env = os.environ if environ is None else environ
+    directory = Path(cassettes_dir).resolve() if cassettes_dir is not None else corpus.find_cassettes_dir(environ=env)
+    if source not in SOURCES:
+        raise UsageError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")
+    try:
+        chosen = corpus.select(only, manifest)
+    except corpus.UnknownRecordingError as error:
+        raise UsageError(str(error)) from error
+    plan = _plan(chosen, source, base_urls or {}, gateway_url, gateway_token, env)
+    report = RecordReport(directory, source, skipped=dict(plan.skipped))
+    if not plan.todo:
+        report.seconds = time.perf_counter() - started
+        return report
+    bar = progress or Progress(len(plan.todo), label="recording", stream=io.StringIO())
+    bar.total = len(plan.todo)
+    upstreams = fakes or FakeUpstreams()
+    recorded_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-record-", dir=directory.parent))
+    try:
+        for recording in plan.todo:
+            bar.note(f"{recording.name}")
+            try:
+                _record_one(recording, staging, source, plan, upstreams, recorded_at, bar.note)
+            except Exception as error:  # every recording is attempted, so one run reports every failure
+                report.failures[recording.name] = f"{type(error).__name__}: {error}"
+            else:
+                report.recorded.append(recording.name)
+            bar.step(recording.name)
+        if not report.failures:
+            bar.note("verifying: replay, schemas, secrets")
+            report.failures.update(_verify(plan.todo, staging, ScrubPolicy(plan.secrets)))
+        if not report.failures:
+            bar.note("comparing with the corpus")
+            report.diffs = _diffs(plan.todo, staging, directory)
+            report.written = _replace(staging, directory)
+    finally:
+        bar.close()
+        shutil.rmtree(staging, ignore_errors=True)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _record_one(
+    recording: Recording,
+    staging: Path,
+    source: Source,
+    plan: _Plan,
+    fakes: FakeUpstreams,
+    recorded_at: str,
+    note: Callable[[str], None],
+) -> None:
+    traffic = _traffic(recording, source, plan, fakes, note)
+    actual = plan.base_urls.get(recording.upstream)
+    canonical = corpus.canonical_base_url(recording.upstream)
+    rewrites = {actual: canonical} if actual and actual != canonical else {}
+    policy = RewritingPolicy(plan.secrets, rewrites)
+    provenance = _provenance(recording, source, plan.base_urls, recorded_at)
+    with use_cassette(
+        recording.path(staging), record_mode="all", provenance=provenance, cassette_dir=staging, policy=policy
+    ):
+        result = recording.make(traffic)
+        problem = recording.check(result)
+        if problem:  # raising inside the cassette: vcrpy does not save it (record_on_exception is off)
+            raise RecordingError(problem)
+    # The new cassette must replay on its own, completely: what the suite will do with it.
+    try:
+        replayed = corpus.replay_recording(recording, staging)
+    except Exception as error:
+        raise RecordingError(f"the new cassette does not replay: {type(error).__name__}: {error}") from error
+    if recording.name == f"{GATEWAY}/{corpus.CURRENT}":
+        text = corpus.baseline_document(replayed, provenance)
+        write_atomically(corpus.cassette_path(corpus.BASELINE, staging), text.encode("utf-8"))
+
+
+def _verify(recordings: Sequence[Recording], staging: Path, policy: ScrubPolicy) -> dict[str, str]:
+    """Every recorded body matches its schema, and the scanner finds no secret in what would be written."""
+    failures: dict[str, str] = {}
+    for recording in recordings:
+        problems = body_problems(recording.path(staging))
+        if problems:
+            failures[recording.name] = "schema: " + "; ".join(problems[:3])
+    findings = scan_for_secrets(staging, policy=policy)
+    if findings:
+        shown = "; ".join(str(f).replace(str(staging), "cassettes") for f in findings[:5])
+        failures["secrets"] = f"{len(findings)} suspected secret(s) left after scrubbing: {shown}"
+    return failures
+
+
+def body_problems(path: str | os.PathLike[str]) -> list[str]:
+    """Every recorded body of a cassette that does not match its schema, as ``<request>: <first violation>``."""
+    problems = []
+    for interaction in corpus.read_cassette(path).interactions:
+        schema = corpus.body_schema(interaction.method, interaction.uri, interaction.status)
+        if schema is None:
+            continue
+        violations = schemas.validate(interaction.json(), schema)
+        if violations:
+            problems.append(f"{interaction.method} {interaction.uri}: {schema}: {violations[0]}")
+    return problems
+
+
+def _diffs(recordings: Sequence[Recording], staging: Path, directory: Path) -> list[CassetteDiff]:
+    diffs = [diff_cassette(r.name, directory / r.path(staging).relative_to(staging), r.path(staging)) for r in recordings]
+    baseline_new = corpus.cassette_path(corpus.BASELINE, staging)
+    if baseline_new.is_file():
+        diffs.append(diff_baseline(corpus.cassette_path(corpus.BASELINE, directory), baseline_new))
+    return diffs
+
+
+def diff_cassette(name: str, old: Path, new: Path) -> CassetteDiff:
+    """Models added, removed and changed (same id, another object) from ``old`` to ``new``; ``before`` is
+    ``None`` when there was no (readable) old file."""
+    after = corpus.models_by_id(new)
+    if old.is_file() and old.read_bytes() == new.read_bytes():
+        return CassetteDiff(name, len(after), len(after), identical=True)
+    try:
+        before = corpus.models_by_id(old) if old.is_file() else None
+    except (ValueError, KeyError, TypeError):  # an unreadable old file: everything is new
+        before = None
+    if before is None:
+        return CassetteDiff(name, None, len(after), added=tuple(sorted(after)))
+    return CassetteDiff(
+        name,
+        len(before),
+        len(after),
+        added=tuple(sorted(set(after) - set(before))),
+        removed=tuple(sorted(set(before) - set(after))),
+        changed=tuple(sorted(i for i in set(before) & set(after) if before[i] != after[i])),
+    )
+
+
+def diff_baseline(old: Path, new: Path) -> CassetteDiff:
+    """The baseline's gateways as its "models": a changed count is a changed gateway."""
+    after = corpus.read_baseline(new)
+    name = corpus.BASELINE
+    if old.is_file() and old.read_bytes() == new.read_bytes():
+        return CassetteDiff(name, len(after), len(after), identical=True)
+    try:
+        before = corpus.read_baseline(old) if old.is_file() else None
+    except CatalogGuardError:
+        before = None
+    if before is None:
+        return CassetteDiff(name, None, len(after), added=tuple(sorted(after)))
+    changed = [f"{g} {before[g]:,}->{after[g]:,}" for g in sorted(set(before) & set(after)) if before[g] != after[g]]
+    return CassetteDiff(
+        name,
+        len(before),
+        len(after),
+        added=tuple(sorted(set(after) - set(before))),
+        removed=tuple(sorted(set(before) - set(after))),
+        changed=tuple(changed),
+    )
+
+
+def _replace(staging: Path, directory: Path) -> list[Path]:
+    """Move every staged file over the corpus, one ``os.replace`` each (same file system: staging is a sibling)."""
+    written = []
+    for source in sorted(p for p in staging.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        target = directory / source.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        written.append(target)
+    return written
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+
+def _base_url(value: str) -> tuple[str, str]:
+    name, sep, url = value.partition("=")
+    if not sep or not name or not url:
+        raise argparse.ArgumentTypeError(f"expected NAME=URL, got {value!r}")
+    if not url.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{name}: the base URL must start with http:// or https://, got {url!r}")
+    return name.strip(), url.strip()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``catalog-guard record`` (also ``python -m catalog_guard.recorder``)."""
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="record only this part (repeatable, or comma-separated): huggingface, providers, gateway, a folder "
+        "such as gateway/history, or a name such as providers/google; default: everything",
+    )
+    parser.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="live",
+        help="live: the real hosts (default); fakes: the in-process fakes over the synthetic universe",
+    )
+    parser.add_argument(
+        "--base-url",
+        action="append",
+        type=_base_url,
+        default=[],
+        metavar="NAME=URL",
+        help="record upstream NAME (huggingface, openrouter, ..., gateway) from URL; the cassette is stored under "
+        "the canonical host (repeatable)",
+    )
+    parser.add_argument(
+        "--gateway-url",
+        default=None,
+        help=f"the gateway backend to record gateway/current from (env {GATEWAY_URL_ENV}); without it the "
+        "gateway is skipped",
+    )
+    parser.add_argument(
+        "--gateway-token",
+        default=None,
+        help=f"the gateway's API key (prefer env {GATEWAY_TOKEN_ENV}); sent as a bearer token, never stored",
+    )
+    parser.add_argument(
+        "--cassettes",
+        default=None,
+        metavar="DIR",
+        help=f"the corpus directory (default: env {corpus.CASSETTES_ENV}, else the repository's cassettes/)",
+    )
+    parser.add_argument("--list", action="store_true", help="list the recordings and exit")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``catalog-guard record``; prints the diff summary on stdout, progress and problems on stderr."""
+    if args.list:
+        for recording in corpus.MANIFEST.values():
+            print(f"{recording.name}{'' if recording.live else '  (synthetic only)'}")
+        return EXIT_OK
+    base_urls = dict(args.base_url)
+    gateway_url = args.gateway_url or (os.environ.get(GATEWAY_URL_ENV) if args.source == "live" else None)
+    try:
+        chosen = corpus.select(args.only)
+    except corpus.UnknownRecordingError as error:
+        print(f"catalog-guard record: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = None if args.no_progress else Progress(len(chosen), label="recording")
+    try:
+        report = record_corpus(
+            only=args.only,
+            source=args.source,
+            base_urls=base_urls,
+            gateway_url=gateway_url,
+            gateway_token=args.gateway_token,
+            cassettes_dir=args.cassettes,
+            progress=progress,
+        )
+    except UsageError as error:
+        print(f"catalog-guard record: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if progress is not None:
+            progress.close()
+    stream = sys.stdout if report.ok else sys.stderr
+    for line in report.lines():
+        print(line, file=stream)
+    return report.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="catalog-guard record", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

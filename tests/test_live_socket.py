@@ -1,0 +1,115 @@
+"""Live mode through a real socket: ``catalog-guard serve`` on a free loopback port, ``catalog-guard audit
+--gateway-url`` and the ``GatewayContract`` suite against it.
+
+The reference server must pass (exit 0); restarted with a regression mode it must fail (exit 1) and name the
+violation. Servers are separate processes bound to 127.0.0.1 and are always stopped, also when a test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+pytest_plugins = ["pytester"]
+
+CLI = [sys.executable, "-m", "catalog_guard.cli"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(regression: str | None = None) -> Iterator[str]:
+    """``catalog-guard serve`` in a subprocess; yields its base URL once it answers, and always stops it."""
+    port = free_port()
+    command = [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if regression:
+        command += ["--regression", regression]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"serve exited with {process.returncode}: {process.stderr.read()}")
+            try:
+                httpx.get(f"{url}/v1/models", params={"gateway": "groq"}, timeout=1.0)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def audit(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CATALOG_GUARD_GATEWAY_URL"}
+    return subprocess.run(
+        [*CLI, "audit", "--gateway-url", url, "--format", "json", "--no-progress", *extra],
+        capture_output=True, text=True, timeout=300, env=env, check=False,
+    )
+
+
+def failed_checks(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:
+    report = json.loads(result.stdout)
+    return {c["name"]: [v["message"] for v in c["violations"]] for c in report["checks"] if not c["passed"]}
+
+
+def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytest.Pytester) -> None:
+    with server() as url:
+        result = audit(url)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert failed_checks(result) == {}
+        pytester.makepyfile("from catalog_guard.contract import GatewayContract\n\n\n"
+                            "class TestLive(GatewayContract):\n    pass\n")
+        run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--gateway-url", url)
+        run.assert_outcomes(passed=13)
+
+
+@pytest.mark.parametrize(
+    ("mode", "violation", "words"),
+    [
+        ("G2", "no-duplicates", "duplication factor"),
+        ("F3", "coverage", "lists 101 of the"),
+        ("G6", "page-bounds", "limit ignored"),
+    ],
+)
+def test_regression_servers_fail_the_live_audit(mode: str, violation: str, words: str) -> None:
+    with server(mode) as url:
+        result = audit(url)
+    assert result.returncode == 1, result.stderr[-2000:]
+    found = failed_checks(result)
+    assert violation in found, sorted(found)
+    assert any(words in message for message in found[violation]), found[violation]
+
+
+def test_unreachable_gateway_is_a_connection_error() -> None:
+    result = audit(f"http://127.0.0.1:{free_port()}", "--gateway", "groq", "--max-requests", "20")
+    assert result.returncode == 2
+    assert "TransportError" in result.stderr or "ConnectError" in result.stderr
+
+
+def test_request_budget_stops_a_runaway_audit() -> None:
+    with server() as url:
+        result = audit(url, "--max-requests", "5")
+    assert result.returncode == 2
+    assert "gave up after 5 requests" in result.stderr
