@@ -53,6 +53,8 @@ class CoverageRow:
 
 @dataclass(frozen=True)
 class StateVerdict:
+    """A historical deployment's verdict; ``failed`` lists ``(check, reason)``, the regression's own check first."""
+
     name: str
     source: str
     failed: tuple[tuple[str, str], ...]
@@ -85,7 +87,7 @@ def walk_rows(seen: Observation) -> list[WalkRow]:
     walks: dict[str, GatewayWalk] = dict(seen.walks)
     walks.update(seen.aliases)
     if seen.all_walk is not None:
-        walks[ALL] = seen.all_walk
+        walks[f"{ALL} (a row per provider)"] = seen.all_walk
     rows = []
     for name, walk in walks.items():
         unique = len(set(walk.ids))
@@ -119,8 +121,10 @@ def merge_singles(singles: dict[str, GatewayResponse], focus: str = "huggingface
     return merge.merge(catalogs, focus=focus if focus in catalogs else None)
 
 
-def verdict(name: str, source: str, results: Sequence[checks.CheckResult]) -> StateVerdict:
-    return StateVerdict(name, source, tuple((r.name, r.summary()) for r in results if not r.passed))
+def verdict(name: str, source: str, results: Sequence[checks.CheckResult], first: Sequence[str] = ()) -> StateVerdict:
+    failed = [r for r in results if not r.passed]
+    failed.sort(key=lambda r: (r.name not in first, list(checks.CHECKS).index(r.name)))
+    return StateVerdict(name, source, tuple((r.name, r.summary()) for r in failed))
 
 
 def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
@@ -142,7 +146,8 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
     seed_merge = None
     for name, state in gallery.HISTORY.items():
         past = corpus.replay_observation(name)
-        history.append(verdict(name, state.source, checks.run_checks(past, context)))
+        first = gallery.MODES[state.fetcher].expected
+        history.append(verdict(name, state.source, checks.run_checks(past, context), first))
         if seed_merge is None and name.endswith("seed-000"):
             seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
     return Audit(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
-from catalog_guard.observe import ALL, Observation, describe_error
+from catalog_guard.observe import ALL, KNOWN_GATEWAYS, Observation, describe_error
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,17 @@ def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
 def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
     """No id twice in a page, across the pages of a walk, or in the ``unique_models`` listing."""
     found: list[Violation] = []
+    for name, response in seen.singles.items():
+        ids = [i for i in response.ids() if i]
+        if len(ids) != len(set(ids)):
+            found.append(
+                Violation(
+                    "no-duplicates",
+                    f"{name}: one request of limit={_requested(response.url, 'limit')} "
+                    f"holds {len(ids):,} rows but {len(set(ids)):,} unique ids",
+                    {"gateway": name, "entries": len(ids), "unique": len(set(ids))},
+                )
+            )
     for name, walk in _walks(seen).items():
         if name == ALL:
             continue  # one row per (provider, model): the same id from two providers is legitimate there
@@ -187,17 +198,6 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
                         "unique": unique,
                         "examples": _examples(repeated, context),
                     },
-                )
-            )
-    for name, response in seen.singles.items():
-        ids = [i for i in response.ids() if i]
-        if len(ids) != len(set(ids)):
-            found.append(
-                Violation(
-                    "no-duplicates",
-                    f"{name}: one request of limit={_requested(response.url, 'limit')} "
-                    f"holds {len(ids):,} rows but {len(set(ids)):,} unique ids",
-                    {"gateway": name, "entries": len(ids), "unique": len(set(ids))},
                 )
             )
     return found
@@ -407,10 +407,16 @@ def check_all_completeness(seen: Observation, context: Context) -> list[Violatio
     return found
 
 
+def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The contract's gateway order (Hugging Face first), then any others alphabetically."""
+    order = {name: index for index, name in enumerate(KNOWN_GATEWAYS)}
+    return sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+
+
 def check_coverage(seen: Observation, context: Context) -> list[Violation]:
     """Each gateway lists at least ``coverage_floor`` of what its upstream lists (the recorded truth)."""
     found: list[Violation] = []
-    for name, truth in sorted(context.truth.items()):
+    for name, truth in _in_plan_order(seen, context.truth):
         if name not in seen.walks or not truth:
             continue
         listed = set(seen.walks[name].ids)
@@ -437,7 +443,7 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
 def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     """No gateway's unique count drops below the recorded baseline by more than the tolerance."""
     found: list[Violation] = []
-    for name, baseline in sorted(context.baseline.items()):
+    for name, baseline in _in_plan_order(seen, context.baseline):
         if name not in seen.walks:
             continue
         count = len(set(seen.walks[name].ids))

@@ -49,6 +49,7 @@ class ObservePlan:
     max_limit: int = 1000
     aliases: Mapping[str, str] = field(default_factory=lambda: dict(ALIASES))
     include_all: bool = True
+    include_unique: bool = True  # with include_all: also walk ``gateway=all`` with ``unique_param``
     unique_param: str = "unique_models"
     probe_parameters: bool = True
     probe_routing: bool = True
@@ -155,7 +156,8 @@ def observe(
             seen.aliases[alias] = walk(alias)
     if plan.include_all:
         seen.all_walk = walk(ALL)
-        seen.unique_walk = walk(ALL, {plan.unique_param: "true"})
+        if plan.include_unique:
+            seen.unique_walk = walk(ALL, {plan.unique_param: "true"})
     if plan.probe_parameters:
         for name, params in plan.probes().items():
             note(f"probe {name}")

@@ -62,6 +62,9 @@ HF_TOKEN_ENV = "HF_TOKEN"
 GATEWAY_URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
 GATEWAY_TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"
 TIMEOUT = 60.0
+# httpx advertises br/zstd only where brotli/zstandard happen to be installed: fixed here, so that the request
+# headers in a cassette do not depend on the recording machine's packages (the bodies are decoded either way).
+CLIENT_HEADERS = {"accept-encoding": "gzip, deflate"}
 EXAMPLES = 3
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -89,14 +92,14 @@ class RewritingPolicy(ScrubPolicy):
         super().__init__(secrets)
         self.rewrites = {actual.rstrip("/"): canonical.rstrip("/") for actual, canonical in (rewrites or {}).items()}
 
-    def _text(self, text: str) -> str:
+    def _rewrite(self, text: str) -> str:
         for actual, canonical in self.rewrites.items():
             text = text.replace(actual, canonical)
         return text
 
     def before_record_request(self, request: Any) -> Any:
         if self.rewrites:
-            uri = self._text(request.uri)
+            uri = self._rewrite(request.uri)
             if uri != request.uri:
                 request.uri = uri
                 request.headers["host"] = httpx.URL(uri).netloc.decode("ascii")
@@ -106,7 +109,7 @@ class RewritingPolicy(ScrubPolicy):
         if self.rewrites:
             response = dict(response)
             response["headers"] = {
-                name: [self._text(v) if isinstance(v, str) else v for v in (vs if isinstance(vs, list) else [vs])]
+                name: [self._rewrite(v) if isinstance(v, str) else v for v in (vs if isinstance(vs, list) else [vs])]
                 for name, vs in (response.get("headers") or {}).items()
             }
             body = (response.get("body") or {}).get("string")
@@ -198,7 +201,7 @@ class RecordReport:
             out.append("nothing recorded")
             return out
         width = max(len(diff.name) for diff in self.diffs)
-        out.append(f"{'cassette':<{width}}  {'models before -> after':<18}  changes")
+        out.append(f"{'cassette':<{width}}  {'before':>7} -> {'after':<7}  changes (models)")
         for diff in self.diffs:
             out.append(diff.line(width))
             out += diff.examples()
@@ -269,7 +272,7 @@ def _tokens(source: Source, gateway_token: str | None, environ: Mapping[str, str
     if gateway:
         found[GATEWAY] = gateway
     if source == "fakes":
-        for upstream in (HUGGINGFACE, *GATEWAY_SPECS):
+        for upstream in (HUGGINGFACE, *GATEWAY_SPECS, GATEWAY):
             found.setdefault(upstream, f"catalog-guard-synthetic-{upstream}-token")
     return found
 
@@ -308,21 +311,23 @@ def _provenance(recording: Recording, source: Source, urls: Mapping[str, str], r
     return block
 
 
-def _traffic(recording: Recording, source: Source, plan: _Plan, fakes: FakeUpstreams, note: Callable[[str], None]) -> Traffic:
+def _traffic(
+    recording: Recording, source: Source, plan: _Plan, fakes: FakeUpstreams, note: Callable[[str], None]
+) -> Traffic:
     """Clients for one recording, built *before* its cassette opens (building a historical state runs the old
     fetchers against fakes, which must not end up in the cassette)."""
     progress = _prefixed(note, recording.name)
     if source == "fakes":
         internet = fakes.internet(recording)
         return Traffic(
-            client=lambda: internet.client(timeout=TIMEOUT),
-            async_client=lambda: internet.async_client(timeout=TIMEOUT),
+            client=lambda: internet.client(timeout=TIMEOUT, headers=CLIENT_HEADERS),
+            async_client=lambda: internet.async_client(timeout=TIMEOUT, headers=CLIENT_HEADERS),
             tokens=plan.tokens,
             progress=progress,
         )
     return Traffic(
-        client=lambda: httpx.Client(timeout=TIMEOUT),
-        async_client=lambda: httpx.AsyncClient(timeout=TIMEOUT),
+        client=lambda: httpx.Client(timeout=TIMEOUT, headers=CLIENT_HEADERS),
+        async_client=lambda: httpx.AsyncClient(timeout=TIMEOUT, headers=CLIENT_HEADERS),
         base_urls=plan.base_urls,
         tokens=plan.tokens,
         sleep=time.sleep,
@@ -458,7 +463,9 @@ def body_problems(path: str | os.PathLike[str]) -> list[str]:
 
 
 def _diffs(recordings: Sequence[Recording], staging: Path, directory: Path) -> list[CassetteDiff]:
-    diffs = [diff_cassette(r.name, directory / r.path(staging).relative_to(staging), r.path(staging)) for r in recordings]
+    diffs = [
+        diff_cassette(r.name, directory / r.path(staging).relative_to(staging), r.path(staging)) for r in recordings
+    ]
     baseline_new = corpus.cassette_path(corpus.BASELINE, staging)
     if baseline_new.is_file():
         diffs.append(diff_baseline(corpus.cassette_path(corpus.BASELINE, directory), baseline_new))

@@ -51,6 +51,7 @@ def _history_table(audit: Audit) -> Table:
     for state in audit.history:
         caught = ", ".join(name for name, _ in state.failed) or "none"
         first = state.failed[0][1] if state.failed else "passes every check"
+        first = first if len(first) <= 110 else first[:107] + "..."
         rows.append([state.name, state.source, caught, first])
     return ["deployment", "seen in", "failed checks", "first reason"], rows
 
