@@ -160,6 +160,11 @@ def canonical_base_url(upstream: str) -> str:
     raise UnknownRecordingError(f"no upstream {upstream!r}; known: {', '.join(upstreams())}")
 
 
+def provider_names() -> list[str]:
+    """The gateways with a ``providers/<name>`` recording (the twelve of the seed reports), in manifest order."""
+    return list(GATEWAY_SPECS)
+
+
 def upstreams() -> tuple[str, ...]:
     """Every upstream a base URL can be given for."""
     return (HUGGINGFACE, *GATEWAY_SPECS, GATEWAY)
