@@ -26,7 +26,7 @@ import uvicorn
 
 from catalog_guard import corpus, recorder, universe
 from catalog_guard.cassettes import REDACTED, ScrubPolicy, scan_for_secrets
-from catalog_guard.fakes.gateway import asgi_app
+from catalog_guard.fakes.gateway import GATEWAY_HOST, asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
 from catalog_guard.fakes.providers import Fault, make_fake
 from catalog_guard.fakes.transport import Handler
@@ -374,6 +374,23 @@ def test_a_base_url_override_is_stored_under_the_canonical_host(corpus_dir: Path
     replayed = corpus.replay_hub("cursor", cassettes_dir=corpus_dir)
     assert replayed.complete
     assert replayed.ids == [m["id"] for m in universe.hub_order(world().hub_models)]
+
+
+def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpus_dir: Path) -> None:
+    token = "gw-" + "Plant3dGatewayToken0123456789"
+    with serving(lambda _base_url: fake_gateway()) as local:
+        environ = {recorder.GATEWAY_URL_ENV: local, recorder.GATEWAY_TOKEN_ENV: token}
+        report = record(corpus_dir, only=["gateway/current"], source="live", environ=environ)
+    assert report.ok, report.failures
+    path = corpus.cassette_path("gateway/current", corpus_dir)
+    cassette = corpus.read_cassette(path)
+    assert {httpx.URL(i.uri).host for i in cassette.interactions} == {GATEWAY_HOST}
+    assert token.encode() not in path.read_bytes()
+    assert "127.0.0.1" not in json.dumps(json.loads(path.read_text())["interactions"])
+    expected = {name: len(rows) for name, rows in current_state().catalogs.items()}
+    assert corpus.recorded_baseline(cassettes_dir=corpus_dir) == expected
+    seen = corpus.replay_observation("current", cassettes_dir=corpus_dir)
+    assert {name: len(set(walk.ids)) for name, walk in seen.walks.items()} == expected
 
 
 def test_rewriting_is_idempotent() -> None:

@@ -118,10 +118,10 @@ _FETCHER_MODES = {
     "F4": ("one request of limit=1000, no next page", "seed 002", ("coverage",)),
     "F5": ("union of the first pages of sort=likes and sort=downloads", "seed 004", ("coverage",)),
     "F6": ("sort=trending answered 400; the error became no models", "gateway history", ("known-gateways",)),
-    "F7": ("503 turned into a 10-model hard-coded fallback", "gateway history", ("coverage",)),
+    "F7": ("503 turned into a 10-model hard-coded fallback", "gateway history", ("count-floor", "coverage")),
     "F8": ("retried only 429: one transient 503 lost the later pages", "gateway history", ("coverage",)),
     "F9": ("the offset loop on Featherless, which ignores limit/offset", "gateway history", ("no-duplicates",)),
-    "F10": ("Google's nextPageToken ignored: the first 50 models only", "gateway history", ("coverage",)),
+    "F10": ("Google's nextPageToken ignored: the first 50 models only", "gateway history", ("count-floor", "coverage")),
 }
 
 

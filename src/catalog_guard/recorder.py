@@ -368,6 +368,8 @@ def record_corpus(
         chosen = corpus.select(only, manifest)
     except corpus.UnknownRecordingError as error:
         raise UsageError(str(error)) from error
+    if gateway_url is None and source == "live":
+        gateway_url = env.get(GATEWAY_URL_ENV) or None
     plan = _plan(chosen, source, base_urls or {}, gateway_url, gateway_token, env)
     report = RecordReport(directory, source, skipped=dict(plan.skipped))
     if not plan.todo:
@@ -592,7 +594,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"{recording.name}{'' if recording.live else '  (synthetic only)'}")
         return EXIT_OK
     base_urls = dict(args.base_url)
-    gateway_url = args.gateway_url or (os.environ.get(GATEWAY_URL_ENV) if args.source == "live" else None)
     try:
         chosen = corpus.select(args.only)
     except corpus.UnknownRecordingError as error:
@@ -604,7 +605,7 @@ def run(args: argparse.Namespace) -> int:
             only=args.only,
             source=args.source,
             base_urls=base_urls,
-            gateway_url=gateway_url,
+            gateway_url=args.gateway_url,
             gateway_token=args.gateway_token,
             cassettes_dir=args.cassettes,
             progress=progress,
