@@ -65,7 +65,11 @@ def audit(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "CATALOG_GUARD_GATEWAY_URL"}
     return subprocess.run(
         [*CLI, "audit", "--gateway-url", url, "--format", "json", "--no-progress", *extra],
-        capture_output=True, text=True, timeout=300, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
     )
 
 
@@ -79,8 +83,9 @@ def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytes
         result = audit(url)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
         assert failed_checks(result) == {}
-        pytester.makepyfile("from catalog_guard.contract import GatewayContract\n\n\n"
-                            "class TestLive(GatewayContract):\n    pass\n")
+        pytester.makepyfile(
+            "from catalog_guard.contract import GatewayContract\n\n\nclass TestLive(GatewayContract):\n    pass\n"
+        )
         run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--gateway-url", url)
         run.assert_outcomes(passed=13)
 

@@ -279,7 +279,8 @@ def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violati
                     "has_more",
                     Violation(
                         "paging-arithmetic",
-                        f"{name}: has_more={envelope.has_more} at offset {offset} with {returned} returned of total {total}",
+                        f"{name}: has_more={envelope.has_more} at offset {offset} with {returned} returned "
+                        f"of total {total}",
                         {"gateway": name, "url": page.url},
                     ),
                 )

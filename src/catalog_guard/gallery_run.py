@@ -78,11 +78,12 @@ def render(rows: list[GalleryRow], fmt: str = "table") -> str:
             "  ".join(c[:w].ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             for row in [header, ["-" * w for w in widths], *body]
         ]
-    caught = sum(r.caught for r in rows if r.expected)
+    caught_count = sum(r.caught for r in rows if r.expected)
     total = sum(1 for r in rows if r.expected)
     alarms = sum(1 for r in rows if not r.expected and not r.ok)
     lines.append("")
     lines.append(
-        f"{caught} of {total} regressions caught by their intended check; {alarms} false alarms on the correct gateway"
+        f"{caught_count} of {total} regressions caught by their intended check; "
+        f"{alarms} false alarms on the correct gateway"
     )
     return "\n".join(lines)

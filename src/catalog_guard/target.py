@@ -132,12 +132,11 @@ class GatewayTarget:
                 yield client
         elif self.app is not None:
             with start_blocking_portal() as portal, _lifespan(self.app, portal):
-                transport = SyncASGITransport(self.app, portal)
-                with httpx.Client(transport=transport, timeout=self.timeout) as client:
+                with httpx.Client(transport=SyncASGITransport(self.app, portal), timeout=self.timeout) as client:
                     yield client
         else:
-            transport: httpx.BaseTransport = httpx.HTTPTransport()
+            network: httpx.BaseTransport = httpx.HTTPTransport()
             if self.max_requests is not None:
-                transport = BudgetTransport(transport, self.max_requests)
-            with httpx.Client(transport=transport, timeout=self.timeout) as client:
+                network = BudgetTransport(network, self.max_requests)
+            with httpx.Client(transport=network, timeout=self.timeout) as client:
                 yield client
