@@ -376,6 +376,7 @@ def test_a_base_url_override_is_stored_under_the_canonical_host(corpus_dir: Path
     assert replayed.ids == [m["id"] for m in universe.hub_order(world().hub_models)]
 
 
+@pytest.mark.slow  # ~200 requests over a real socket, ~45 ms each (uvicorn + delayed ACK): about 10 s
 def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpus_dir: Path) -> None:
     token = "gw-" + "Plant3dGatewayToken0123456789"
     with serving(lambda _base_url: fake_gateway()) as local:

@@ -110,7 +110,10 @@ _ENDPOINT_EXPECTED = {
     "G8": ("bad-parameters",), "G9": ("bad-parameters",), "G10": ("no-duplicates",),
     "G11": ("stable-bodies",), "G12": ("all-completeness",), "G13": ("routable",),
 }  # fmt: skip
-_ENDPOINT_SOURCE = {"G1": "seed 003", "G2": "seed 000", "G3": "seed 001", "G4": "seed 003", "G5": "seeds 002, 004"}
+_ENDPOINT_SOURCE = {
+    "G1": "seed 003", "G2": "seed 000", "G3": "seed 001", "G4": "seed 003", "G5": "seeds 002, 004",
+    "G12": "frontend history", "G13": "seed 003",
+}  # fmt: skip
 _FETCHER_MODES = {
     "F1": ("offset paging the Hub (offset is ignored): the first page 500 times", "seed 000", ("no-duplicates",)),
     "F2": ("dedup, then stop after 3 all-duplicate batches", "gateway history", ("coverage",)),

@@ -131,9 +131,12 @@ class GatewayTarget:
             with httpx.Client(transport=httpx.MockTransport(self.handler), timeout=self.timeout) as client:
                 yield client
         elif self.app is not None:
-            with start_blocking_portal() as portal, _lifespan(self.app, portal):
-                with httpx.Client(transport=SyncASGITransport(self.app, portal), timeout=self.timeout) as client:
-                    yield client
+            with (
+                start_blocking_portal() as portal,
+                _lifespan(self.app, portal),
+                httpx.Client(transport=SyncASGITransport(self.app, portal), timeout=self.timeout) as client,
+            ):
+                yield client
         else:
             network: httpx.BaseTransport = httpx.HTTPTransport()
             if self.max_requests is not None:
