@@ -1,0 +1,91 @@
+"""The command line: the audit's three formats and exit codes, the gallery, and usage errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from catalog_guard import audit, corpus
+from catalog_guard.cli import main
+
+
+@pytest.fixture(scope="module")
+def recorded() -> audit.Audit:
+    return audit.recorded_audit()
+
+
+def test_audit_of_the_recorded_cassettes_passes_and_says_it_is_synthetic(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit"]) == 0
+    out = capsys.readouterr().out
+    assert "catalog-guard audit: PASS" in out
+    assert "synthetic cassettes" in out
+    for section in (
+        "Gateway walks",
+        "Hub coverage by strategy",
+        "Cross-gateway merge",
+        "Contract checks",
+        "Historical deployments",
+    ):
+        assert section in out
+
+
+def test_audit_json_carries_the_figures(capsys: pytest.CaptureFixture[str], recorded: audit.Audit) -> None:
+    assert main(["audit", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] is True
+    assert {c["name"] for c in report["checks"]} == {r.name for r in recorded.checks}
+    coverage = {row["strategy"]: row for row in report["coverage"]}
+    truth = len(corpus.recorded_truth()["huggingface"])
+    assert coverage["cursor"]["covered"] == truth
+    assert coverage["sort-union"]["covered"] < truth
+    assert report["seed_merge"]["total_fetched"] > report["seed_merge"]["total_unique"]
+    assert all(state["failed"] for state in report["history"]), "every historical deployment must fail the gate"
+
+
+def test_audit_markdown_goes_to_the_job_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = tmp_path / "summary.md"
+    assert main(["audit", "--format", "markdown", "--output", str(summary)]) == 0
+    text = summary.read_text()
+    assert text.startswith("## catalog-guard audit: PASS")
+    assert "| check | result | detail |" in text
+    assert text.strip() == capsys.readouterr().out.strip()
+
+
+def test_audit_exit_code_is_1_on_a_violation(recorded: audit.Audit) -> None:
+    """The same renderer and exit code over a failing observation: the seed-000 deployment."""
+    from catalog_guard import checks, report
+
+    past = corpus.replay_observation("2025-10-17-seed-000")
+    failing = audit.Audit(
+        "recorded",
+        "history",
+        {},
+        audit.walk_rows(past),
+        checks.run_checks(past, corpus.recorded_context()),
+        audit.merge_walks(past).stats.to_dict(),
+    )
+    assert failing.exit_code == 1
+    assert "FAIL" in report.render(failing, "table")
+    assert json.loads(report.render(failing, "json"))["exit_code"] == 1
+
+
+def test_gallery_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gallery", "--mode", "correct", "--mode", "G4"]) == 0
+    assert "1 of 1 regressions caught" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["audit", "--format", "yaml"])
+    assert raised.value.code == 2
+    assert main(["serve", "--regression", "G99"]) == 2
+    assert "unknown regression mode" in capsys.readouterr().err
+
+
+def test_record_is_wired(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["record", "--help"])
+    assert raised.value.code == 0
+    assert "--only" in capsys.readouterr().out
