@@ -118,3 +118,20 @@ def test_request_budget_stops_a_runaway_audit() -> None:
         result = audit(url, "--max-requests", "5")
     assert result.returncode == 2
     assert "gave up after 5 requests" in result.stderr
+
+
+def test_live_audit_shows_progress_per_request() -> None:
+    with server() as url:
+        env = {k: v for k, v in os.environ.items() if k != "CATALOG_GUARD_GATEWAY_URL"}
+        result = subprocess.run(
+            [*CLI, "audit", "--gateway-url", url, "--gateway", "groq", "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    steps = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert steps[0] == "[1] GET gateway=groq offset=0"
+    assert len(steps) == sum(1 for line in steps if line.startswith("[")) > 5

@@ -163,6 +163,13 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
     )
 
 
+def _describe(request: Any) -> str:
+    params = request.url.params
+    if "gateway" in params:
+        return f"{request.method} gateway={params.get('gateway')} offset={params.get('offset', 0)}"
+    return f"{request.method} {request.url.path}"
+
+
 def live_audit(
     target: GatewayTarget,
     plan: ObservePlan,
@@ -175,7 +182,10 @@ def live_audit(
 
     context = corpus.recorded_context(config)
     with target.client() as client:
-        seen = observe(client, target.base_url, plan, headers=target.headers(), progress=progress, sleep=target.sleep())
+        if progress is not None:
+            # one step per response: walking thousands of pages must not look hung
+            client.event_hooks = {"response": [lambda response: progress(_describe(response.request))]}
+        seen = observe(client, target.base_url, plan, headers=target.headers(), sleep=target.sleep())
     return Audit(
         source="live",
         target=target.base_url,
