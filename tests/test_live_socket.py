@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpcore  # noqa: F401  # imported up front: pytester's module snapshot would drop a lazy import
 import httpx
 import pytest
 

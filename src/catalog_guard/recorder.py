@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import httpx
 
-from catalog_guard import corpus, schemas
+from catalog_guard import corpus, gallery, schemas
 from catalog_guard import universe as universe_module
 from catalog_guard.cassettes import (
     ScrubPolicy,
@@ -299,8 +299,6 @@ def _provenance(recording: Recording, source: Source, urls: Mapping[str, str], r
             hosts=[recording.host],
         )
         if recording.state is not None and recording.state != corpus.CURRENT:
-            from catalog_guard import gallery
-
             block["note"] = f"historical deployment {recording.state}: {gallery.HISTORY[recording.state].source}"
         return block
     block = live_provenance([recording.host], recorded_at)
@@ -392,7 +390,7 @@ def record_corpus(
                 report.recorded.append(recording.name)
             bar.step(recording.name)
         if not report.failures:
-            bar.note("verifying: replay, schemas, secrets")
+            bar.note("verifying: schemas, secrets")
             report.failures.update(_verify(plan.todo, staging, ScrubPolicy(plan.secrets)))
         if not report.failures:
             bar.note("comparing with the corpus")
@@ -623,7 +621,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="catalog-guard record", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="catalog-guard record", description=__doc__.split("\n\n")[0].replace("``", "")
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
