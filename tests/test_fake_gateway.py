@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from catalog_guard import gateway_client as gc
 from catalog_guard import paging
@@ -36,6 +33,7 @@ from catalog_guard.fakes.gateway import (
 )
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.retry import NO_RETRY
+from catalog_guard.serve import serving
 
 UNIVERSE = u.build()
 HUB = u.hub_order(UNIVERSE.hub_models)
@@ -484,27 +482,8 @@ def test_asgi_app_through_httpx_asgi_transport(correct: FakeGateway) -> None:
     assert denied.status_code == 401
 
 
-@contextmanager
-def uvicorn_serving(gateway: FakeGateway) -> Iterator[str]:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(asgi_app(gateway), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 5
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped before it started"
-            assert time.monotonic() < deadline, "uvicorn did not start within 5 s"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        listener.close()
-    assert not thread.is_alive()
+def uvicorn_serving(gateway: FakeGateway) -> AbstractContextManager[str]:
+    return serving(lambda _base_url: asgi_app(gateway))
 
 
 def test_uvicorn_serves_the_gateway_on_a_real_socket(correct: FakeGateway) -> None:

@@ -12,19 +12,15 @@ import dataclasses
 import io
 import json
 import os
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from catalog_guard import corpus, recorder, universe
+from catalog_guard import corpus, recorder, serve, universe
 from catalog_guard.cassettes import REDACTED, ScrubPolicy, scan_for_secrets
 from catalog_guard.fakes.gateway import GATEWAY_HOST, asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
@@ -325,31 +321,9 @@ def test_base_urls_are_refused_for_the_fakes(corpus_dir: Path) -> None:
 # ------------------------------------------------------------------------------------------------ --base-url
 
 
-@contextmanager
-def serving(make: Callable[[str], Handler]) -> Iterator[str]:
+def serving(make: Callable[[str], Handler]) -> AbstractContextManager[str]:
     """``make(base_url)`` served by uvicorn on 127.0.0.1 in a thread; always stopped."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # Accepted sockets inherit it: without it every response waits ~40 ms for a delayed ACK (headers and body
-    # are two writes), and a 200-request observation takes seconds instead of a fraction.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    listener.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    config = uvicorn.Config(asgi_app(make(base_url)), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 5
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped before it started"
-            assert time.monotonic() < deadline, "uvicorn did not start within 5 s"
-            time.sleep(0.01)
-        yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        listener.close()
-    assert not thread.is_alive()
+    return serve.serving(lambda base_url: asgi_app(make(base_url)))
 
 
 def test_a_base_url_override_is_stored_under_the_canonical_host(corpus_dir: Path) -> None:
