@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from catalog_guard.corpus import recorded_hub_models
 
 from catalog_guard import fetcher_checks, regressions
+from catalog_guard.corpus import recorded_hub_models
 from catalog_guard.hub import fetch_hub
 
 pytest_plugins = ["pytester"]

@@ -146,11 +146,11 @@ def f7_error_becomes_fallback(api: str = HUB_API, headers: dict[str, str] | None
         return [{"id": model_id} for model_id in F7_FALLBACK]
 
 
-def f8_follows_link_but_retries_only_429(
-    sleep: Callable[[float], object], api: str = HUB_API, headers: dict[str, str] | None = None
+def _f8_walk(
+    wait: Callable[[httpx.Response], float], sleep: Callable[[float], object], api: str, headers: dict[str, str] | None
 ) -> list[Model]:
-    """Follows ``rel="next"`` and waits out a 429 properly, but any other status ends the walk, keeping what it
-    has: one transient 503 loses every later page."""
+    """F8's walk: follows ``rel="next"``, retries a 429 after ``wait(response)`` seconds, and ends at any other
+    non-200, keeping what it has ("partial results are better than none")."""
     models: list[Model] = []
     url: str | None = api
     params: dict[str, Any] | None = {**HF_INFERENCE, "limit": F4_LIMIT}
@@ -159,33 +159,31 @@ def f8_follows_link_but_retries_only_429(
             response = httpx.get(url, params=params, headers=headers, timeout=TIMEOUT)
             if response.status_code != 429:
                 break
-            _, reset = parse_ratelimit(response.headers.get("ratelimit"))
-            sleep((reset or 1) + 1)
+            sleep(wait(response))
         if response.status_code != 200:
-            break  # "partial results are better than none"
+            break
         models.extend(response.json())
         url, params = response.links.get("next", {}).get("url"), None
     return models
+
+
+def f8_follows_link_but_retries_only_429(
+    sleep: Callable[[float], object], api: str = HUB_API, headers: dict[str, str] | None = None
+) -> list[Model]:
+    """Waits out a 429 properly (``RateLimit t=`` + 1), but one transient 503 loses every later page."""
+
+    def until_reset(response: httpx.Response) -> float:
+        _, reset = parse_ratelimit(response.headers.get("ratelimit"))
+        return (reset or 1) + 1
+
+    return _f8_walk(until_reset, sleep, api, headers)
 
 
 def f8_ignores_the_reset(
     sleep: Callable[[float], object], api: str = HUB_API, headers: dict[str, str] | None = None
 ) -> list[Model]:
     """Same walk, but a 429 is retried after a fixed second, whatever ``RateLimit t=`` says."""
-    models: list[Model] = []
-    url: str | None = api
-    params: dict[str, Any] | None = {**HF_INFERENCE, "limit": F4_LIMIT}
-    while url:
-        for _ in range(F8_ATTEMPTS):
-            response = httpx.get(url, params=params, headers=headers, timeout=TIMEOUT)
-            if response.status_code != 429:
-                break
-            sleep(1)
-        if response.status_code != 200:
-            break
-        models.extend(response.json())
-        url, params = response.links.get("next", {}).get("url"), None
-    return models
+    return _f8_walk(lambda _response: 1.0, sleep, api, headers)
 
 
 def f9_offset_loop(url: str, *, page_size: int = F9_PAGE, max_requests: int = 200) -> list[Model]:
