@@ -149,7 +149,6 @@ def test_coverage_floor_and_count_tolerance_are_configurable() -> None:
     def drop_some(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "google":
             body["data"] = [m for m in body["data"] if not m["id"].endswith("1")]
-            body["total"] -= 0  # totals stay as the gateway claims
         return body
 
     plan = ObservePlan(gateways=("google",), include_all=False, probe_parameters=False)
@@ -172,3 +171,84 @@ def test_violation_messages_say_what_went_wrong() -> None:
     upstream = len(u.hub_order(u.build().hub_models))
     assert f"of the {upstream:,} models" in message
     assert found["coverage"].violations[0].evidence["covered"] < upstream
+
+
+def test_page_bounds_flags_returned_that_is_not_len_data() -> None:
+    def miscount(request: httpx.Request, body: Body) -> Body | None:
+        body["returned"] = len(body["data"]) + 1
+        return body
+
+    found = failing(observed(tampered(miscount), ObservePlan(gateways=("groq",), include_all=False)))
+    assert any("returned=" in v.message for v in found["page-bounds"].violations)
+
+
+def test_page_bounds_flags_envelope_fields_of_the_wrong_type() -> None:
+    def stringly(request: httpx.Request, body: Body) -> Body | None:
+        body["total"] = str(body["total"])
+        return body
+
+    found = failing(observed(tampered(stringly), ObservePlan(gateways=("groq",), include_all=False)))
+    assert any("wrong type" in v.message for v in found["page-bounds"].violations)
+
+
+def test_page_bounds_flags_an_echoed_limit_that_lies() -> None:
+    def other_limit(request: httpx.Request, body: Body) -> Body | None:
+        body["limit"] = 50
+        return body
+
+    found = failing(observed(tampered(other_limit), ObservePlan(gateways=("groq",), include_all=False)))
+    assert any("answered limit=50" in v.message for v in found["page-bounds"].violations)
+
+
+def test_offset_progression_flags_a_walk_that_differs_from_the_single_listing() -> None:
+    def reordered(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "google" and request.url.params.get("limit") == "1000":
+            body["data"] = list(reversed(body["data"]))
+        return body
+
+    found = failing(observed(tampered(reordered), ObservePlan(gateways=("google",), include_all=False)))
+    assert any("differ from position" in v.message for v in found["offset-progression"].violations)
+
+
+def test_stable_bodies_flags_a_body_that_changes_between_identical_requests() -> None:
+    calls = iter(range(10_000))
+
+    def clock(request: httpx.Request, body: Body) -> Body | None:
+        body["timestamp"] = f"2025-10-17T00:00:{next(calls) % 60:02d}Z"
+        return body
+
+    found = failing(observed(tampered(clock), ObservePlan(gateways=("groq",), include_all=False)))
+    assert any("different bodies" in v.message for v in found["stable-bodies"].violations)
+
+
+def test_bad_parameters_flags_a_4xx_without_a_message() -> None:
+    gateway = FakeGateway(current_state())
+
+    def mute(request: httpx.Request) -> httpx.Response:
+        response = gateway(request)
+        return httpx.Response(400, json={}) if response.status_code == 400 else response
+
+    found = failing(observed(mute, ObservePlan(gateways=("groq",), include_all=False)))
+    assert any("without an error message" in v.message for v in found["bad-parameters"].violations)
+
+
+def test_routable_flags_a_probe_that_could_not_be_sent() -> None:
+    gateway = FakeGateway(current_state())
+
+    def refuse_chat(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/chat/completions":
+            raise httpx.ConnectError("connection refused", request=request)
+        return gateway(request)
+
+    found = failing(observed(refuse_chat, ObservePlan(gateways=("groq",), include_all=False)))
+    assert "could not be sent" in found["routable"].violations[0].message
+
+
+def test_no_duplicates_flags_a_provider_row_listed_twice_in_all() -> None:
+    def doubled(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "all" and body["offset"] == 0 and "unique" not in str(request.url):
+            body["data"][1] = body["data"][0]
+        return body
+
+    found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_unique=False)))
+    assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)

@@ -50,6 +50,7 @@ def test_audit_markdown_goes_to_the_job_summary(tmp_path: Path, capsys: pytest.C
     text = summary.read_text()
     assert text.startswith("## catalog-guard audit: PASS")
     assert "| check | result | detail |" in text
+    assert text.rstrip().endswith("exit code 0")
     assert text.strip() == capsys.readouterr().out.strip()
 
 
@@ -82,6 +83,10 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert raised.value.code == 2
     assert main(["serve", "--regression", "G99"]) == 2
     assert "unknown regression mode" in capsys.readouterr().err
+    assert main(["audit", "--gateway", "groq"]) == 2  # --gateway without --gateway-url
+    assert "--gateway-url" in capsys.readouterr().err
+    assert main(["audit", "--gateway-url", "http://127.0.0.1:9", "--gateway", "nosuch"]) == 2
+    assert "unknown gateway" in capsys.readouterr().err
 
 
 def test_record_is_wired(capsys: pytest.CaptureFixture[str]) -> None:

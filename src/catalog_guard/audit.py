@@ -73,6 +73,7 @@ class Audit:
     coverage: list[CoverageRow] = field(default_factory=list)
     history: list[StateVerdict] = field(default_factory=list)
     seed_merge: dict[str, Any] | None = None
+    truth_kind: str = "synthetic"  # provenance of the recorded upstream truth the checks compared against
 
     @property
     def passed(self) -> bool:
@@ -93,13 +94,7 @@ def walk_rows(seen: Observation) -> list[WalkRow]:
         unique = len(set(walk.ids))
         rows.append(
             WalkRow(
-                name,
-                len(walk.ids),
-                unique,
-                len(walk.ids) - unique,
-                len(walk.pages),
-                walk.requests,
-                walk.stop_reason if walk.complete else f"{walk.stop_reason}",
+                name, len(walk.ids), unique, len(walk.ids) - unique, len(walk.pages), walk.requests, walk.stop_reason
             )
         )
     return rows
@@ -146,7 +141,8 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
     seed_merge = None
     for name, state in gallery.HISTORY.items():
         past = corpus.replay_observation(name)
-        first = gallery.MODES[state.fetcher].expected
+        first = [c for mode in state.regressions for c in gallery.MODES[mode.name].expected]
+        first += gallery.MODES[state.fetcher].expected
         history.append(verdict(name, state.source, checks.run_checks(past, context), first))
         if seed_merge is None and name.endswith("seed-000"):
             seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
@@ -160,6 +156,7 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         coverage=coverage,
         history=history,
         seed_merge=seed_merge,
+        truth_kind=str(corpus.provenance_of("huggingface/cursor").get("kind", "unknown")),
     )
 
 
@@ -190,6 +187,7 @@ def live_audit(
         source="live",
         target=target.base_url,
         provenance={"kind": "live", "url": target.base_url},
+        truth_kind=str(corpus.provenance_of("huggingface/cursor").get("kind", "unknown")),
         walks=walk_rows(seen),
         checks=checks.run_checks(seen, context),
         merge=merge_walks(seen).stats.to_dict(),

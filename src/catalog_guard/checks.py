@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
+from catalog_guard import paging
 from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
 from catalog_guard.observe import ALL, KNOWN_GATEWAYS, Observation, describe_error
 
@@ -80,19 +83,14 @@ def _walks(seen: Observation) -> dict[str, GatewayWalk]:
     walks = {**seen.walks, **seen.aliases}
     if seen.all_walk is not None:
         walks[ALL] = seen.all_walk
-    if seen.unique_walk is not None:
-        walks["all (unique_models)"] = seen.unique_walk
+    for param, walk in seen.unique_walks.items():
+        walks[f"all ({param})"] = walk
     return walks
 
 
 def _requested(url: str, name: str) -> int | None:
-    import httpx
-
-    value = httpx.URL(url).params.get(name)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    """The integer query parameter ``name`` the page was requested with (``None`` if absent)."""
+    return paging.int_param(httpx.URL(url), name, None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -146,6 +144,14 @@ def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
                     {"url": url, "returned": envelope.returned, "len_data": count},
                 )
             )
+        if envelope.limit is not None and limit is not None and envelope.limit != limit:
+            found.append(
+                Violation(
+                    "page-bounds",
+                    f"{name}: asked limit={limit}, answered limit={envelope.limit}",
+                    {"url": url, "limit": envelope.limit},
+                )
+            )
         if envelope.offset is not None and (envelope.offset < 0 or (offset is not None and envelope.offset != offset)):
             found.append(
                 Violation(
@@ -181,7 +187,18 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
             )
     for name, walk in _walks(seen).items():
         if name == ALL:
-            continue  # one row per (provider, model): the same id from two providers is legitimate there
+            # one row per (provider, model): the same id from two providers is legitimate, twice from one is not
+            pairs = Counter((item.get("source_gateway"), item.get("id")) for page in walk.pages for item in page.items)
+            twice = [pair for pair, n in pairs.items() if n > 1]
+            if twice:
+                found.append(
+                    Violation(
+                        "no-duplicates",
+                        f"{name}: {len(twice):,} (gateway, model) rows listed more than once",
+                        {"gateway": name, "examples": _examples(map(str, twice), context)},
+                    )
+                )
+            continue
         counts = Counter(walk.ids)
         repeated = {model: n for model, n in counts.items() if n > 1}
         if repeated:
@@ -383,7 +400,8 @@ def check_alias(seen: Observation, context: Context) -> list[Violation]:
 def check_all_completeness(seen: Observation, context: Context) -> list[Violation]:
     """``gateway=all`` (plain and ``unique_models``) holds every gateway's ids."""
     found: list[Violation] = []
-    for label, walk in ((ALL, seen.all_walk), ("all (unique_models)", seen.unique_walk)):
+    listings = [(ALL, seen.all_walk), *((f"all ({param})", walk) for param, walk in seen.unique_walks.items())]
+    for label, walk in listings:
         if walk is None:
             continue
         listed = set(walk.ids)
@@ -487,7 +505,17 @@ def check_stable_bodies(seen: Observation, context: Context) -> list[Violation]:
 def check_routable(seen: Observation, context: Context) -> list[Violation]:
     """A listed model can be routed: without a key the completion is refused (401/403), not unknown (404)."""
     route = seen.route
-    if route is None or route.status in (401, 403):
+    if route is None:
+        if "route" in seen.errors:
+            return [
+                Violation(
+                    "routable",
+                    f"the chat-completion probe could not be sent: {seen.errors['route']}",
+                    {"error": seen.errors["route"]},
+                )
+            ]
+        return []  # not probed (plan.probe_routing off, or nothing listed: known-gateways reports that)
+    if route.status in (401, 403):
         return []
     return [
         Violation(

@@ -23,6 +23,10 @@ URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
 
+class UsageError(Exception):
+    """Arguments that parse but do not make sense together (exit 2)."""
+
+
 def _contract_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--coverage-floor",
@@ -68,6 +72,12 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     audit.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
     audit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    audit.add_argument(
+        "--cassettes",
+        metavar="DIR",
+        default=None,
+        help="the recorded corpus to judge against (default: the shipped one; env CATALOG_GUARD_CASSETTES)",
+    )
     _contract_options(audit)
 
 
@@ -112,9 +122,16 @@ def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard.errors import CatalogGuardError
 
     config = ContractConfig(coverage_floor=args.coverage_floor, count_tolerance=args.count_tolerance)
+    if args.cassettes:
+        os.environ["CATALOG_GUARD_CASSETTES"] = args.cassettes
+    if args.gateways and not args.gateway_url:
+        print(
+            "catalog-guard audit: --gateway selects gateways of a live audit; give --gateway-url too", file=sys.stderr
+        )
+        return EXIT_USAGE
     try:
         result = _live(args, config) if args.gateway_url else audit.recorded_audit(config)
-    except CatalogGuardError as error:
+    except (CatalogGuardError, UsageError) as error:
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
     text = report.render(result, args.format)
@@ -134,7 +151,7 @@ def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
     gateways = tuple(args.gateways or KNOWN_GATEWAYS)
     unknown = sorted(set(gateways) - set(KNOWN_GATEWAYS))
     if unknown:
-        raise SystemExit(f"catalog-guard audit: unknown gateway(s) {', '.join(unknown)}")
+        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN_GATEWAYS)}")
     plan = ObservePlan(gateways=gateways, limit=args.limit, include_all=args.gateways is None)
     token = args.token or os.environ.get(TOKEN_ENV)
     target = GatewayTarget(base_url=args.gateway_url, token=token, timeout=args.timeout, max_requests=args.max_requests)

@@ -89,6 +89,9 @@ def find_cassettes_dir(package_dir: Path | None = None, *, environ: Mapping[str,
     if override:
         return Path(override).expanduser().resolve()
     here = (package_dir if package_dir is not None else Path(__file__).parent).resolve()
+    packaged = here / "_cassettes"  # a wheel carries the shipped corpus (pyproject's force-include)
+    if packaged.is_dir():
+        return packaged
     for parent in here.parents:
         if (parent / "pyproject.toml").is_file():
             return parent / "cassettes"
@@ -327,7 +330,7 @@ def _gateway_recording(state: str) -> Recording:
 
     def check(seen: Observation) -> str | None:
         """A misbehaving gateway *is* the observation; only a connection that failed is not."""
-        walks = [*seen.walks.values(), *seen.aliases.values(), seen.all_walk, seen.unique_walk]
+        walks = [*seen.walks.values(), *seen.aliases.values(), seen.all_walk, *seen.unique_walks.values()]
         broken = [w.gateway for w in walks if w is not None and isinstance(w.error, TransportError)]
         if broken or seen.errors:
             return f"the gateway could not be reached for {', '.join(broken) or ', '.join(seen.errors)}"

@@ -138,13 +138,6 @@ def _models_url(base_url: str | httpx.URL) -> httpx.URL:
     return httpx.URL(str(base_url).rstrip("/") + MODELS_PATH)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _record(item: Mapping[str, Any], gateway: str, identifier: str) -> ModelRecord:
     name = item.get("name")
     context = item.get("context_length")
@@ -202,7 +195,7 @@ class GatewayWalk:
 
     def offsets(self) -> list[int | None]:
         """The ``offset`` each kept page was requested with (``None`` if the URL had no integer offset)."""
-        return [_int_or_none(httpx.URL(page.url).params.get("offset")) for page in self.pages]
+        return [paging.int_param(httpx.URL(page.url), "offset", None) for page in self.pages]
 
     def page_sizes(self) -> list[int]:
         return [len(page.items) for page in self.pages]
@@ -338,7 +331,7 @@ def get_models(
     url = _models_url(base_url).copy_merge_params(dict(params or {}))
     try:
         response = client.get(url, headers=dict(headers or {}))
-    except httpx.TransportError as failure:
+    except httpx.RequestError as failure:
         raise TransportError(f"{type(failure).__name__} for {url}: {failure}", url=str(url)) from failure
     body: Any = None
     items: list[paging.Item] = []

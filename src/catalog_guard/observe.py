@@ -8,7 +8,8 @@ What is observed, per the contract (gateway-contract.md §1):
 
 - an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
 - one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);
-- the aliases (``hug``) walked like their targets; ``gateway=all`` walked, plain and with ``unique_models``;
+- the aliases (``hug``) walked like their targets; ``gateway=all`` walked, plain and once per one-row-per-model
+  flag: ``unique_models``, and ``unique``, the documented name a real gateway silently ignored (G10);
 - probes with bad parameters (negative offset, limit 0 and above the maximum, an unknown gateway);
 - one request sent twice (bodies and ETags must not change);
 - a chat completion for a listed model without a key (it must be routable: 401, not 404).
@@ -49,11 +50,14 @@ class ObservePlan:
     max_limit: int = 1000
     aliases: Mapping[str, str] = field(default_factory=lambda: dict(ALIASES))
     include_all: bool = True
-    include_unique: bool = True  # with include_all: also walk ``gateway=all`` with ``unique_param``
-    unique_param: str = "unique_models"
+    include_unique: bool = True  # with include_all: also walk ``gateway=all`` with each of ``unique_params``
+    unique_params: tuple[str, ...] = ("unique_models", "unique")
     probe_parameters: bool = True
     probe_routing: bool = True
-    walk_budget: int = 400
+    walk_budget: int | None = None  # per walk; None: enough for 50,000 models at ``limit``, and at least 400
+
+    def budget(self) -> int:
+        return self.walk_budget if self.walk_budget is not None else max(400, 50_000 // max(self.limit, 1) + 10)
 
     def probes(self) -> dict[str, dict[str, Any]]:
         """Requests a correct gateway must refuse with a 4xx and a message."""
@@ -86,7 +90,7 @@ class Observation:
     singles: dict[str, GatewayResponse] = field(default_factory=dict)
     aliases: dict[str, GatewayWalk] = field(default_factory=dict)
     all_walk: GatewayWalk | None = None
-    unique_walk: GatewayWalk | None = None
+    unique_walks: dict[str, GatewayWalk] = field(default_factory=dict)
     probes: dict[str, GatewayResponse] = field(default_factory=dict)
     repeats: list[tuple[GatewayResponse, GatewayResponse]] = field(default_factory=list)
     route: RouteProbe | None = None
@@ -135,7 +139,7 @@ def observe(
     plan = plan or ObservePlan()
     seen = Observation(base_url=base_url, plan=plan)
     # A gateway is ours to judge, not to nurse: two retries, then its 5xx is part of the observation.
-    settings = paging.WalkSettings(budget=plan.walk_budget, retry=RetryPolicy(max_retries=2))
+    settings = paging.WalkSettings(budget=plan.budget(), retry=RetryPolicy(max_retries=2))
     note = progress or (lambda _step: None)
     options: dict[str, Any] = {"headers": headers, "settings": settings}
     if sleep is not None:
@@ -157,7 +161,8 @@ def observe(
     if plan.include_all:
         seen.all_walk = walk(ALL)
         if plan.include_unique:
-            seen.unique_walk = walk(ALL, {plan.unique_param: "true"})
+            for param in plan.unique_params:
+                seen.unique_walks[param] = walk(ALL, {param: "true"})
     if plan.probe_parameters:
         for name, params in plan.probes().items():
             note(f"probe {name}")
@@ -182,7 +187,7 @@ def _probe_route(client: httpx.Client, base_url: str, seen: Observation) -> Rout
     payload = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
     try:
         response = client.post(url, content=json.dumps(payload), headers={"content-type": "application/json"})
-    except httpx.TransportError as error:
+    except httpx.RequestError as error:
         seen.errors["route"] = f"{type(error).__name__}: {error}"
         return None
     return RouteProbe(model=model, status=response.status_code, body=response.text[:300])

@@ -140,7 +140,7 @@ class OffsetLimit:
     def next_url(self, url: httpx.URL, response: httpx.Response, body: Any, items: list[Item]) -> httpx.URL | None:
         if not items:
             return None
-        offset = _int_param(url, self.offset_param)
+        offset = int_param(url, self.offset_param) or 0
         following = offset + len(items)
         if isinstance(body, dict):
             if body.get("has_more") is False:
@@ -188,7 +188,8 @@ class PageNumber:
     def next_url(self, url: httpx.URL, response: httpx.Response, body: Any, items: list[Item]) -> httpx.URL | None:
         if not items:
             return None
-        page = _int_param(url, self.page_param, self.first_page)
+        requested = int_param(url, self.page_param)
+        page = requested if requested is not None else self.first_page
         meta = body.get("pagination") if isinstance(body, dict) else None
         total_pages = meta.get("total_pages") if isinstance(meta, dict) else None
         if isinstance(total_pages, int) and page - self.first_page + 1 >= total_pages:
@@ -196,7 +197,14 @@ class PageNumber:
         return url.copy_set_param(self.page_param, page + 1)
 
 
-def _int_param(url: httpx.URL, name: str, default: int = 0) -> int:
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and effective port: a next link may not change any of them (an ``http://`` link from an
+    ``https://`` walk would send the bearer token in clear)."""
+    return url.scheme, url.host, url.port or {"https": 443, "http": 80}.get(url.scheme)
+
+
+def int_param(url: httpx.URL, name: str, default: int | None = 0) -> int | None:
+    """An integer query parameter, ``default`` when absent or not an integer."""
     value = url.params.get(name)
     try:
         return int(value) if value is not None else default
@@ -269,7 +277,7 @@ class _Yield:
 
 
 _Action = _Send | _Sleep | _Yield
-_Reply = httpx.Response | httpx.TransportError | None
+_Reply = httpx.Response | httpx.RequestError | None
 
 
 def _walk_protocol(
@@ -312,8 +320,11 @@ def _walk_protocol(
         if following is None:
             walk.complete = True
             return
-        if following.host != start.host and not settings.allow_foreign_hosts:
-            raise ForeignHostError(f"next link {following} leaves {start.host}; refusing to send credentials there")
+        if _origin(following) != _origin(start) and not settings.allow_foreign_hosts:
+            raise ForeignHostError(
+                f"next link {following} leaves {start.scheme}://{start.netloc.decode()}; refusing to send "
+                "credentials to another scheme, host or port"
+            )
         if str(following) in seen_urls:
             raise PaginationLoopError(f"next link {following} was already visited")
         url = following
@@ -330,7 +341,7 @@ def _fetch_with_retry(url: httpx.URL, settings: WalkSettings, walk: Walk) -> Gen
         if isinstance(reply, httpx.Response) and reply.is_success:
             return reply
         retry += 1
-        if isinstance(reply, httpx.TransportError):
+        if isinstance(reply, httpx.RequestError):
             delay = settings.retry.delay_after_transport_error(retry)
             if delay is None:
                 raise TransportError(f"{type(reply).__name__} for {url}: {reply}", url=str(url)) from reply
@@ -429,7 +440,7 @@ def iter_pages(
         if isinstance(action, _Send):
             try:
                 reply = client.get(action.url, headers=dict(headers or {}))
-            except httpx.TransportError as error:
+            except httpx.RequestError as error:  # transport trouble, bad encodings, redirect loops
                 reply = error
         elif isinstance(action, _Sleep):
             sleep(action.seconds)
@@ -466,7 +477,7 @@ async def aiter_pages(
         if isinstance(action, _Send):
             try:
                 reply = await client.get(action.url, headers=dict(headers or {}))
-            except httpx.TransportError as error:
+            except httpx.RequestError as error:  # transport trouble, bad encodings, redirect loops
                 reply = error
         elif isinstance(action, _Sleep):
             result = (sleep or asyncio.sleep)(action.seconds)

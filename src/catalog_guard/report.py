@@ -91,7 +91,13 @@ def _header(audit: Audit) -> str:
     else:
         origin = f"live recording of {', '.join(provenance.get('hosts', []))} on {provenance.get('recorded_at')}"
     verdict = "PASS" if audit.passed else "FAIL"
-    return f"catalog-guard audit: {verdict} — {audit.target} — {origin}"
+    header = f"catalog-guard audit: {verdict} — {audit.target} — {origin}"
+    if audit.truth_kind == "synthetic" and audit.source == "live":
+        header += (
+            "\nWARNING: judged against the synthetic recorded upstream truth shipped with catalog-guard; "
+            "run `catalog-guard record` (live) and point --cassettes at it for real coverage figures"
+        )
+    return header
 
 
 def _format_table(table: Table) -> list[str]:
@@ -134,9 +140,13 @@ def render_table(audit: Audit) -> str:
         out.append(title)
         out.extend(_format_table(body) if isinstance(body, tuple) else body)
         out.append("")
-    passed = sum(r.passed for r in audit.checks)
-    out.append(f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}")
+    out.append(_closing(audit))
     return "\n".join(out)
+
+
+def _closing(audit: Audit) -> str:
+    passed = sum(r.passed for r in audit.checks)
+    return f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}"
 
 
 def _md_cell(value: str) -> str:
@@ -156,6 +166,7 @@ def render_markdown(audit: Audit) -> str:
         else:
             out.extend(f"- {line}" for line in body)
         out.append("")
+    out.append(_closing(audit))
     return "\n".join(out)
 
 
@@ -166,6 +177,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
         "source": audit.source,
         "target": audit.target,
         "provenance": audit.provenance,
+        "truth_kind": audit.truth_kind,
         "walks": [dataclasses.asdict(w) for w in audit.walks],
         "coverage": [{**dataclasses.asdict(c), "ratio": round(c.ratio, 4)} for c in audit.coverage],
         "merge": audit.merge,

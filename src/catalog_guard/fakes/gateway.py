@@ -344,7 +344,9 @@ class FakeGateway:
         offset = _integer(params, "offset", 0)
         if offset < 0 and Regression.G8 not in self.modes:
             raise _BadParameter("offset", f"offset must be a non-negative integer, got {offset}")
-        unique = _flag(params, "unique") if Regression.G10 in self.modes else _flag(params, "unique_models")
+        # ``unique`` is the documented name and ``unique_models`` the implemented one: the reference honours both;
+        # G10 is the deployment that silently ignored the documented one.
+        unique = _flag(params, "unique_models") or (Regression.G10 not in self.modes and _flag(params, "unique"))
         if gateway != ALL and gateway not in GATEWAY_ORDER and Regression.G9 not in self.modes:
             known = ", ".join(GATEWAY_ORDER)
             raise _BadParameter("gateway", f"unknown gateway {gateway!r}; expected one of {known}, hug or all")
