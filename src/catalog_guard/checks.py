@@ -380,7 +380,8 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
 
 
 def check_alias(seen: Observation, context: Context) -> list[Violation]:
-    """An alias lists exactly what its target lists (``hug`` = ``huggingface``)."""
+    """An alias lists exactly what its target lists: ``hug`` = ``huggingface``, and the documented flag
+    ``unique=true`` = ``unique_models=true``."""
     found: list[Violation] = []
     for alias, target in seen.plan.aliases.items():
         walk, target_walk = seen.aliases.get(alias), seen.walks.get(target)
@@ -392,6 +393,25 @@ def check_alias(seen: Observation, context: Context) -> list[Violation]:
                     "alias",
                     f"{alias} lists {len(walk.ids)} models, {target} lists {len(target_walk.ids)}; the listings differ",
                     {"alias": alias, "target": target},
+                )
+            )
+    for flag, target in seen.plan.flag_aliases.items():
+        probe, target_walk = seen.flag_probes.get(flag), seen.unique_walks.get(target)
+        if probe is None or target_walk is None:
+            continue
+        rows = probe.items  # whole rows: a one-row-per-model listing also carries each model's providers
+        expected = [item for page in target_walk.pages for item in page.items][: len(rows)]
+        if probe.status != 200 or rows != expected:
+            position = next(
+                (n for n, (a, b) in enumerate(zip(rows, expected, strict=False)) if a != b),
+                min(len(rows), len(expected)),
+            )
+            found.append(
+                Violation(
+                    "alias",
+                    f"gateway=all&{flag}=true (the documented flag) answered {probe.status} with a listing that "
+                    f"differs from {target}=true from position {position}: the flag is ignored",
+                    {"flag": flag, "target": target, "status": probe.status, "position": position},
                 )
             )
     return found

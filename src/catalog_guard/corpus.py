@@ -28,10 +28,13 @@ returned objects are shared: treat them as read-only.
 from __future__ import annotations
 
 import asyncio
+import collections
 import difflib
 import functools
 import json
 import os
+import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,13 +44,15 @@ import httpx
 
 from catalog_guard import checks, gallery, schemas
 from catalog_guard.cassettes import format as cassette_format
+from catalog_guard.cassettes.errors import CassetteError
 from catalog_guard.cassettes.replay import use_cassette
-from catalog_guard.errors import CatalogGuardError, TransportError
+from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError, TransportError
 from catalog_guard.fakes.gateway import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.hub import HUB_URL, LIST_PATH, STRATEGIES, HubResult, Strategy, fetch_hub
 from catalog_guard.observe import HUGGINGFACE as OBSERVED_HUGGINGFACE
 from catalog_guard.observe import PROVIDER_GATEWAYS, Observation, ObservePlan, observe
 from catalog_guard.providers import GATEWAY_SPECS, ProviderResult, fetch_provider
+from catalog_guard.records import ModelRecord
 
 CASSETTES_ENV = "CATALOG_GUARD_CASSETTES"
 HUGGINGFACE = "huggingface"
@@ -490,7 +495,51 @@ def models_by_id(path: str | os.PathLike[str]) -> dict[str, frozenset[str]]:
 
 def provenance_of(name: str, cassettes_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The provenance block of recording ``name`` (``{}`` when it has none)."""
-    return dict(read_cassette(cassette_path(name, cassettes_dir)).provenance or {})
+    path = cassette_path(name, cassettes_dir)
+    stat = path.stat()
+    block: dict[str, Any] = json.loads(_provenance_json(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+    return block
+
+
+@functools.cache
+def _provenance_json(path: str, _mtime_ns: int, _size: int) -> str:
+    """Cached by file version: tests ask every cassette's kind, and a history cassette is 25 MB to decode."""
+    return json.dumps(read_cassette(path).provenance or {})
+
+
+def is_live(name: str, cassettes_dir: str | os.PathLike[str] | None = None) -> bool:
+    """Whether recording ``name`` was recorded from a real upstream (provenance ``kind: live``).
+
+    Anything compared with the synthetic universe (sizes, ids, the fakes' invented catalogs) holds only for a
+    ``synthetic`` cassette; a live one is judged on the contract alone (status, headers, envelope, paging).
+    """
+    return provenance_of(name, cassettes_dir).get("kind") == "live"
+
+
+# ------------------------------------------------------------------------------------------------ drift
+
+
+def body_drift(path: str | os.PathLike[str]) -> dict[tuple[str, str], int]:
+    """Fields the recorded bodies of a cassette carry that their schemas do not name: ``(schema, field)`` with
+    array indexes folded to ``[*]``, and how many times each occurs. Upstreams add fields; this says which."""
+    found: collections.Counter[tuple[str, str]] = collections.Counter()
+    for interaction in read_cassette(path).interactions:
+        schema = body_schema(interaction.method, interaction.uri, interaction.status)
+        if schema is not None:
+            for field_path in schemas.drift(interaction.json(), schema):
+                found[(schema, re.sub(r"\[\d+\]", "[*]", field_path))] += 1
+    return dict(found)
+
+
+def warn_drift(name: str, cassettes_dir: str | os.PathLike[str] | None = None) -> dict[tuple[str, str], int]:
+    """:func:`body_drift` of recording ``name``, each field reported as a
+    :class:`~catalog_guard.schemas.SchemaDriftWarning`: not a failure (upstreams may add fields), but visible in
+    pytest's warnings summary, also under xdist, where a ``print`` in a passing test is not."""
+    drift = body_drift(cassette_path(name, cassettes_dir))
+    for (schema, field_path), count in sorted(drift.items()):
+        message = f"drift in {name}: {field_path} is not named by {schema} ({count:,} times)"
+        warnings.warn(schemas.SchemaDriftWarning(message), stacklevel=2)
+    return drift
 
 
 # ------------------------------------------------------------------------------------------------ replays
@@ -559,7 +608,7 @@ def recorded_hub_models(*, cassettes_dir: str | os.PathLike[str] | None = None) 
 @functools.cache
 def _hub_models(directory: str) -> tuple[dict[str, Any], ...]:
     models = []
-    for model in replay_hub("cursor", cassettes_dir=directory).models():
+    for model in _complete_hub_models(directory):
         task = model.get("pipeline_tag")
         mapping = {
             "provider": "hf-inference",
@@ -571,6 +620,13 @@ def _hub_models(directory: str) -> tuple[dict[str, Any], ...]:
     return tuple(models)
 
 
+def recorded_records(name: str, *, cassettes_dir: str | os.PathLike[str] | None = None) -> list[ModelRecord]:
+    """Gateway ``name``'s recorded rows, normalised and in listing order, or :class:`IncompleteCatalogError`
+    naming the cassette when the recorded walk did not finish."""
+    directory = _directory(cassettes_dir)
+    return _complete(f"{PROVIDERS}/{name}", directory, replay_provider(name, cassettes_dir=directory).records)
+
+
 def recorded_truth(*, cassettes_dir: str | os.PathLike[str] | None = None) -> dict[str, frozenset[str]]:
     """What each upstream lists: the Hub cursor walk's ids for ``huggingface``, each provider's own ids."""
     return dict(_truth(_directory(cassettes_dir)))
@@ -578,10 +634,29 @@ def recorded_truth(*, cassettes_dir: str | os.PathLike[str] | None = None) -> di
 
 @functools.cache
 def _truth(directory: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    truth = [(HUGGINGFACE, frozenset(replay_hub("cursor", cassettes_dir=directory).ids))]
+    truth = [(HUGGINGFACE, frozenset(model["id"] for model in _complete_hub_models(directory)))]
     for name in GATEWAY_SPECS:
-        truth.append((name, frozenset(replay_provider(name, cassettes_dir=directory).models())))
+        result = replay_provider(name, cassettes_dir=directory)
+        truth.append((name, frozenset(_complete(f"{PROVIDERS}/{name}", directory, result.models))))
     return tuple(truth)
+
+
+def _complete_hub_models(directory: str) -> list[dict[str, Any]]:
+    return _complete(f"{HUGGINGFACE}/cursor", directory, replay_hub("cursor", cassettes_dir=directory).models)
+
+
+def _complete(name: str, directory: str, models: Callable[[], list[Any]]) -> list[Any]:
+    """``models()`` of a replayed fetch, or :class:`IncompleteCatalogError` naming the cassette: a recorded walk
+    that did not finish is never truth, and never a shorter one."""
+    try:
+        return models()
+    except IncompleteCatalogError as error:
+        path = cassette_path(name, directory)
+        raise IncompleteCatalogError(
+            f"{path}: the recorded {name} is incomplete, it cannot be the truth ({error}); "
+            f"re-record it: catalog-guard record --only {name}",
+            reason=error.reason,
+        ) from error
 
 
 def baseline_counts(seen: Observation) -> dict[str, int]:
@@ -601,16 +676,26 @@ def baseline_document(seen: Observation, provenance: Mapping[str, Any] | None) -
 
 
 def read_baseline(path: str | os.PathLike[str]) -> dict[str, int]:
-    """The counts of a baseline file (a :class:`CatalogGuardError` for anything else)."""
+    """The counts of a baseline file; a :class:`~catalog_guard.cassettes.CassetteError` naming the file for
+    anything else (unreadable, not JSON, or JSON of another shape: a list, a count that is not an integer)."""
     file = Path(path)
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise CatalogGuardError(f"baseline {file} cannot be read: {error}") from error
+        raise CassetteError(f"baseline {file} cannot be read: {error}", path=str(file)) from error
     counts = document.get("counts") if isinstance(document, dict) else None
-    if document.get("format") != BASELINE_FORMAT or not isinstance(counts, dict):
-        raise CatalogGuardError(f"baseline {file} is not a {BASELINE_FORMAT} document")
-    return {str(name): int(count) for name, count in counts.items()}
+    if not isinstance(document, dict) or document.get("format") != BASELINE_FORMAT or not isinstance(counts, dict):
+        raise CassetteError(
+            f"baseline {file} is not a {BASELINE_FORMAT} document (an object with format and counts); "
+            f"re-record it: catalog-guard record --only {BASELINE}",
+            path=str(file),
+        )
+    bad = [name for name, count in counts.items() if not isinstance(count, int) or isinstance(count, bool)]
+    if bad:
+        raise CassetteError(
+            f"baseline {file}: the counts of {', '.join(map(str, bad))} are not integers", path=str(file)
+        )
+    return {str(name): count for name, count in counts.items()}
 
 
 def recorded_baseline(*, cassettes_dir: str | os.PathLike[str] | None = None) -> dict[str, int]:

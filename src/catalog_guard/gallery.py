@@ -107,7 +107,7 @@ def _fetcher(code: str) -> Callable[[], FakeGateway]:
 _ENDPOINT_EXPECTED = {
     "G1": ("known-gateways",), "G2": ("no-duplicates", "bad-parameters"), "G3": ("coverage",),
     "G4": ("coverage",), "G5": ("coverage",), "G6": ("page-bounds",), "G7": ("all-completeness",),
-    "G8": ("bad-parameters",), "G9": ("bad-parameters",), "G10": ("no-duplicates",),
+    "G8": ("bad-parameters",), "G9": ("bad-parameters",), "G10": ("alias",),
     "G11": ("stable-bodies",), "G12": ("all-completeness",), "G13": ("routable",),
 }  # fmt: skip
 _ENDPOINT_SOURCE = {

@@ -8,8 +8,8 @@ What is observed, per the contract (gateway-contract.md §1):
 
 - an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
 - one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);
-- the aliases (``hug``) walked like their targets; ``gateway=all`` walked, plain and once per one-row-per-model
-  flag: ``unique_models``, and ``unique``, the documented name a real gateway silently ignored (G10);
+- the aliases (``hug``) walked like their targets; ``gateway=all`` walked, plain and with ``unique_models``;
+- the documented spelling of that flag, ``unique=true`` (a real gateway silently ignored it: G10), asked once;
 - probes with bad parameters (negative offset, limit 0 and above the maximum, an unknown gateway);
 - one request sent twice (bodies and ETags must not change);
 - a chat completion for a listed model without a key (it must be routable: 401, not 404).
@@ -51,7 +51,8 @@ class ObservePlan:
     aliases: Mapping[str, str] = field(default_factory=lambda: dict(ALIASES))
     include_all: bool = True
     include_unique: bool = True  # with include_all: also walk ``gateway=all`` with each of ``unique_params``
-    unique_params: tuple[str, ...] = ("unique_models", "unique")
+    unique_params: tuple[str, ...] = ("unique_models",)
+    flag_aliases: Mapping[str, str] = field(default_factory=lambda: {"unique": "unique_models"})
     probe_parameters: bool = True
     probe_routing: bool = True
     walk_budget: int | None = None  # per walk; None: enough for 50,000 models at ``limit``, and at least 400
@@ -91,6 +92,7 @@ class Observation:
     aliases: dict[str, GatewayWalk] = field(default_factory=dict)
     all_walk: GatewayWalk | None = None
     unique_walks: dict[str, GatewayWalk] = field(default_factory=dict)
+    flag_probes: dict[str, GatewayResponse] = field(default_factory=dict)
     probes: dict[str, GatewayResponse] = field(default_factory=dict)
     repeats: list[tuple[GatewayResponse, GatewayResponse]] = field(default_factory=list)
     route: RouteProbe | None = None
@@ -163,6 +165,11 @@ def observe(
         if plan.include_unique:
             for param in plan.unique_params:
                 seen.unique_walks[param] = walk(ALL, {param: "true"})
+            for alias, target in plan.flag_aliases.items():
+                if target in seen.unique_walks:
+                    note(f"flag {alias}")
+                    params = {"gateway": ALL, alias: "true", "limit": plan.large_limit, "offset": 0}
+                    seen.flag_probes[alias] = get_models(client, base_url, params, headers=headers)
     if plan.probe_parameters:
         for name, params in plan.probes().items():
             note(f"probe {name}")

@@ -2,10 +2,14 @@
 
 Why it is built this way:
 
-- **Atomic.** Everything is recorded into a temporary directory next to ``cassettes/``. Only when every requested
-  recording succeeded, replays completely, validates against its schema and holds no secret are the files moved
-  over the corpus (one ``os.replace`` per file). A failed or interrupted run leaves the old cassettes
-  byte-identical, so a flaky upstream can never half-refresh the corpus.
+- **All or nothing.** Everything is recorded into a temporary directory next to ``cassettes/``. Nothing is
+  replaced until every requested recording succeeded, replays completely, validates against its schema and holds
+  no secret, so a flaky upstream can never half-refresh the corpus. Then the files are swapped in one by one
+  (each with an atomic ``os.replace``), under a journal (:func:`_replace`): the old files are copied aside and
+  listed in ``.cassettes-swap/journal.json`` before the first replace, and the journal is removed after the last.
+  A swap interrupted in-process is rolled back at once; one cut short by a kill is rolled back by
+  :func:`recover` at the start of the next ``catalog-guard record``. (Until then, and while a swap runs, a reader
+  of ``cassettes/`` may see old and new files side by side.)
 - **Live by default, fakes on request.** ``--source live`` talks to the real hosts with the tokens of the
   environment (``HF_TOKEN`` and the variables named in :mod:`catalog_guard.providers`); ``--source fakes``
   records the in-process fakes over the deterministic universe, which is how the shipped synthetic corpus is
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import shutil
 import sys
@@ -175,6 +180,7 @@ class RecordReport:
     failures: dict[str, str] = field(default_factory=dict)
     diffs: list[CassetteDiff] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -186,11 +192,17 @@ class RecordReport:
         return EXIT_OK if self.ok else EXIT_FAILED
 
     def changes(self) -> list[CassetteDiff]:
-        """The diff summary's non-empty rows: cassettes whose models or counts changed."""
-        return [diff for diff in self.diffs if diff.has_changes]
+        """Cassettes that existed before and whose models or counts changed (new ones are :meth:`new`)."""
+        return [diff for diff in self.diffs if diff.has_changes and diff.before is not None]
+
+    def new(self) -> list[CassetteDiff]:
+        """Cassettes that did not exist (or could not be read) before this run."""
+        return [diff for diff in self.diffs if diff.before is None]
 
     def lines(self) -> list[str]:
         out: list[str] = []
+        if self.recovered:
+            out.append(f"rolled back an interrupted swap of {len(self.recovered)} file(s) in {self.cassettes_dir}")
         for name, why in self.skipped.items():
             out.append(f"skipped {name}: {why}")
         if self.failures:
@@ -205,11 +217,10 @@ class RecordReport:
         for diff in self.diffs:
             out.append(diff.line(width))
             out += diff.examples()
-        changed = self.changes()
         identical = sum(diff.identical for diff in self.diffs)
         out.append(
             f"{len(self.recorded)} recorded ({self.source}) into {self.cassettes_dir} in {self.seconds:.1f} s: "
-            f"{len(changed)} with model changes, {identical} byte-identical"
+            f"{len(self.new())} new, {len(self.changes())} with model changes, {identical} byte-identical"
         )
         return out
 
@@ -362,6 +373,7 @@ def record_corpus(
     directory = Path(cassettes_dir).resolve() if cassettes_dir is not None else corpus.find_cassettes_dir(environ=env)
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")
+    recovered = recover(directory)  # before anything reads the corpus: a killed swap is rolled back first
     try:
         chosen = corpus.select(only, manifest)
     except corpus.UnknownRecordingError as error:
@@ -369,7 +381,7 @@ def record_corpus(
     if gateway_url is None and source == "live":
         gateway_url = env.get(GATEWAY_URL_ENV) or None
     plan = _plan(chosen, source, base_urls or {}, gateway_url, gateway_token, env)
-    report = RecordReport(directory, source, skipped=dict(plan.skipped))
+    report = RecordReport(directory, source, skipped=dict(plan.skipped), recovered=recovered)
     if not plan.todo:
         report.seconds = time.perf_counter() - started
         return report
@@ -395,7 +407,10 @@ def record_corpus(
         if not report.failures:
             bar.note("comparing with the corpus")
             report.diffs = _diffs(plan.todo, staging, directory)
-            report.written = _replace(staging, directory)
+            try:
+                report.written = _replace(staging, directory)
+            except OSError as error:  # rolled back by _replace: nothing was replaced
+                report.failures["swap"] = f"{type(error).__name__}: {error} (rolled back)"
     finally:
         bar.close()
         shutil.rmtree(staging, ignore_errors=True)
@@ -517,15 +532,71 @@ def diff_baseline(old: Path, new: Path) -> CassetteDiff:
     )
 
 
+SWAP_JOURNAL = "journal.json"
+
+
+def swap_dir(directory: Path) -> Path:
+    """Where a swap keeps its journal and the old files: a hidden sibling of the corpus (same file system)."""
+    return directory.parent / f".{directory.name}-swap"
+
+
 def _replace(staging: Path, directory: Path) -> list[Path]:
-    """Move every staged file over the corpus, one ``os.replace`` each (same file system: staging is a sibling)."""
-    written = []
-    for source in sorted(p for p in staging.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        target = directory / source.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-        written.append(target)
-    return written
+    """Move every staged file over the corpus, all or nothing.
+
+    Each file is swapped with one atomic ``os.replace`` (staging is a sibling: same file system). What makes the
+    set all-or-nothing is the journal: every old file is first copied aside, then the journal listing the files
+    is written (atomically), then the files are replaced, and removing the journal commits. Any interruption in
+    between is undone by :func:`recover`: here for an exception (Ctrl-C included), on the next run after a kill.
+    """
+    files = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file() and not p.name.startswith("."))
+    swap = swap_dir(directory)
+    recover(directory)  # a leftover of an earlier run must not be mistaken for this swap's backups
+    try:
+        entries = []
+        for relative in files:
+            target, backup = directory / relative, swap / "old" / relative
+            existed = target.is_file()
+            if existed:  # fsynced, like the journal: a recovery after a power cut must find whole backups
+                write_atomically(backup, target.read_bytes())
+            entries.append({"path": relative.as_posix(), "existed": existed})
+        write_atomically(swap / SWAP_JOURNAL, json.dumps(entries, indent=1).encode("utf-8"))
+        for relative in files:
+            (directory / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / relative, directory / relative)
+        (swap / SWAP_JOURNAL).unlink()  # the commit point
+    except BaseException:
+        recover(directory)
+        raise
+    shutil.rmtree(swap, ignore_errors=True)
+    return [directory / relative for relative in files]
+
+
+def recover(directory: Path) -> list[str]:
+    """Roll back a swap that did not commit (its journal is still there): put every old file back, remove the
+    files that are new. Idempotent, so a recovery that is itself interrupted is finished by the next one. Returns
+    the journal's paths (empty: there was nothing to undo)."""
+    swap = swap_dir(directory)
+    journal = swap / SWAP_JOURNAL
+    if not journal.is_file():
+        shutil.rmtree(swap, ignore_errors=True)  # backups of a swap that never started, or that committed
+        return []
+    try:
+        entries = json.loads(journal.read_text(encoding="utf-8"))
+        paths = [(str(entry["path"]), bool(entry["existed"])) for entry in entries]
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise CatalogGuardError(
+            f"the swap journal {journal} cannot be read ({error}); restore {directory} from "
+            f"version control and delete {swap}"
+        ) from error
+    for path, existed in paths:
+        target, backup = directory / path, swap / "old" / path
+        if existed and backup.is_file():
+            os.replace(backup, target)
+        elif not existed:
+            target.unlink(missing_ok=True)
+    journal.unlink()
+    shutil.rmtree(swap, ignore_errors=True)
+    return [path for path, _existed in paths]
 
 
 # ------------------------------------------------------------------------------------------------ command line

@@ -99,6 +99,15 @@ class MissingFormatCheckerError(RuntimeError):
     """A ``format`` the schemas rely on has no checker, so it would silently pass (install format-nongpl)."""
 
 
+class SchemaDriftWarning(UserWarning):
+    """A recorded body carries a field its schema does not name (:func:`drift`).
+
+    A warning, not an error: upstreams add fields, and an unknown field breaks nothing. It is a warning rather
+    than a ``print`` so that it shows in pytest's warnings summary (also under pytest-xdist) instead of being
+    swallowed by a passing test; ``pyproject.toml`` keeps it a warning with ``always::...SchemaDriftWarning``.
+    """
+
+
 @dataclass(frozen=True)
 class Violation:
     """One readable reason an instance fails a schema.

@@ -13,7 +13,8 @@ What the policy does, to every interaction, before anything is written:
   ...) that change on every re-record without meaning anything. ``x-request-id`` is kept: the fakes make it
   deterministic (``fakehub-00000001``) and it is what one quotes to an upstream about a response;
 - the query parameters :data:`SECRET_QUERY_PARAMETERS` become ``<REDACTED>``, in the request URI and wherever a
-  URL is echoed (``Link`` headers, bodies);
+  URL is echoed (``Link`` headers, bodies); their names match in any case (``apiKey=``, ``KEY=``, ``Token=``),
+  since servers differ in what they accept;
 - in every URI, header value and body: the *known* secrets (the values of the environment variables a recorder
   uses, :func:`known_secrets`) and *token-shaped* strings (:data:`TOKEN_SHAPES`, ``Bearer <token>``) become
   ``<REDACTED>``; ``content-length`` is fixed after a body edit.
@@ -26,7 +27,10 @@ same way before matching.
 
 The token shapes that collide with ordinary text (``sk-`` in a model id such as ``org/sk-learn-classifier-v2``)
 only count when the token has a run of at least 16 letters/digits with a digit or both cases in it, which a
-random key always has and a name almost never does. A base64 (binary) body is not scanned.
+random key always has and a name almost never does. ``Bearer <token>`` counts for any token of at least 16
+token characters, digits or not (``Bearer catalog-guard-gateway-token`` is a credential too); prose such as
+``Bearer authentication`` stays, and so does ``Bearer <REDACTED>`` (``<`` is not a token character). A base64
+(binary) body is not scanned.
 """
 
 from __future__ import annotations
@@ -52,9 +56,13 @@ VOLATILE_RESPONSE_HEADERS = frozenset(
 )  # fmt: skip
 VOLATILE_RESPONSE_HEADER_PREFIXES = ("x-amz-cf-",)
 REMOVED_RESPONSE_HEADERS = frozenset({"set-cookie"}) | VOLATILE_RESPONSE_HEADERS
-SECRET_QUERY_PARAMETERS = ("key", "api_key", "apikey", "token", "access_token")
+SECRET_QUERY_PARAMETERS = ("key", "api_key", "apikey", "token", "access_token")  # matched in any case
 SECRET_ENV_SUFFIXES = ("_TOKEN", "_API_KEY", "_KEY")
-MIN_SECRET_LENGTH = 8
+# Why a floor on *known* values: a known secret is replaced wherever it occurs, in every URI, header and body. A
+# short value (``test``, ``none``, ``1234``, a ``dev`` placeholder in a ``*_KEY`` variable) occurs all over
+# ordinary text (model ids, hex shas, prices, dates), so redacting it would rewrite bodies, break replay matching
+# and make the scanner flag every cassette. Issued API keys are 20+ characters; 6 still catches short test keys.
+MIN_SECRET_LENGTH = 6
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,9 @@ TOKEN_SHAPES = (
     TokenShape("Replicate token", r"r8_(?<![A-Za-z0-9]r8_)[A-Za-z0-9]{20,}"),
     TokenShape("AWS access key id", r"AKIA(?<![A-Za-z0-9]AKIA)[0-9A-Z]{16}(?![0-9A-Z])", guarded=False),
 )
-_BEARER = r"((?i:bearer)[ \t]+)(?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{16,}"
-_QUERY = r"([?&](?:{names})=)[^&#\s\"'<>\\]+".format(names="|".join(SECRET_QUERY_PARAMETERS))
+# RFC 6750 token68 characters, 16 or more; no digit needed. ``<REDACTED>`` starts with ``<``, so it never matches.
+_BEARER = r"((?i:bearer)[ \t]+)[A-Za-z0-9._~+/=-]{16,}"
+_QUERY = r"([?&](?i:{names})=)[^&#\s\"'<>\\]+".format(names="|".join(SECRET_QUERY_PARAMETERS))
 _RANDOM_RUN = re.compile(r"[A-Za-z0-9]{16,}")
 
 
@@ -97,7 +106,8 @@ def _random_looking(token: str) -> bool:
 
 def known_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The secrets a recorder could leak: every environment variable named ``*_TOKEN``, ``*_API_KEY`` or ``*_KEY``
-    (``HF_TOKEN``, ``OPENROUTER_API_KEY``, ``GEMINI_API_KEY``, ...) whose value has at least 8 characters, by name.
+    (``HF_TOKEN``, ``OPENROUTER_API_KEY``, ``GEMINI_API_KEY``, ...) whose value has at least
+    :data:`MIN_SECRET_LENGTH` (6) characters, by name (why a floor: see :data:`MIN_SECRET_LENGTH`).
 
     Values that overlap the placeholder (``REDACTED``, anything with ``<`` or ``>``) are left out: replacing them
     would not be idempotent.
@@ -127,8 +137,9 @@ class _Rules:
         self.bearer = re.compile(encode(_BEARER))
         self.query = re.compile(encode(_QUERY))
         # Substrings without which a pattern cannot match; ``in`` is ~20x faster than a regex search over a body.
+        # Bearer and the query names match in any case, so their hints are looked for in the lower-cased text.
         self.prefixes = [encode(shape.prefix) for shape in TOKEN_SHAPES]
-        self.bearer_hints = [encode("earer"), encode("EARER")]
+        self.bearer_hint = encode("bearer")
         self.query_hints = [encode("key="), encode("token=")]
         self.binary = binary
 
@@ -148,9 +159,10 @@ class _Rules:
         for prefix, (shape, pattern) in zip(self.prefixes, self.shapes, strict=True):
             if prefix in text and pattern.search(text):
                 text = pattern.sub(functools.partial(self._token, shape=shape), text)
-        if any(hint in text for hint in self.bearer_hints) and self.bearer.search(text):
-            text = self.bearer.sub(self._keep_label, text)
-        if any(hint in text for hint in self.query_hints) and self.query.search(text):
+        lowered = text.lower()
+        if self.bearer_hint in lowered and self.bearer.search(text):
+            text = self.bearer.sub(self._keep_label, text)  # ``lowered`` may now over-hint: harmless, only slower
+        if any(hint in lowered for hint in self.query_hints) and self.query.search(text):
             text = self.query.sub(self._keep_label, text)
         return text
 

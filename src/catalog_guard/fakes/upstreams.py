@@ -8,20 +8,27 @@ Every fake answers at its *canonical* host (``huggingface.co``, ``openrouter.ai`
 :data:`~catalog_guard.fakes.gateway.GATEWAY_HOST`), so a synthetic cassette replays for code calling the real
 hosts. Tests swap one upstream (a Hub with one model changed, a provider that fails) through the factories, and
 ``tests/test_fake_fidelity.py`` uses the same sets to hold the fakes to the recordings.
+
+:func:`recorded_upstreams` builds the same fakes over what a corpus *recorded* instead of over the universe (the
+Hub over the cursor walk's models, each provider over its recorded rows). Against a live cassette that is the
+fair comparison: the fake's behaviour (status, headers, envelope, paging) with the real catalog's ids, not the
+synthetic universe's invented ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
 
-from catalog_guard import gallery
+from catalog_guard import corpus, gallery
 from catalog_guard import universe as universe_module
 from catalog_guard.corpus import CURRENT, GATEWAY, HUB_HOST, HUGGINGFACE, Recording
 from catalog_guard.fakes.gateway import GATEWAY_HOST, fake_gateway
 from catalog_guard.fakes.hub import FakeHub
-from catalog_guard.fakes.providers import fake_providers
+from catalog_guard.fakes.providers import fake_providers, make_fake
 from catalog_guard.fakes.transport import FakeInternet, Handler
 from catalog_guard.providers import GATEWAY_SPECS
+from catalog_guard.records import ModelRecord
 
 Factory = Callable[[], Handler]
 
@@ -72,3 +79,41 @@ class FakeUpstreams:
 
     def internet(self, recording: Recording) -> FakeInternet:
         return FakeInternet(self.handlers(recording))
+
+
+def recorded_offers(records: Iterable[ModelRecord]) -> list[universe_module.Offer]:
+    """Offers that render, in the provider's own shape, to the recorded rows' ids (in order, duplicates
+    included), names, context lengths, Hugging Face ids and ``created`` times. The rest of a row (prices, flags)
+    is the fake's own invention, as for the universe's offers."""
+    offers = []
+    for record in records:
+        created = record.raw.get("created")
+        offers.append(
+            universe_module.Offer(
+                id=record.id,
+                name=record.name or record.id,
+                context_length=record.context_length,
+                hugging_face_id=record.hugging_face_id,
+                created=created if isinstance(created, int) and not isinstance(created, bool) else 0,
+            )
+        )
+    return offers
+
+
+def recorded_upstreams(cassettes_dir: str | os.PathLike[str] | None = None) -> FakeUpstreams:
+    """Fakes over what ``cassettes_dir`` recorded: the Hub over ``huggingface/cursor``'s models
+    (:func:`catalog_guard.corpus.recorded_hub_models`), each provider over its ``providers/<name>`` rows. Each
+    is replayed lazily, when its fake is first built; an incomplete recording raises
+    :class:`~catalog_guard.errors.IncompleteCatalogError` naming the cassette. The gateway stays the reference
+    fake: a live ``gateway/current`` is the gateway under test, not an upstream to imitate."""
+
+    def hub() -> Handler:
+        return FakeHub(corpus.recorded_hub_models(cassettes_dir=cassettes_dir))
+
+    def provider(name: str) -> Factory:
+        def build() -> Handler:
+            return make_fake(name, recorded_offers(corpus.recorded_records(name, cassettes_dir=cassettes_dir)))
+
+        return build
+
+    return FakeUpstreams(hub=hub, providers={name: provider(name) for name in GATEWAY_SPECS})
