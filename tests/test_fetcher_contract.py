@@ -84,3 +84,17 @@ def test_fetcher_contract_without_a_fetcher_fails_clearly(pytester: pytest.Pytes
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(errors=len(fetcher_checks.SCENARIOS))
     result.stdout.fnmatch_lines(["*FetcherContract needs a fetcher*"])
+
+
+def test_a_fetcher_that_bypasses_httpx_is_named_not_run_against_the_network(models: list[dict[str, Any]]) -> None:
+    """A ``urllib``/``requests`` fetcher never sees the fakes: the scenario says so instead of reaching the Hub."""
+    import json
+    import urllib.request
+
+    def urllib_fetcher() -> list[dict[str, Any]]:
+        with urllib.request.urlopen("https://huggingface.co/api/models?limit=1000") as response:
+            return list(json.load(response))
+
+    result = fetcher_checks.run_scenario("recorded-hub", urllib_fetcher, models)
+    assert not result.passed
+    assert "instead of going through httpx" in result.violations[0].message

@@ -33,6 +33,7 @@ from unittest import mock
 from catalog_guard.checks import CheckResult, Violation
 from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
+from catalog_guard.netguard import loopback_only
 
 HUB_HOST = "huggingface.co"
 SCENARIOS = (
@@ -55,6 +56,7 @@ class FetchOutcome:
     declared_incomplete: bool = False
     requests: int = 0
     slept: list[float] = field(default_factory=list)
+    bypassed: list[str] = field(default_factory=list)  # sockets the fetcher tried to open around httpx
 
     @property
     def described(self) -> str:
@@ -112,7 +114,7 @@ def invoke(fetcher: Callable[[], Any], hub: FakeHub) -> FetchOutcome:
     """Call the fetcher once with ``hub`` answering for huggingface.co."""
     outcome = FetchOutcome()
     internet = FakeInternet({HUB_HOST: hub})
-    with internet.install(), _recorded_sleeps(outcome.slept):
+    with internet.install(), _recorded_sleeps(outcome.slept), loopback_only(outcome.bypassed):
         try:
             outcome.ids, outcome.declared_incomplete = ids_of(fetcher())
         except Exception as error:
@@ -154,6 +156,16 @@ def hub_for(scenario: str, models: Sequence[Mapping[str, Any]]) -> FakeHub:
 def judge(scenario: str, outcome: FetchOutcome, expected: set[str], *, request_slack: int = 1) -> list[Violation]:
     """The violations of one scenario's outcome."""
     name = f"fetcher:{scenario}"
+    if outcome.bypassed:
+        return [
+            Violation(
+                name,
+                f"the fetcher opened its own connection to {', '.join(sorted(set(outcome.bypassed)))} "
+                "instead of going through httpx, so it cannot be judged against the recorded Hub "
+                "(and would reach the live service)",
+                {"bypassed": outcome.bypassed},
+            )
+        ]
     if scenario == "server-errors":
         if outcome.error is not None or outcome.declared_incomplete:
             return []
