@@ -622,7 +622,8 @@ def test_known_secrets_come_from_the_recorder_environment() -> None:
         "HF_TOKEN": HF_TOKEN,
         "OPENROUTER_API_KEY": "sk-or-v1-abcdef123456",
         "GEMINI_API_KEY": GOOGLE_KEY,
-        "SHORT_KEY": "1234567",
+        "SHORT_KEY": "12345",  # below the floor: such a value occurs all over ordinary text
+        "TEST_KEY": "tk9x2q",  # six characters: a short test key is still a secret
         "HOME": "/home/user-with-a-long-name",
         "ODD_TOKEN": "REDACTED",
         "ANGLE_KEY": "<abcdefgh>",
@@ -631,7 +632,64 @@ def test_known_secrets_come_from_the_recorder_environment() -> None:
         "GEMINI_API_KEY": GOOGLE_KEY,
         "HF_TOKEN": HF_TOKEN,
         "OPENROUTER_API_KEY": "sk-or-v1-abcdef123456",
+        "TEST_KEY": "tk9x2q",
     }
+
+
+def test_a_planted_six_character_key_is_scrubbed_and_a_shorter_value_is_left_alone(tmp_path: Path) -> None:
+    policy = ScrubPolicy(known_secrets({"CEREBRAS_API_KEY": "tk9x2q", "SHORT_KEY": "12345"}))
+    text = 'url: https://x.test/v1?limit=12345\nbody: {"echo": "sent tk9x2q"}\n'
+    assert policy.scrub_text(text) == f'url: https://x.test/v1?limit=12345\nbody: {{"echo": "sent {REDACTED}"}}\n'
+    (tmp_path / "c.yaml").write_text(text)
+    assert [(f.line, f.what) for f in scan_for_secrets(tmp_path, policy=policy)] == [(2, "value of $CEREBRAS_API_KEY")]
+
+
+@pytest.mark.parametrize(
+    ("planted", "scrubbed"),
+    [
+        ("https://x.test/m?apiKey=Plant3dKey&limit=5", f"https://x.test/m?apiKey={REDACTED}&limit=5"),
+        ("https://x.test/m?limit=5&KEY=plantedkey", f"https://x.test/m?limit=5&KEY={REDACTED}"),
+        ("https://x.test/m?Token=plantedtoken#x", f"https://x.test/m?Token={REDACTED}#x"),
+        ("https://x.test/m?API_KEY=a1&Access_Token=b2", f"https://x.test/m?API_KEY={REDACTED}&Access_Token={REDACTED}"),
+        ("https://x.test/m?pageToken=keep&monkey=keep", "https://x.test/m?pageToken=keep&monkey=keep"),
+    ],
+)
+def test_planted_query_secrets_are_scrubbed_in_any_case(planted: str, scrubbed: str, tmp_path: Path) -> None:
+    policy = ScrubPolicy(secrets={})
+    assert policy.scrub_text(planted) == scrubbed
+    assert policy.scrub_bytes(planted.encode()) == scrubbed.encode()
+    assert policy.scrub_text(scrubbed) == scrubbed
+    (tmp_path / "c.json").write_text(json.dumps({"link": planted}))
+    assert bool(scan_for_secrets(tmp_path, policy=policy)) is (planted != scrubbed)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "catalog-guard-gateway-token",
+        "PlantedBearerTokenWithoutDigits",
+        "abcdefghijklmnopqrstuvwxyz",
+        "a.b_c~d+e/f=g-hijklmno",
+    ],
+)
+def test_a_planted_bearer_token_without_digits_is_scrubbed(token: str, tmp_path: Path) -> None:
+    policy = ScrubPolicy(secrets={})
+    for bearer in ("Bearer", "bearer", "BEARER", "BeArEr"):
+        text = f'{{"debug": "{bearer} {token}"}}'
+        assert policy.scrub_text(text) == f'{{"debug": "{bearer} {REDACTED}"}}'
+        assert policy.scrub_bytes(text.encode()) == f'{{"debug": "{bearer} {REDACTED}"}}'.encode()
+    (tmp_path / "c.json").write_text(json.dumps({"debug": f"Bearer {token}"}))
+    assert [f.what for f in scan_for_secrets(tmp_path, policy=policy)] == ["Bearer token"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"Authorization: Bearer {REDACTED}", f"bearer {REDACTED}", "Bearer authentication", "use a bearer token here"],
+)
+def test_redacted_bearers_and_prose_stay_as_they_are(text: str) -> None:
+    policy = ScrubPolicy(secrets={})
+    assert policy.scrub_text(text) == text
+    assert policy.findings_in(text) == []
 
 
 # ------------------------------------------------------------------------------------------ provenance

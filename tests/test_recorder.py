@@ -1,4 +1,4 @@
-"""``catalog-guard record``: deterministic, scrubbed, atomic, honest about what changed, and partial on request.
+"""``catalog-guard record``: deterministic, scrubbed, all or nothing, honest about what changed, and partial on request.
 
 Every test records into a temporary directory (never into the real ``cassettes/``), from the in-process fakes or
 from a fake served by uvicorn on 127.0.0.1. Expected figures come from the universe or from the fakes' own
@@ -66,7 +66,9 @@ def test_recording_twice_gives_the_same_bytes_and_an_empty_diff(corpus_dir: Path
     second = record(corpus_dir, only=FAST)
     assert second.ok, second.failures
     assert snapshot(corpus_dir) == written
+    assert not recorder.swap_dir(corpus_dir).exists()  # the swap committed and cleaned up
     assert second.changes() == []
+    assert second.new() == []
     assert all(diff.identical for diff in second.diffs)
     assert all(diff.before == diff.after for diff in second.diffs)
 
@@ -131,6 +133,19 @@ def test_one_removed_model_is_reported_with_the_counts_before_and_after(corpus_d
     assert f"{len(offers)} -> {len(kept)}" in "\n".join(report.lines())
 
 
+def test_new_cassettes_are_reported_apart_from_changed_ones(corpus_dir: Path) -> None:
+    first = record(corpus_dir, only=["providers/groq"])
+    assert [diff.name for diff in first.new()] == ["providers/groq"]
+    assert first.changes() == []
+    assert first.lines()[-1].endswith(": 1 new, 0 with model changes, 0 byte-identical")
+    kept = world().catalogs[DAY]["groq"][1:]
+    fakes = FakeUpstreams(providers={"groq": lambda: make_fake("groq", kept)})
+    second = record(corpus_dir, only=["providers/groq", "providers/xai"], fakes=fakes)
+    assert [diff.name for diff in second.new()] == ["providers/xai"]
+    assert [diff.name for diff in second.changes()] == ["providers/groq"]
+    assert second.lines()[-1].endswith(": 1 new, 1 with model changes, 0 byte-identical")
+
+
 def test_a_changed_count_shows_in_the_baseline_diff(tmp_path: Path) -> None:
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps({"format": corpus.BASELINE_FORMAT, "counts": {"groq": 19, "xai": 23}}))
@@ -185,6 +200,28 @@ def test_planted_tokens_never_reach_the_disk(corpus_dir: Path) -> None:
     assert f'"authorization": "{REDACTED}"'.encode() in everything
     assert f'"x-goog-api-key": "{REDACTED}"'.encode() in everything
     assert scan_for_secrets(corpus_dir, policy=ScrubPolicy(PLANTED)) == []
+
+
+def test_tokens_without_digits_and_odd_cased_key_parameters_never_reach_the_disk(corpus_dir: Path) -> None:
+    """What the upstream echoes that the run did not send (so no known secret covers it): a session token of
+    letters only after ``Bearer``, and URLs with ``apiKey=`` / ``Token=``."""
+    session, query = "UpstreamSessionTokenOfLettersOnly", "PlantedQueryKeyOfLetters"
+
+    def leaky(request: httpx.Request) -> httpx.Response:
+        response = make_fake("xai", world().catalogs[DAY]["xai"])(request)
+        body = response.json()
+        body["data"][0]["owned_by"] = f"Bearer {session}"
+        link = f'<https://api.x.ai/v1/models?apiKey={query}&Token={query}>; rel="alternate"'
+        return httpx.Response(response.status_code, headers={**response.headers, "link": link}, json=body)
+
+    report = record(corpus_dir, only=["providers/xai"], fakes=FakeUpstreams(providers={"xai": lambda: leaky}))
+    assert report.ok, report.failures
+    written = corpus.cassette_path("providers/xai", corpus_dir).read_bytes()
+    assert session.encode() not in written
+    assert query.encode() not in written
+    assert f"Bearer {REDACTED}".encode() in written
+    assert f"apiKey={REDACTED}&Token={REDACTED}".encode() in written
+    assert scan_for_secrets(corpus_dir, policy=ScrubPolicy({})) == []
 
 
 def test_the_scanner_flags_a_token_in_a_hand_written_file(tmp_path: Path) -> None:
@@ -244,6 +281,99 @@ def test_an_interrupted_run_leaves_the_old_cassettes_byte_identical(corpus_dir: 
         record(corpus_dir, only=["providers"], manifest=manifest)
     assert snapshot(corpus_dir) == before
     assert sorted(p.name for p in corpus_dir.parent.iterdir()) == [corpus_dir.name]
+
+
+KILLED = ["huggingface/cursor", "huggingface/quirks", "providers/groq"]  # swapped in this order; quirks is new
+
+
+def changed_fakes() -> FakeUpstreams:
+    """Every Hub page and Groq's list differ from the default fakes'."""
+    models = [dict(model, likes=model["likes"] + 1) for model in world().hub_models]
+    kept = world().catalogs[DAY]["groq"][1:]
+    return FakeUpstreams(hub=lambda: FakeHub(models), providers={"groq": lambda: make_fake("groq", kept)})
+
+
+def failing_swap(
+    monkeypatch: pytest.MonkeyPatch, corpus_dir: Path, at: int, error: BaseException
+) -> Callable[[], list[str]]:
+    """``os.replace`` fails on the ``at``-th file swapped into ``corpus_dir`` (once); returns the files it was asked
+    to swap in, the failing one included."""
+    real, swapped = os.replace, []
+
+    def replace(source: Any, target: Any) -> None:
+        path, root = Path(target).resolve(), corpus_dir.resolve()
+        if ".cassettes-record-" in str(source) and path.is_relative_to(root):  # staging -> corpus: the swap
+            swapped.append(path.relative_to(root).as_posix())
+            if len(swapped) == at:
+                raise error
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return lambda: swapped
+
+
+def test_a_swap_interrupted_midway_is_rolled_back_at_once(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert record(corpus_dir, only=["huggingface/cursor", "providers/groq"]).ok
+    before = snapshot(corpus_dir)
+    swapped = failing_swap(monkeypatch, corpus_dir, 3, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        record(corpus_dir, only=KILLED, fakes=changed_fakes())
+    assert swapped() == ["huggingface/cursor.json", "huggingface/quirks.json", "providers/groq.json"]
+    assert snapshot(corpus_dir) == before  # the replaced cursor is back, the new quirks gone
+    assert sorted(p.name for p in corpus_dir.parent.iterdir()) == [corpus_dir.name]
+
+
+def test_a_swap_that_fails_is_rolled_back_and_reported(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert record(corpus_dir, only=["huggingface/cursor", "providers/groq"]).ok
+    before = snapshot(corpus_dir)
+    failing_swap(monkeypatch, corpus_dir, 2, PermissionError("read-only file system"))
+    report = record(corpus_dir, only=KILLED, fakes=changed_fakes())
+    assert report.failures == {"swap": "PermissionError: read-only file system (rolled back)"}
+    assert report.exit_code == 1
+    assert report.lines()[0] == f"FAILED: nothing in {corpus_dir.resolve()} was replaced"
+    assert snapshot(corpus_dir) == before
+
+
+def test_a_swap_cut_short_by_a_kill_is_rolled_back_by_the_next_run(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert record(corpus_dir, only=["huggingface/cursor", "providers/groq", "providers/xai"]).ok
+    before = snapshot(corpus_dir)
+    with monkeypatch.context() as killed:  # a kill: no in-process rollback runs
+        killed.setattr(recorder, "recover", lambda directory: [])
+        failing_swap(killed, corpus_dir, 3, KeyboardInterrupt())
+        with pytest.raises(KeyboardInterrupt):
+            record(corpus_dir, only=KILLED, fakes=changed_fakes())
+    half = snapshot(corpus_dir)
+    assert half["huggingface/cursor.json"] != before["huggingface/cursor.json"]
+    assert "huggingface/quirks.json" in half
+    assert half["providers/groq.json"] == before["providers/groq.json"]
+    assert (recorder.swap_dir(corpus_dir) / recorder.SWAP_JOURNAL).is_file()
+
+    report = record(corpus_dir, only=["providers/xai"])  # any next run rolls the swap back first
+    assert report.ok, report.failures
+    assert report.recovered == ["huggingface/cursor.json", "huggingface/quirks.json", "providers/groq.json"]
+    assert report.lines()[0] == f"rolled back an interrupted swap of 3 file(s) in {corpus_dir.resolve()}"
+    assert snapshot(corpus_dir) == before
+    assert recorder.recover(corpus_dir) == []  # nothing left to undo
+    assert not recorder.swap_dir(corpus_dir).exists()
+
+
+@pytest.mark.parametrize(
+    "journal", ["{not json", json.dumps([{"path": "../outside.json", "existed": False}]), json.dumps([{}])]
+)
+def test_a_swap_journal_that_cannot_be_trusted_stops_the_run(
+    journal: str, corpus_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = corpus_dir.parent / "outside.json"
+    outside.write_text("{}")
+    (recorder.swap_dir(corpus_dir)).mkdir()
+    (recorder.swap_dir(corpus_dir) / recorder.SWAP_JOURNAL).write_text(journal)
+    args = parse("--source", "fakes", "--only", "providers/xai", "--cassettes", str(corpus_dir), "--no-progress")
+    assert recorder.run(args) == 1
+    assert "the swap journal" in capsys.readouterr().err
+    assert outside.is_file()  # a journal never removes a file outside the corpus
+    assert not corpus_dir.exists()
 
 
 def test_an_upstream_that_fails_fails_the_run(corpus_dir: Path) -> None:

@@ -558,6 +558,7 @@ def _replace(staging: Path, directory: Path) -> list[Path]:
             existed = target.is_file()
             if existed:  # fsynced, like the journal: a recovery after a power cut must find whole backups
                 write_atomically(backup, target.read_bytes())
+                shutil.copystat(target, backup)  # a rollback restores the mode and mtime too
             entries.append({"path": relative.as_posix(), "existed": existed})
         write_atomically(swap / SWAP_JOURNAL, json.dumps(entries, indent=1).encode("utf-8"))
         for relative in files:
@@ -583,6 +584,8 @@ def recover(directory: Path) -> list[str]:
     try:
         entries = json.loads(journal.read_text(encoding="utf-8"))
         paths = [(str(entry["path"]), bool(entry["existed"])) for entry in entries]
+        if any(not (directory / path).resolve().is_relative_to(directory.resolve()) for path, _ in paths):
+            raise ValueError("a path outside the corpus")
     except (OSError, ValueError, TypeError, KeyError) as error:
         raise CatalogGuardError(
             f"the swap journal {journal} cannot be read ({error}); restore {directory} from "
@@ -682,6 +685,9 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"catalog-guard record: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except CatalogGuardError as error:  # e.g. a swap journal that cannot be read: nothing was recorded
+        print(f"catalog-guard record: {error}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         if progress is not None:
             progress.close()
