@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from catalog_guard import universe
 from catalog_guard.netguard import loopback_only
 
 
@@ -34,3 +37,21 @@ def no_network(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     with loopback_only():
         yield
+
+
+@pytest.fixture
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to reach the network fails loudly: a replay must be answered by the cassette alone."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a replay tried to open a socket")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.fixture(scope="module")
+def world() -> universe.Universe:
+    """The seed universe the fakes serve (modules may override it, e.g. to run on two universes)."""
+    return universe.build()

@@ -12,7 +12,6 @@ import copy
 import difflib
 import gzip
 import json
-import socket
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -106,18 +105,6 @@ def walk_hub(client: httpx.Client, headers: dict[str, str] | None = None) -> lis
         items.extend(response.json())
         url = response.links.get("next", {}).get("url")
     return items
-
-
-@pytest.fixture
-def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to reach the network fails loudly (replay must be answered by the cassette alone)."""
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a replay tried to open a socket")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
 
 
 def record_hub(path: Path, models: list[dict[str, Any]], **options: Any) -> FakeInternet:

@@ -17,10 +17,8 @@ from __future__ import annotations
 import collections
 import json
 import shutil
-import socket
 import warnings
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -44,18 +42,6 @@ def synthetic_only(*names: str, directory: Path = SHIPPED) -> None:
     live = [name for name in names if corpus.is_live(name, directory)]
     if live:
         pytest.skip(f"{', '.join(live)} recorded live: compared with the synthetic universe only while synthetic")
-
-
-@pytest.fixture
-def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to reach the network fails loudly: a replay must be answered by the cassette alone."""
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a replay tried to open a socket")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
 
 
 def world() -> universe.Universe:

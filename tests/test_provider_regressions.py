@@ -39,14 +39,6 @@ def reference(internet: FakeInternet, spec: ProviderSpec, sleeps: list[float] | 
     return result
 
 
-@pytest.fixture(scope="module")
-def world() -> universe.Universe:
-    try:
-        return universe.build()
-    except NotImplementedError:
-        pytest.skip("universe.build() is not implemented yet")
-
-
 # ---------------------------------------------------------------------------------------------------------- F9
 
 

@@ -619,14 +619,6 @@ def test_fake_providers_refuses_two_gateways_on_one_host() -> None:
 # ------------------------------------------------------------------------------------------------ the universe
 
 
-@pytest.fixture(scope="module")
-def world() -> universe.Universe:
-    try:
-        return universe.build()
-    except NotImplementedError:
-        pytest.skip("universe.build() is not implemented yet")
-
-
 def fetch_day(world: universe.Universe, day: str, names: Iterable[str]) -> tuple[dict[str, ProviderResult], Any]:
     fakes = fake_providers(world, day)
     internet = FakeInternet(fakes)

@@ -124,26 +124,25 @@ def f6_invalid_sort_swallowed(api: str = HUB_API, headers: dict[str, str] | None
         return []
 
 
-def f7_error_becomes_empty(api: str = HUB_API, headers: dict[str, str] | None = None) -> list[Model]:
-    """Any upstream error turned into an empty catalog."""
+def _f7_fetch(fallback: list[Model], api: str, headers: dict[str, str] | None) -> list[Model]:
+    """F7's fetch: one page, and any upstream error turned into ``fallback`` as if it were the catalog."""
     try:
         response = httpx.get(api, params={**HF_INFERENCE, "limit": F4_LIMIT}, headers=headers, timeout=TIMEOUT)
         response.raise_for_status()
         models: list[Model] = response.json()
         return models
     except httpx.HTTPError:
-        return []
+        return fallback
+
+
+def f7_error_becomes_empty(api: str = HUB_API, headers: dict[str, str] | None = None) -> list[Model]:
+    """Any upstream error turned into an empty catalog."""
+    return _f7_fetch([], api, headers)
 
 
 def f7_error_becomes_fallback(api: str = HUB_API, headers: dict[str, str] | None = None) -> list[Model]:
     """Any upstream error turned into a short hard-coded list that looks like a catalog."""
-    try:
-        response = httpx.get(api, params={**HF_INFERENCE, "limit": F4_LIMIT}, headers=headers, timeout=TIMEOUT)
-        response.raise_for_status()
-        models: list[Model] = response.json()
-        return models
-    except httpx.HTTPError:
-        return [{"id": model_id} for model_id in F7_FALLBACK]
+    return _f7_fetch([{"id": model_id} for model_id in F7_FALLBACK], api, headers)
 
 
 def _f8_walk(
