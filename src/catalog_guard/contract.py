@@ -26,9 +26,7 @@ import pytest
 
 from catalog_guard import checks, fetcher_checks
 from catalog_guard.observe import Observation, ObservePlan, observe
-from catalog_guard.target import GatewayTarget
-
-TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"
+from catalog_guard.target import TOKEN_ENV, GatewayTarget
 
 
 def _fail_on(results: list[Any]) -> None:

@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
+from catalog_guard import gateways
 from catalog_guard.checks import CheckResult, Violation
 from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.netguard import loopback_only
 
-HUB_HOST = "huggingface.co"
+HUB_HOST = gateways.HUB_HOST
 SCENARIOS = (
     "recorded-hub",
     "offset-ignored",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog_guard import regressions
+from catalog_guard import gateways, regressions
 from catalog_guard import universe as universe_module
 from catalog_guard.fakes.gateway import FakeGateway, GatewayState, Regression, current_state, render_offer
 from catalog_guard.fakes.hub import FakeHub, Fault
@@ -26,7 +26,7 @@ from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.providers import SPECS
 
 CORRECT = "correct"
-HUB_HOST = "huggingface.co"
+HUB_HOST = gateways.HUB_HOST
 F9_REQUESTS = 20  # the history's loop ran 200; 20 show the same multiplication in a fraction of the time
 
 

@@ -24,19 +24,16 @@ from typing import Any
 
 import httpx
 
-from catalog_guard import paging
+from catalog_guard import gateways, paging
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
 from catalog_guard.retry import RetryPolicy
 
-HUGGINGFACE = "huggingface"
-PROVIDER_GATEWAYS = (
-    "openrouter", "featherless", "deepinfra", "together", "chutes", "groq",
-    "fireworks", "cerebras", "xai", "nebius", "novita", "google",
-)  # fmt: skip
-KNOWN_GATEWAYS = (HUGGINGFACE, *PROVIDER_GATEWAYS)
-ALIASES = {"hug": HUGGINGFACE}
-ALL = "all"
+HUGGINGFACE = gateways.HUGGINGFACE
+PROVIDER_GATEWAYS = gateways.PROVIDERS
+KNOWN_GATEWAYS = gateways.KNOWN
+ALIASES = gateways.ALIASES
+ALL = gateways.ALL
 UNKNOWN_GATEWAY = "no-such-gateway"
 
 

@@ -22,6 +22,7 @@ ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
 ]
 Handler = Callable[[httpx.Request], httpx.Response]
+TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"  # where a gateway's API key is read from (never printed or stored)
 
 
 class BudgetTransport(httpx.BaseTransport):

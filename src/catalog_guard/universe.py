@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from catalog_guard.gateways import PROVIDERS
+
 GENERATOR = "catalog-guard-universe"
 GENERATOR_VERSION = "1"
 DEFAULT_SEED = 20251017
@@ -31,10 +33,7 @@ DAY_1 = "2025-10-17"  # seed 000: the 500x duplicated Hub listing
 DAY_2 = "2025-10-18"  # seed 003: 1,043 models, no Featherless
 DAYS = (DAY_1, DAY_2)
 
-GATEWAYS = (
-    "openrouter", "featherless", "deepinfra", "together", "chutes", "groq",
-    "fireworks", "cerebras", "xai", "nebius", "novita", "google",
-)  # fmt: skip
+GATEWAYS = PROVIDERS  # the providers whose catalogs the universe invents
 
 
 @dataclass(frozen=True)

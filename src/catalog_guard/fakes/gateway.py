@@ -35,17 +35,18 @@ from urllib.parse import quote
 
 import httpx
 
+from catalog_guard import gateways
 from catalog_guard import universe as universe_module
 from catalog_guard.fakes.transport import Handler
 from catalog_guard.universe import Offer, Universe
 
 GATEWAY_HOST = "gateway.catalog-guard.test"
 GATEWAY_URL = f"https://{GATEWAY_HOST}"
-HUGGINGFACE = "huggingface"
-ALL = "all"
+HUGGINGFACE = gateways.HUGGINGFACE
+ALL = gateways.ALL
 GATEWAY_ORDER: tuple[str, ...] = (*universe_module.GATEWAYS, HUGGINGFACE)
 """The known gateways, in the fixed order ``gateway=all`` lists them."""
-ALIASES = {"hug": HUGGINGFACE}
+ALIASES = gateways.ALIASES
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
