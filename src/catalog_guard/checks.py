@@ -354,7 +354,7 @@ def _has_message(response: GatewayResponse) -> bool:
 def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
     """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog."""
     found: list[Violation] = []
-    for name in seen.plan.gateways:
+    for name, _ in _in_plan_order(seen, dict.fromkeys(seen.plan.gateways)):
         walk = seen.walks.get(name)
         first = walk.pages[0] if walk and walk.pages else None
         if first is None:

@@ -51,9 +51,8 @@ def _history_table(audit: Audit) -> Table:
     for state in audit.history:
         caught = ", ".join(name for name, _ in state.failed) or "none"
         first = state.failed[0][1] if state.failed else "passes every check"
-        first = first if len(first) <= 110 else first[:107] + "..."
-        rows.append([state.name, state.source, caught, first])
-    return ["deployment", "seen in", "failed checks", "first reason"], rows
+        rows.append([state.name, caught, first])
+    return ["deployment", "failed checks", "first reason"], rows
 
 
 def _merge_lines(audit: Audit) -> list[str]:
@@ -100,8 +99,16 @@ def _header(audit: Audit) -> str:
     return header
 
 
+MAX_CELL = 96  # a terminal table stays readable; the JSON and Markdown reports carry every word
+
+
+def _clip(cell: str) -> str:
+    return cell if len(cell) <= MAX_CELL else cell[: MAX_CELL - 3] + "..."
+
+
 def _format_table(table: Table) -> list[str]:
     headers, rows = table
+    rows = [[_clip(cell) for cell in row] for row in rows]
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
     numeric = [all(_is_number(row[i]) for row in rows) and bool(rows) for i in range(len(headers))]
 
