@@ -25,7 +25,12 @@ def test_removed_later(snapshot_json):
 """
 
 
-def test_an_orphaned_snapshot_fails_a_parallel_run_and_update_removes_only_it(pytester: pytest.Pytester) -> None:
+def test_an_orphaned_snapshot_fails_a_parallel_run_and_update_removes_only_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # this test may itself run in an xdist worker: the inner sessions must not inherit that identity
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
     pytester.makepyfile(test_counts=TESTS.replace("{extra}", ORPHAN))
     assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "--snapshot-update").ret == 0
     snapshots = pytester.path / "__snapshots__" / "test_counts"
