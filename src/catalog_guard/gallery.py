@@ -13,7 +13,7 @@ The seed days' historical deployments are gallery states too (:data:`HISTORY`), 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,7 +183,3 @@ HISTORY: dict[str, HistoricalState] = {
         HistoricalState("2025-10-18-seed-004", universe_module.DAY_2, "F5", (), "seed 004: 1,204 models"),
     )
 }
-
-
-def expected_failures(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    return {name: MODES[name].expected for name in names}

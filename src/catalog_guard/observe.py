@@ -18,7 +18,7 @@ What is observed, per the contract (gateway-contract.md §1):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,11 +195,6 @@ def _probe_route(client: httpx.Client, base_url: str, seen: Observation) -> Rout
         seen.errors["route"] = f"{type(error).__name__}: {error}"
         return None
     return RouteProbe(model=model, status=response.status_code, body=response.text[:300])
-
-
-def upstream_truth(listings: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
-    """The upstream id sets coverage is judged against (the Hub cursor walk, each provider's own list)."""
-    return {gateway: frozenset(ids) for gateway, ids in listings.items()}
 
 
 def describe_error(error: CatalogGuardError | None) -> str:

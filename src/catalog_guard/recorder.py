@@ -487,15 +487,22 @@ def _diffs(recordings: Sequence[Recording], staging: Path, directory: Path) -> l
     return diffs
 
 
-def diff_cassette(name: str, old: Path, new: Path) -> CassetteDiff:
-    """Models added, removed and changed (same id, another object) from ``old`` to ``new``; ``before`` is
-    ``None`` when there was no (readable) old file."""
-    after = corpus.models_by_id(new)
+def _diff(
+    name: str,
+    old: Path,
+    new: Path,
+    read: Callable[[Path], Mapping[str, Any]],
+    unreadable: tuple[type[Exception], ...],
+    describe: Callable[[str, Any, Any], str],
+) -> CassetteDiff:
+    """Keys added, removed and changed from ``old`` to ``new`` as ``read`` sees them; ``before`` is ``None`` when
+    there was no (readable) old file. One comparison for cassettes and the baseline alike."""
+    after = read(new)
     if old.is_file() and old.read_bytes() == new.read_bytes():
         return CassetteDiff(name, len(after), len(after), identical=True)
     try:
-        before = corpus.models_by_id(old) if old.is_file() else None
-    except (ValueError, KeyError, TypeError):  # an unreadable old file: everything is new
+        before = read(old) if old.is_file() else None
+    except unreadable:  # an unreadable old file: everything is new
         before = None
     if before is None:
         return CassetteDiff(name, None, len(after), added=tuple(sorted(after)))
@@ -505,30 +512,26 @@ def diff_cassette(name: str, old: Path, new: Path) -> CassetteDiff:
         len(after),
         added=tuple(sorted(set(after) - set(before))),
         removed=tuple(sorted(set(before) - set(after))),
-        changed=tuple(sorted(i for i in set(before) & set(after) if before[i] != after[i])),
+        changed=tuple(
+            describe(k, before[k], after[k]) for k in sorted(set(before) & set(after)) if before[k] != after[k]
+        ),
     )
+
+
+def diff_cassette(name: str, old: Path, new: Path) -> CassetteDiff:
+    """Models added, removed and changed (same id, another object) from ``old`` to ``new``."""
+    return _diff(name, old, new, corpus.models_by_id, (ValueError, KeyError, TypeError), lambda key, _b, _a: key)
 
 
 def diff_baseline(old: Path, new: Path) -> CassetteDiff:
     """The baseline's gateways as its "models": a changed count is a changed gateway."""
-    after = corpus.read_baseline(new)
-    name = corpus.BASELINE
-    if old.is_file() and old.read_bytes() == new.read_bytes():
-        return CassetteDiff(name, len(after), len(after), identical=True)
-    try:
-        before = corpus.read_baseline(old) if old.is_file() else None
-    except CatalogGuardError:
-        before = None
-    if before is None:
-        return CassetteDiff(name, None, len(after), added=tuple(sorted(after)))
-    changed = [f"{g} {before[g]:,}->{after[g]:,}" for g in sorted(set(before) & set(after)) if before[g] != after[g]]
-    return CassetteDiff(
-        name,
-        len(before),
-        len(after),
-        added=tuple(sorted(set(after) - set(before))),
-        removed=tuple(sorted(set(before) - set(after))),
-        changed=tuple(changed),
+    return _diff(
+        corpus.BASELINE,
+        old,
+        new,
+        corpus.read_baseline,
+        (CatalogGuardError,),
+        lambda gateway, before, after: f"{gateway} {before:,}->{after:,}",
     )
 
 
