@@ -1,0 +1,195 @@
+"""Mutation testing of the modules whose job is to fail exactly when a promise is broken.
+
+For each module below, mutmut (https://github.com/boxed/mutmut) flips one thing at a time (``<`` to ``<=``, a
+number by one, a string, an argument dropped) and runs the tests that cover the mutated function; a mutant the
+tests do not notice "survives". The script prints, per module, the mutation score and every survivor as a
+one-line diff, and exits 1 if a survivor is not listed as equivalent in ``scripts/mutation_equivalents.json``.
+
+Why mutmut and not a hand-written mutator: it is maintained, understands this src layout, runs only the tests that
+cover each mutant (its trampolines record coverage once), and forks per mutant, so a module's run takes minutes.
+What it does not do: run under pytest-xdist (it parallelises itself with ``--max-children``) or mutate several
+modules with different test selections in one run; hence one isolated copy of the checkout per module, made in a
+temporary directory so the work tree never holds a ``mutants/`` folder.
+
+    python scripts/mutation.py                    # every module (about 15 minutes on 2 idle cores)
+    python scripts/mutation.py checks merge       # some modules
+    tox -e mutation                               # the same, in its own environment
+
+Not part of .ci/run: docs/mutation-testing.md records the current scores and the equivalent mutants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.json")
+
+# module -> (the file mutated, the tests that judge it)
+MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "checks": ("src/catalog_guard/checks.py", ("tests/test_checks.py", "tests/test_check_boundaries.py")),
+    "fetcher_checks": ("src/catalog_guard/fetcher_checks.py", ("tests/test_fetcher_contract.py",)),
+    "paging": ("src/catalog_guard/paging.py", ("tests/test_paging.py",)),
+    "merge": ("src/catalog_guard/merge.py", ("tests/test_merge.py",)),
+    "scrub": ("src/catalog_guard/cassettes/scrub.py", ("tests/test_recorder.py", "tests/test_cassette_format.py")),
+}
+KILLED = {"killed", "timeout", "segfault", "suspicious"}  # mutmut's statuses for "the tests noticed"
+RUN_TIMEOUT = 3600.0  # one module's whole run; a hung run is reported, never waited on forever
+
+
+@dataclass
+class Score:
+    module: str
+    statuses: dict[str, str] = field(default_factory=dict)  # mutant name -> mutmut status
+    diffs: dict[str, str] = field(default_factory=dict)  # survivor name -> "function: -old +new"
+    equivalent: dict[str, str] = field(default_factory=dict)  # survivor name -> why it is equivalent
+    seconds: float = 0.0
+
+    @property
+    def killed(self) -> int:
+        return sum(status in KILLED for status in self.statuses.values())
+
+    @property
+    def survivors(self) -> list[str]:
+        return sorted(n for n, s in self.statuses.items() if s not in KILLED and n not in self.equivalent)
+
+    @property
+    def judged(self) -> int:
+        return len(self.statuses) - len(self.equivalent)
+
+    def line(self) -> str:
+        percent = 100.0 * self.killed / self.judged if self.judged else 100.0
+        return (
+            f"{self.module:<15} {self.killed:>4} killed of {self.judged:>4} non-equivalent mutants "
+            f"({percent:5.1f}%), {len(self.equivalent)} equivalent, {len(self.survivors)} surviving, "
+            f"{self.seconds:.0f} s"
+        )
+
+
+def copy_checkout(destination: Path) -> None:
+    """The tracked and untracked-but-not-ignored files: what a fresh clone plus the work in progress holds."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def configure(checkout: Path, target: str, tests: tuple[str, ...]) -> None:
+    pyproject = checkout / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + "\n[tool.mutmut]\n"
+        + 'source_paths = ["src"]\n'
+        + f"only_mutate = [{json.dumps(target)}]\n"
+        + 'also_copy = ["cassettes", "schemas", "src", "scripts"]\n'
+        + 'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-x"]\n'
+        + f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n"
+    )
+
+
+def mutmut(checkout: Path, *args: str, timeout: float = 120.0) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "mutmut", *args],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    ).stdout
+
+
+def diff_of(checkout: Path, name: str) -> str:
+    shown = mutmut(checkout, "show", name)
+    removed = [line[1:].strip() for line in shown.splitlines() if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].strip() for line in shown.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    function = re.sub(r"^x(ǁ|_)|__mutmut_\d+$", "", name.rsplit(".", 1)[-1]).replace("ǁ", ".")
+    return f"{function}: -{' '.join(removed)} +{' '.join(added)}"
+
+
+def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]]) -> Score:
+    target, tests = MODULES[module]
+    score = Score(module)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"catalog-guard-mutation-{module}-") as tmp:
+        checkout = Path(tmp)
+        copy_checkout(checkout)
+        configure(checkout, target, tests)
+        subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
+            cwd=checkout,
+            capture_output=True,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+        for line in mutmut(checkout, "results", "--all", "true").splitlines():
+            name, _, status = line.strip().rpartition(": ")
+            if name:
+                score.statuses[name] = status
+        known = equivalents.get(module, {})
+        for name, status in score.statuses.items():
+            if status in KILLED:
+                continue
+            diff = diff_of(checkout, name)
+            score.diffs[name] = diff
+            if diff in known:
+                score.equivalent[name] = known[diff]
+    score.seconds = time.monotonic() - started
+    return score
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(MODULES)}")
+    parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="also write the scores and survivors to this file")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.modules) - set(MODULES))
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    equivalents: dict[str, dict[str, str]] = json.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.exists() else {}
+    scores = []
+    for module in args.modules or list(MODULES):
+        score = run_module(module, args.max_children, equivalents)
+        scores.append(score)
+        print(score.line(), flush=True)
+        for name in score.survivors:
+            print(f"    survived  {score.diffs[name]}   [{name}]", flush=True)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "module": s.module,
+                        "mutants": len(s.statuses),
+                        "killed": s.killed,
+                        "equivalent": len(s.equivalent),
+                        "survivors": [s.diffs[n] for n in s.survivors],
+                        "seconds": round(s.seconds),
+                    }
+                    for s in scores
+                ],
+                indent=2,
+            )
+        )
+    return 1 if any(score.survivors for score in scores) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

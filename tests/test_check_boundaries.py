@@ -1,0 +1,283 @@
+"""Every boundary a contract check depends on, pinned from both sides: exactly at the boundary passes, one step
+past it fails.
+
+tests/test_checks.py shows that each check fails on a gateway that breaks its promise; that alone would not notice
+a check loosened by one (``count > limit + 1``, a coverage floor lowered by 0.01, a short page tested with
+``size < limit - 1``). Mutation testing (scripts/mutation.py, docs/mutation-testing.md) found those survivors;
+the cases here kill them. Every figure is computed from the reference gateway's own answers or the universe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import httpx
+import pytest
+from test_checks import Body, failing, gateway_of, observed, tampered, universe_context
+
+from catalog_guard import checks
+from catalog_guard.observe import Observation, ObservePlan
+
+ONE = ObservePlan(gateways=("huggingface",), include_all=False, probe_parameters=False, probe_routing=False)
+GROQ = ObservePlan(gateways=("groq",), include_all=False, probe_parameters=False, probe_routing=False)
+
+
+def violations(seen: Observation, name: str, **config: Any) -> list[checks.Violation]:
+    result = failing(seen, **config).get(name)
+    return list(result.violations) if result else []
+
+
+def is_walk_page(request: httpx.Request, gateway: str, offset: int) -> bool:
+    """A page of ``gateway``'s offset walk (the walk pages at the plan's limit; the single asks for 1,000)."""
+    params = request.url.params
+    return gateway_of(request) == gateway and params.get("limit") == "100" and params.get("offset") == str(offset)
+
+
+# -- page-bounds: exactly ``limit`` models vs ``limit + 1`` ------------------------------------------------------
+
+
+def test_a_page_of_exactly_limit_models_passes_and_one_more_fails(reference: Observation) -> None:
+    full = reference.walks["huggingface"].pages[0]
+    assert len(full.items) == reference.plan.limit  # the reference's first Hugging Face page is exactly full
+    assert violations(reference, "page-bounds") == []
+
+    def one_more(request: httpx.Request, body: Body) -> Body | None:
+        if is_walk_page(request, "huggingface", 0):
+            body["data"].append({**body["data"][0], "id": "extra/one-past-the-limit"})
+            body["returned"] = len(body["data"])
+        return body
+
+    found = violations(observed(tampered(one_more), ONE), "page-bounds")
+    assert [v.evidence["returned"] for v in found] == [ONE.limit + 1]
+    assert found[0].evidence["limit"] == ONE.limit
+    assert "limit ignored" in found[0].message
+
+
+def test_a_large_limit_single_is_bounded_too() -> None:
+    def overfull(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and request.url.params.get("limit") == "1000":
+            body["data"] = body["data"] * 60  # 19 x 60 = 1,140 rows for limit=1000
+            body["returned"] = len(body["data"])
+        return body
+
+    found = violations(observed(tampered(overfull), GROQ), "page-bounds")
+    assert any(v.evidence.get("limit") == 1000 and v.evidence["returned"] > 1000 for v in found)
+
+
+def test_an_echoed_offset_below_zero_is_flagged_even_without_a_requested_offset() -> None:
+    def negative(request: httpx.Request, body: Body) -> Body | None:
+        body["offset"] = -1
+        return body
+
+    found = violations(observed(tampered(negative), GROQ), "page-bounds")
+    assert found
+    assert all(v.evidence["offset"] == -1 for v in found if "offset" in v.evidence)
+
+
+# -- coverage: exactly the floor vs one model below it -----------------------------------------------------------
+
+
+def drop(gateway: str, count: int) -> Any:
+    """The reference gateway without the last ``count`` models of ``gateway`` (every request, walk and single)."""
+
+    def tamper(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) != gateway:
+            return body
+        listed = body["data"]
+        kept = [m for m in listed if m["id"] not in dropped]
+        body["data"], body["returned"] = kept, len(kept)
+        if "total" in body:
+            body["total"] -= count
+        return body
+
+    truth = sorted(universe_context().truth[gateway])
+    dropped = set(truth[-count:])
+    return tamper
+
+
+def test_one_missing_model_fails_the_default_floor() -> None:
+    seen = observed(tampered(drop("groq", 1)), GROQ)
+    found = violations(seen, "coverage")
+    upstream = len(universe_context().truth["groq"])
+    assert [(v.evidence["covered"], v.evidence["upstream"]) for v in found] == [(upstream - 1, upstream)]
+
+
+def test_coverage_exactly_at_the_floor_passes_and_one_model_below_fails() -> None:
+    upstream = len(universe_context().truth["groq"])
+    floor = (upstream - 2) / upstream
+    at_floor = observed(tampered(drop("groq", 2)), GROQ)
+    assert violations(at_floor, "coverage", coverage_floor=floor) == []
+    below = observed(tampered(drop("groq", 3)), GROQ)
+    found = violations(below, "coverage", coverage_floor=floor)
+    assert [v.evidence["covered"] for v in found] == [upstream - 3]
+    assert len(found[0].evidence["missing_examples"]) == 3
+
+
+def test_missing_examples_are_capped_by_max_examples() -> None:
+    seen = observed(tampered(drop("groq", 7)), GROQ)
+    found = violations(seen, "coverage", max_examples=4)
+    examples = found[0].evidence["missing_examples"]
+    assert len(examples) == 4
+    assert examples == sorted(examples)
+
+
+# -- count-floor: exactly the baseline (less the tolerance) vs one below ---------------------------------------
+
+
+def with_baseline(seen: Observation, baseline: int, tolerance: float = 0.0) -> list[checks.Violation]:
+    context = universe_context(count_tolerance=tolerance)
+    context = dataclasses.replace(context, truth={}, baseline={"groq": baseline})
+    return checks.check_count_floor(seen, context)
+
+
+def test_a_count_exactly_at_the_baseline_passes_and_one_below_fails(reference_groq: Observation) -> None:
+    count = len(set(reference_groq.walks["groq"].ids))
+    assert with_baseline(reference_groq, count) == []
+    found = with_baseline(reference_groq, count + 1)
+    assert [(v.evidence["count"], v.evidence["baseline"]) for v in found] == [(count, count + 1)]
+
+
+def test_the_count_tolerance_is_a_fraction_of_the_baseline(reference_groq: Observation) -> None:
+    count = len(set(reference_groq.walks["groq"].ids))
+    # a baseline of count + 1 with a tolerance of exactly 1/(count+1) puts the floor exactly at count
+    assert with_baseline(reference_groq, count + 1, tolerance=1 / (count + 1)) == []
+    assert with_baseline(reference_groq, count + 2, tolerance=1 / (count + 2)) != []
+
+
+# -- offset-progression: the last page exactly full vs a page one short ----------------------------------------
+
+
+def test_a_page_one_short_of_the_limit_before_more_pages_is_an_early_stop() -> None:
+    def one_short(request: httpx.Request, body: Body) -> Body | None:
+        if is_walk_page(request, "huggingface", 0):
+            body["data"] = body["data"][:-1]
+            body["returned"] = len(body["data"])
+            body["next_offset"] = 100
+        return body
+
+    found = violations(observed(tampered(one_short), ONE), "offset-progression")
+    early = [v for v in found if "early stop" in v.message]
+    assert [v.evidence["page_sizes"][0] for v in early] == [ONE.limit - 1]
+
+
+def test_a_catalog_that_is_an_exact_multiple_of_the_limit_ends_cleanly(reference_groq: Observation) -> None:
+    size = len(reference_groq.walks["groq"].ids)
+    exact = ObservePlan(gateways=("groq",), limit=size, include_all=False, probe_parameters=False)
+    seen = observed(tampered(lambda request, body: body), exact)
+    assert seen.walks["groq"].page_sizes()[0] == size
+    assert failing(seen) == {}
+
+
+def test_has_more_true_on_an_exactly_full_last_page_is_flagged(reference_groq: Observation) -> None:
+    size = len(reference_groq.walks["groq"].ids)
+    exact = ObservePlan(gateways=("groq",), limit=size, include_all=False, probe_parameters=False)
+
+    def claims_more(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and body["offset"] == 0 and request.url.params.get("limit") == str(size):
+            body["has_more"] = True
+            body["next_offset"] = size
+        return body
+
+    found = violations(observed(tampered(claims_more), exact), "paging-arithmetic")
+    assert any("has_more=True" in v.message for v in found)
+
+
+# -- no-duplicates: exactly one row twice ----------------------------------------------------------------------
+
+
+def test_exactly_one_duplicated_row_is_flagged_with_its_id() -> None:
+    def one_twice(request: httpx.Request, body: Body) -> Body | None:
+        if is_walk_page(request, "huggingface", 100):
+            first = body["data"][0]
+            body["data"][-1] = dict(first)  # page 2 lists its first model twice, dropping its last
+        return body
+
+    found = violations(observed(tampered(one_twice), ONE), "no-duplicates")
+    walk = [v for v in found if "entries" in v.evidence and v.evidence.get("gateway") == "huggingface"]
+    assert len(walk) == 1
+    evidence = walk[0].evidence
+    assert evidence["entries"] - evidence["unique"] == 1
+    assert len(evidence["examples"]) == 1
+
+
+def test_exactly_one_duplicated_row_in_a_single_listing_is_flagged() -> None:
+    def one_twice(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and request.url.params.get("limit") == "1000":
+            body["data"][-1] = dict(body["data"][0])
+        return body
+
+    found = violations(observed(tampered(one_twice), GROQ), "no-duplicates")
+    single = [v for v in found if "one request" in v.message]
+    assert [v.evidence["entries"] - v.evidence["unique"] for v in single] == [1]
+
+
+# -- stable-bodies: an ETag differing in one character ---------------------------------------------------------
+
+
+def test_an_etag_differing_in_one_character_is_flagged() -> None:
+    from catalog_guard.fakes.gateway import FakeGateway, current_state
+
+    gateway = FakeGateway(current_state())
+    calls: list[str] = []
+
+    def flip(request: httpx.Request) -> httpx.Response:
+        response = gateway(request)
+        etag = response.headers.get("etag")
+        if etag is None or request.url.path != "/v1/models":
+            return response
+        calls.append(str(request.url))
+        if calls.count(str(request.url)) == 2:  # the second of two identical requests
+            last = etag[-2]
+            flipped = etag[:-2] + ("0" if last != "0" else "1") + etag[-1:]
+            return httpx.Response(response.status_code, content=response.content, headers={"ETag": flipped})
+        return response
+
+    found = violations(observed(flip, GROQ), "stable-bodies")
+    assert [len(v.evidence["etags"]) for v in found] == [2]
+    first, second = found[0].evidence["etags"]
+    assert len(first) == len(second)
+    assert sum(a != b for a, b in zip(first, second, strict=True)) == 1
+
+
+# -- schema: the large-limit singles are read too --------------------------------------------------------------
+
+
+def test_a_schema_break_in_the_large_limit_single_is_found() -> None:
+    def bad_single(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and request.url.params.get("limit") == "1000":
+            body["data"][0]["id"] = 7
+        return body
+
+    found = violations(observed(tampered(bad_single), GROQ), "schema")
+    assert len(found) == 1
+    assert "limit=1000" in found[0].evidence["url"]
+
+
+# -- every violation names the check it belongs to --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(drop("groq", 1), id="coverage"),
+        pytest.param(lambda r, b: {**b, "returned": len(b["data"]) + 1}, id="page-bounds"),
+        pytest.param(lambda r, b: {**b, "has_more": not b.get("has_more")}, id="paging-arithmetic"),
+    ],
+)
+def test_every_violation_carries_its_own_check_name(tamper: Any) -> None:
+    seen = observed(tampered(tamper), GROQ)
+    results = checks.run_checks(seen, universe_context())
+    assert any(not r.passed for r in results)
+    for result in results:
+        assert all(v.check == result.name for v in result.violations), result.name
+
+
+@pytest.fixture(scope="module")
+def reference() -> Observation:
+    return observed(tampered(lambda request, body: body), ObservePlan(gateways=("huggingface", "groq")))
+
+
+@pytest.fixture(scope="module")
+def reference_groq() -> Observation:
+    return observed(tampered(lambda request, body: body), GROQ)
