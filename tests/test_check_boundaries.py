@@ -281,3 +281,68 @@ def reference() -> Observation:
 @pytest.fixture(scope="module")
 def reference_groq() -> Observation:
     return observed(tampered(lambda request, body: body), GROQ)
+
+
+# -- bad-parameters: what counts as "a 4xx with a message" ------------------------------------------------------
+
+
+def refusing_with(body: Any, headers: dict[str, str] | None = None) -> Any:
+    """The reference gateway, answering every refused request with ``body`` (and ``headers``) instead."""
+    from catalog_guard.fakes.gateway import FakeGateway, current_state
+
+    gateway = FakeGateway(current_state())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = gateway(request)
+        if response.status_code == 400:
+            return httpx.Response(400, json=body, headers=headers or {})
+        return response
+
+    return handler
+
+
+PROBES = ObservePlan(gateways=("groq",), include_all=False, probe_routing=False)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        pytest.param({"error": "limit must be between 1 and 1000"}, None, id="error-string"),
+        pytest.param({"detail": "limit must be between 1 and 1000"}, None, id="detail-string"),
+        pytest.param({"message": "limit must be between 1 and 1000"}, None, id="message-string"),
+        pytest.param({"error": {"message": "limit must be between 1 and 1000"}}, None, id="error-object"),
+        pytest.param({}, {"X-Error-Message": "limit must be between 1 and 1000"}, id="header-only"),
+    ],
+)
+def test_every_documented_way_of_saying_why_counts_as_a_message(body: Any, headers: dict[str, str] | None) -> None:
+    assert violations(observed(refusing_with(body, headers), PROBES), "bad-parameters") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({}, id="empty"),
+        pytest.param({"error": "   "}, id="blank-string"),
+        pytest.param({"error": {"message": ""}}, id="empty-object-message"),
+        pytest.param({"error": {"code": 400}}, id="object-without-message"),
+        pytest.param({"reason": "limit out of range"}, id="undocumented-key"),
+        pytest.param(["limit out of range"], id="not-an-object"),
+    ],
+)
+def test_a_4xx_that_does_not_say_why_is_flagged(body: Any) -> None:
+    found = violations(observed(refusing_with(body), PROBES), "bad-parameters")
+    assert found
+    assert all(v.evidence["probe"] in PROBES.probes() for v in found)
+    assert all("without an error message" in v.message for v in found)
+
+
+def test_a_model_without_an_id_is_counted_per_walk() -> None:
+    def anonymous(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq":
+            for model in body["data"][:2]:
+                del model["id"]
+        return body
+
+    found = violations(observed(tampered(anonymous), GROQ), "schema")
+    counted = [v for v in found if "missing_ids" in v.evidence]
+    assert [(v.evidence["gateway"], v.evidence["missing_ids"]) for v in counted] == [("groq", 2)]
