@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from test_checks import Body, failing, gateway_of, observed, tampered, universe_context
 
 from catalog_guard import checks
 from catalog_guard.observe import Observation, ObservePlan
+from test_checks import Body, failing, gateway_of, observed, tampered, universe_context
 
 ONE = ObservePlan(gateways=("huggingface",), include_all=False, probe_parameters=False, probe_routing=False)
 GROQ = ObservePlan(gateways=("groq",), include_all=False, probe_parameters=False, probe_routing=False)
