@@ -276,7 +276,7 @@ def test_anything_else_is_a_json_404(correct: FakeGateway) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The regression modes, one per row of gateway-contract.md §2 "Endpoint side".
+# The regression modes, one per row of docs/contract.md §2 "Endpoint side".
 
 
 def test_every_row_has_a_documented_mode() -> None:

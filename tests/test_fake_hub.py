@@ -1,4 +1,4 @@
-"""FakeHub behaves as hf-hub-api.md says the Hub does.
+"""FakeHub behaves as docs/upstreams.md says the Hub does.
 
 Expected orders and sets come from ``hub_models`` (an oracle written apart from the fake), and the spec's literal
 facts (key names, valid sorts, header formats) are typed here from the spec, not imported from the fake, so that
@@ -28,7 +28,7 @@ from hub_models import hub_order, make_models, providers_of, served_by
 URL = "https://huggingface.co/api/models"
 MODELS = make_models(240, seed=1)
 
-# hf-hub-api.md §0.16 / §3.1, in the spec's order; pipeline_tag and library_name only when set.
+# docs/upstreams.md §H0.16 / §H3.1, in the spec's order; pipeline_tag and library_name only when set.
 SPEC_DEFAULT_KEYS = [
     "_id", "id", "likes", "trendingScore", "private", "downloads", "tags",
     "pipeline_tag", "library_name", "createdAt", "modelId",

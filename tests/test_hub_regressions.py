@@ -1,4 +1,4 @@
-"""The historical Hub fetcher bugs F1-F8 (gateway-contract.md §2), replayed against FakeHub.
+"""The historical Hub fetcher bugs F1-F8 (docs/contract.md §2), replayed against FakeHub.
 
 Each bug is a small function below that calls module-level ``httpx.get`` the way the gateway's code did, run
 under ``FakeInternet.install()`` so that no client has to be handed in. Next to each, the reference fetcher

@@ -1,4 +1,4 @@
-"""Fetcher regressions F7, F9 and F10 (gateway-contract.md §2), each as a small buggy fetcher and the reference.
+"""Fetcher regressions F7, F9 and F10 (docs/contract.md §2), each as a small buggy fetcher and the reference.
 
 The buggy fetchers are written the way real gateway code was: module-level ``httpx.get`` with a hand-made loop,
 run under ``FakeInternet(...).install()`` so that they talk to the fakes without knowing it. Each test shows the

@@ -1,6 +1,6 @@
 """Every provider spec against its fake: envelope, pagination, auth style, normalisation, concurrency, failure.
 
-The fakes (``catalog_guard.fakes.providers``) transcribe providers.md independently of the specs, so a spec that
+The fakes (``catalog_guard.fakes.providers``) transcribe docs/upstreams.md independently of the specs, so a spec that
 drifts from its provider (wrong path, header, envelope, id field, context field) fails here. Expected figures are
 computed from the offers a test builds, from the fake (``fake.ids``, ``stated(...)``, page sizes) or from the
 universe, never typed in.
@@ -63,7 +63,7 @@ ALL = sorted(SPECS)
 REQUIRED = sorted(name for name in SPECS if PROFILES[name].auth_required)
 OPTIONAL = sorted(name for name in SPECS if not PROFILES[name].auth_required)
 CONTEXTS = (None, 8192, 131072, 1_048_576)
-# Id conventions of providers.md §0 (so that e.g. Google's ``models/`` prefix and Fireworks' paths are exercised).
+# Id conventions of docs/upstreams.md §P0 (so that e.g. Google's ``models/`` prefix and Fireworks' paths are exercised).
 ID_SHAPES = {
     "openrouter": "vendor-{i}/model-{i}:free",
     "novita": "vendor-{i}/model-{i}",
@@ -136,7 +136,7 @@ def test_a_spec_and_a_fake_for_every_gateway() -> None:
 
 @pytest.mark.parametrize("gateway", ALL)
 def test_spec_agrees_with_providers_md(gateway: str) -> None:
-    """The spec's path and auth facts equal the fake's transcription of providers.md."""
+    """The spec's path and auth facts equal the fake's transcription of docs/upstreams.md."""
     spec, profile = SPECS[gateway], PROFILES[gateway]
     assert spec.path == profile.path
     assert spec.auth == profile.auth
@@ -183,7 +183,7 @@ def test_spec_round_trips_its_fake(gateway: str) -> None:
 
 @pytest.mark.parametrize("gateway", ALL)
 def test_fake_serves_the_providers_envelope(gateway: str) -> None:
-    """One raw response per fake, read as providers.md §1 describes its family."""
+    """One raw response per fake, read as docs/upstreams.md §P1 describes its family."""
     fake = make_fake(gateway, offers_for(gateway, 4))
     spec = SPECS[gateway]
     with FakeInternet({spec.host: fake}).client() as client:
@@ -205,7 +205,7 @@ def test_fake_serves_the_providers_envelope(gateway: str) -> None:
     assert spec.extract(body) == fake.rows(View(authenticated=True))
 
 
-# Keys providers.md lists for each row (required ones where the source has a schema, else the documented ones).
+# Keys docs/upstreams.md lists for each row (required ones where the source has a schema, else the documented ones).
 ROW_KEYS = {
     "openrouter": {"id", "canonical_slug", "hugging_face_id", "name", "created", "context_length", "architecture",
                    "pricing", "top_provider", "per_request_limits", "supported_parameters", "default_parameters"},
@@ -235,7 +235,7 @@ def test_rows_have_the_providers_shape_and_render_deterministically(gateway: str
 
 
 def test_provider_specific_field_forms() -> None:
-    """The unit and naming quirks of providers.md §1.4 and §2, checked on rendered rows."""
+    """The unit and naming quirks of docs/upstreams.md §P1.4 and §P2, checked on rendered rows."""
     offer = Offer(id="meta-llama/Llama-3.3-70B-Instruct", name="Llama 3.3 70B", context_length=131072)
     openrouter = make_fake("openrouter", [offer]).rows()[0]
     assert isinstance(openrouter["pricing"]["prompt"], str)
@@ -383,7 +383,7 @@ def test_featherless_pages_with_per_page_and_floors_it() -> None:
 
 # ---------------------------------------------------------------------------------------------------------- auth
 
-EXPECTED_HEADER = {"google": "x-goog-api-key", "portkey": "x-portkey-api-key"}  # providers.md §0; else Bearer
+EXPECTED_HEADER = {"google": "x-goog-api-key", "portkey": "x-portkey-api-key"}  # docs/upstreams.md §P0; else Bearer
 
 
 @pytest.mark.parametrize("gateway", ALL)

@@ -1,6 +1,6 @@
 """The contract checks: pure functions from an :class:`~catalog_guard.observe.Observation` to named violations.
 
-One function per invariant of gateway-contract.md §1. Each returns a list of :class:`Violation` (empty when the
+One function per invariant of docs/contract.md §1. Each returns a list of :class:`Violation` (empty when the
 gateway keeps the promise), each with a message a person can act on and the evidence behind it. The pytest
 suite, the reusable contract classes, the pytest plugin and ``catalog-guard audit`` all call :func:`run_checks`
 or a single check from :data:`CHECKS`; none of them re-implements a rule.

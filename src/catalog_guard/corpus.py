@@ -65,7 +65,7 @@ BASELINE = "gateway/baseline"
 BASELINE_FORMAT = "catalog-guard-baseline/1"
 HISTORY_LIMIT = 50_000  # the seed reports fetched every gateway with limit=50000
 
-# The quirks recording: what the Hub does that broke the gateway's fetchers (hf-hub-api.md §1.5, §2.3, §2.4).
+# The quirks recording: what the Hub does that broke the gateway's fetchers (docs/upstreams.md §H1.5, §H2.3, §H2.4).
 QUIRK_FILTER = {"inference_provider": "hf-inference"}
 QUIRK_PAGE = 100
 QUIRK_OFFSETS = (0, 100, 200)

@@ -4,7 +4,7 @@ The fetcher is called with no arguments while :class:`~catalog_guard.fakes.trans
 every httpx request (module-level ``httpx.get`` included), so real gateway code is judged unchanged. Sleeps
 through ``time.sleep`` and ``asyncio.sleep`` are recorded, not slept.
 
-Scenarios, each a promise real gateway code broke (gateway-contract.md §2, F1-F8):
+Scenarios, each a promise real gateway code broke (docs/contract.md §2, F1-F8):
 
 - ``recorded-hub``: the recorded universe, as recorded: every id, no duplicates, at most ceil(N/1000) + slack
   requests (F1-F5);

@@ -1,4 +1,4 @@
-"""The gateway names of the contract (gateway-contract.md §1), defined once for the library, fakes and checks."""
+"""The gateway names of the contract (docs/contract.md §1), defined once for the library, fakes and checks."""
 
 from __future__ import annotations
 

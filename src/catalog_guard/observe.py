@@ -4,7 +4,7 @@ Observing and judging are separate on purpose. The same observation comes from a
 reference server, or from a replayed cassette, and the same pure checks (:mod:`catalog_guard.checks`) judge it,
 so no check is written twice and a cassette is a complete, reviewable record of everything that was judged.
 
-What is observed, per the contract (gateway-contract.md §1):
+What is observed, per the contract (docs/contract.md §1):
 
 - an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
 - one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);

@@ -1,6 +1,6 @@
 """The JSON Schema registry: every ``schemas/**/*.json`` loaded once, validators built once, readable errors.
 
-Why it is built this way (tooling-notes.md §4):
+Why it is built this way (docs/tooling.md §4):
 
 - Every schema file has ``"$schema"`` (2020-12) and an ``$id`` under :data:`SCHEMA_BASE_URI` that mirrors its
   path, so cross-file ``$ref``\\ s are plain relative URIs (``"model.json#default"``) and resolve without a

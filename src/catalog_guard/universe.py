@@ -471,6 +471,6 @@ def served_by(model: dict[str, Any], provider: str) -> bool:
 def hub_order(
     models: Iterable[dict[str, Any]], sort: str = "trendingScore", provider: str | None = "hf-inference"
 ) -> list[dict[str, Any]]:
-    """The Hub's order for ``sort``: descending, ties broken by ``_id`` ascending (hf-hub-api.md §1.3)."""
+    """The Hub's order for ``sort``: descending, ties broken by ``_id`` ascending (docs/upstreams.md §H1.3)."""
     kept = [m for m in models if provider is None or served_by(m, provider)]
     return sorted(kept, key=lambda m: (-m.get(sort, 0), m["_id"]))

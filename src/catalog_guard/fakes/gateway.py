@@ -1,7 +1,7 @@
 """FakeGateway: the reference implementation of the ``/v1/models`` contract, with every known regression.
 
 The contract checks need something to pass on and something to fail on. This module is both: a gateway that
-keeps every invariant of ``gateway-contract.md`` §1 (the correct mode), and one switchable :class:`Regression`
+keeps every invariant of ``docs/contract.md`` §1 (the correct mode), and one switchable :class:`Regression`
 per row G1..G13 of §2 "Endpoint side", each reproducing what a real gateway shipped. A check that passes on the
 correct gateway and fails on its regression mode is known to catch that regression.
 
@@ -63,7 +63,7 @@ JsonObject = dict[str, Any]
 
 
 class Regression(enum.Enum):
-    """One member per row of gateway-contract.md §2 "Endpoint side"; the value is the row's text."""
+    """One member per row of docs/contract.md §2 "Endpoint side"; the value is the row's text."""
 
     G1 = "404 for `gateway=huggingface` and for the alias `hug`"
     G2 = "`limit=50000` returned the same 100 models repeated 500 times"

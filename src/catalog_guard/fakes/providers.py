@@ -1,14 +1,14 @@
 """Fake model-list endpoints, one per envelope and pagination style, serving rows in each provider's real shape.
 
 A fake is built from a list of :class:`~catalog_guard.universe.Offer` and a *renderer* that turns one offer into
-the JSON row that provider really sends (``shared/specs/providers.md`` §2): OpenRouter rows carry
+the JSON row that provider really sends (``docs/upstreams.md`` §P2): OpenRouter rows carry
 ``canonical_slug``, per-token price strings and ``architecture``; Groq says ``context_window``; Google lists
 ``models/...`` names with ``inputTokenLimit``; Novita has ``context_size`` and prices in 1/10,000 USD. Values a
 provider sends but an offer does not hold (prices, flags, classes) are derived from a hash of the model id, so a
 catalog renders to the same bytes every time. :func:`stated` says, per provider, what a rendered row states
 about its offer (id as listed, name, context length, Hugging Face id): tests compare the normaliser with it.
 
-The *fake's* facts (path, auth style, whether auth is required, envelope) are transcribed from providers.md here,
+The *fake's* facts (path, auth style, whether auth is required, envelope) are transcribed from docs/upstreams.md here,
 independently of :mod:`catalog_guard.providers`, so that a spec that drifts from the provider fails against its
 fake. Only the host comes from the spec (so :meth:`ProviderSpec.with_base_url` moves the fakes with it).
 
@@ -168,7 +168,7 @@ def google_name(model_id: str) -> str:
 
 
 def stated(gateway: str, offer: Offer, view: View | None = None) -> Stated:
-    """The facts a ``gateway`` row for ``offer`` carries (providers.md §2 and §3 say which fields exist)."""
+    """The facts a ``gateway`` row for ``offer`` carries (docs/upstreams.md §P2 and §P3 say which fields exist)."""
     view = view or View()
     name, ctx, hf = offer.name or None, _ctx(offer), offer.hugging_face_id or None
     facts: dict[str, Stated] = {
@@ -673,7 +673,7 @@ class PageNumberFake(FakeProvider):
 
 
 class OffsetLimitFake(FakeProvider):
-    """Portkey: ``offset`` and ``limit`` (default 100, capped at 1000: **⚠ both assumed**; providers.md gives
+    """Portkey: ``offset`` and ``limit`` (default 100, capped at 1000: **⚠ both assumed**; docs/upstreams.md gives
     no bounds), ``{"object":"list","total":N,"data":[...]}``."""
 
     style = "offset-limit"
@@ -703,7 +703,7 @@ class OffsetLimitFake(FakeProvider):
 
 @dataclass(frozen=True)
 class Profile:
-    """A provider's list endpoint as providers.md describes it (independently of the specs)."""
+    """A provider's list endpoint as docs/upstreams.md describes it (independently of the specs)."""
 
     path: str
     style: type[FakeProvider]
