@@ -17,7 +17,8 @@ import pytest
 
 from catalog_guard import checks
 from catalog_guard import universe as u
-from catalog_guard.fakes.gateway import GATEWAY_URL, FakeGateway, current_state
+from catalog_guard.fakes.gateway import FakeGateway, current_state
+from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.target import GatewayTarget
 

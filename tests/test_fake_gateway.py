@@ -22,9 +22,7 @@ from catalog_guard import universe as u
 from catalog_guard.errors import ClientError, PaginationLoopError, ServerError
 from catalog_guard.fakes.gateway import (
     G7_LEFT_OUT,
-    GATEWAY_HOST,
     GATEWAY_ORDER,
-    GATEWAY_URL,
     FakeGateway,
     GatewayState,
     Regression,
@@ -32,6 +30,7 @@ from catalog_guard.fakes.gateway import (
     fake_gateway,
 )
 from catalog_guard.fakes.transport import FakeInternet
+from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.retry import NO_RETRY
 from catalog_guard.serve import serving
 

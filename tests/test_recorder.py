@@ -22,11 +22,12 @@ import pytest
 
 from catalog_guard import corpus, recorder, serve, universe
 from catalog_guard.cassettes import REDACTED, ScrubPolicy, scan_for_secrets
-from catalog_guard.fakes.gateway import GATEWAY_HOST, asgi_app, current_state, fake_gateway
+from catalog_guard.fakes.gateway import asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
 from catalog_guard.fakes.providers import Fault, make_fake
 from catalog_guard.fakes.transport import Handler
 from catalog_guard.fakes.upstreams import FakeUpstreams
+from catalog_guard.gateways import GATEWAY_HOST
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
 

@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog_guard import checks, gateways, merge
+from catalog_guard import checks, merge
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, model_id
-from catalog_guard.observe import ALL, Observation, ObservePlan, observe
+from catalog_guard.gateways import ALL
+from catalog_guard.hub import STRATEGIES
+from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.records import ModelRecord
 from catalog_guard.target import GatewayTarget
-
-STRATEGIES = gateways.STRATEGIES
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import httpx
 
 from catalog_guard import paging
 from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
-from catalog_guard.observe import ALL, KNOWN_GATEWAYS, Observation, describe_error
+from catalog_guard.gateways import ALL, KNOWN
+from catalog_guard.observe import Observation, describe_error
 
 
 @dataclass(frozen=True)
@@ -448,7 +449,7 @@ def check_all_completeness(seen: Observation, context: Context) -> list[Violatio
 
 def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The contract's gateway order (Hugging Face first), then any others alphabetically."""
-    order = {name: index for index, name in enumerate(KNOWN_GATEWAYS)}
+    order = {name: index for index, name in enumerate(KNOWN)}
     return sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 

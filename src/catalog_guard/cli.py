@@ -144,14 +144,15 @@ def run_audit(args: argparse.Namespace) -> int:
 
 def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
     from catalog_guard import audit
-    from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
+    from catalog_guard.gateways import KNOWN
+    from catalog_guard.observe import ObservePlan
     from catalog_guard.progress import Progress
     from catalog_guard.target import GatewayTarget
 
-    gateways = tuple(args.gateways or KNOWN_GATEWAYS)
-    unknown = sorted(set(gateways) - set(KNOWN_GATEWAYS))
+    gateways = tuple(args.gateways or KNOWN)
+    unknown = sorted(set(gateways) - set(KNOWN))
     if unknown:
-        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN_GATEWAYS)}")
+        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN)}")
     plan = ObservePlan(gateways=gateways, limit=args.limit, include_all=args.gateways is None)
     token = args.token or os.environ.get(TOKEN_ENV)
     target = GatewayTarget(base_url=args.gateway_url, token=token, timeout=args.timeout, max_requests=args.max_requests)

@@ -42,25 +42,22 @@ from typing import Any
 
 import httpx
 
-from catalog_guard import checks, gallery, schemas
+from catalog_guard import checks, gallery, gateways, schemas
 from catalog_guard.cassettes import format as cassette_format
 from catalog_guard.cassettes.errors import CassetteError
 from catalog_guard.cassettes.replay import use_cassette
 from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError, TransportError
-from catalog_guard.fakes.gateway import GATEWAY_HOST, GATEWAY_URL
-from catalog_guard.hub import HUB_URL, LIST_PATH, STRATEGIES, HubResult, Strategy, fetch_hub
-from catalog_guard.observe import HUGGINGFACE as OBSERVED_HUGGINGFACE
-from catalog_guard.observe import PROVIDER_GATEWAYS, Observation, ObservePlan, observe
+from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL, HUB_HOST, HUB_URL, HUGGINGFACE
+from catalog_guard.hub import LIST_PATH, STRATEGIES, HubResult, Strategy, fetch_hub
+from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.providers import GATEWAY_SPECS, ProviderResult, fetch_provider
 from catalog_guard.records import ModelRecord
 
 CASSETTES_ENV = "CATALOG_GUARD_CASSETTES"
-HUGGINGFACE = "huggingface"
 GATEWAY = "gateway"
 PROVIDERS = "providers"
 GROUPS = (HUGGINGFACE, PROVIDERS, GATEWAY)
 CURRENT = "current"
-HUB_HOST = httpx.URL(HUB_URL).host
 BASELINE = "gateway/baseline"
 BASELINE_FORMAT = "catalog-guard-baseline/1"
 HISTORY_LIMIT = 50_000  # the seed reports fetched every gateway with limit=50000
@@ -317,9 +314,7 @@ def history_plan() -> ObservePlan:
       (G10/G12 are gallery modes), so that walk would only repeat the ``all`` rows deduplicated (~4 MB), and the
       seed-000 unique figure (3,668) comes from the ``limit=50000`` singles, as the seed report computed it.
     """
-    return ObservePlan(
-        gateways=(*PROVIDER_GATEWAYS, OBSERVED_HUGGINGFACE), large_limit=HISTORY_LIMIT, include_unique=False
-    )
+    return ObservePlan(gateways=(*gateways.PROVIDERS, HUGGINGFACE), large_limit=HISTORY_LIMIT, include_unique=False)
 
 
 def _gateway_recording(state: str) -> Recording:

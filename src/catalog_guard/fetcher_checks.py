@@ -36,7 +36,6 @@ from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.netguard import loopback_only
 
-HUB_HOST = gateways.HUB_HOST
 SCENARIOS = (
     "recorded-hub",
     "offset-ignored",
@@ -114,7 +113,7 @@ def _recorded_sleeps(into: list[float]) -> Iterator[None]:
 def invoke(fetcher: Callable[[], Any], hub: FakeHub) -> FetchOutcome:
     """Call the fetcher once with ``hub`` answering for huggingface.co."""
     outcome = FetchOutcome()
-    internet = FakeInternet({HUB_HOST: hub})
+    internet = FakeInternet({gateways.HUB_HOST: hub})
     with internet.install(), _recorded_sleeps(outcome.slept), loopback_only(outcome.bypassed):
         try:
             outcome.ids, outcome.declared_incomplete = ids_of(fetcher())

@@ -26,7 +26,6 @@ from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.providers import SPECS
 
 CORRECT = "correct"
-HUB_HOST = gateways.HUB_HOST
 F9_REQUESTS = 20  # the history's loop ran 200; 20 show the same multiplication in a fraction of the time
 
 
@@ -42,7 +41,7 @@ class Mode:
 
 
 def _hub_fetch(fetch: Callable[[], list[dict[str, Any]]], hub: FakeHub) -> list[dict[str, Any]]:
-    with FakeInternet({HUB_HOST: hub}).install():
+    with FakeInternet({gateways.HUB_HOST: hub}).install():
         return fetch()
 
 

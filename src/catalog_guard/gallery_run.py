@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from catalog_guard import checks, corpus, gallery
-from catalog_guard.fakes.gateway import GATEWAY_URL
+from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.observe import Observation, observe
 from catalog_guard.target import GatewayTarget
 

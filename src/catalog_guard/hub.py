@@ -24,13 +24,13 @@ from typing import Any, Literal, get_args
 import httpx
 
 from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError, MalformedResponseError
+from catalog_guard.gateways import HUB_URL
 from catalog_guard.paging import LinkHeader, Pagination, Single, Sleep, Walk, WalkSettings, bare_array, walk
 from catalog_guard.records import ModelRecord
 
 Strategy = Literal["cursor", "sort-union", "single"]
 STRATEGIES: tuple[Strategy, ...] = get_args(Strategy)
 
-HUB_URL = "https://huggingface.co"
 LIST_PATH = "/api/models"
 GATEWAY = "huggingface"
 PAGE_SIZE = 1000

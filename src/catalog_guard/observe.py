@@ -24,16 +24,12 @@ from typing import Any
 
 import httpx
 
-from catalog_guard import gateways, paging
+from catalog_guard import paging
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
+from catalog_guard.gateways import ALIASES, ALL, HUGGINGFACE, KNOWN
 from catalog_guard.retry import RetryPolicy
 
-HUGGINGFACE = gateways.HUGGINGFACE
-PROVIDER_GATEWAYS = gateways.PROVIDERS
-KNOWN_GATEWAYS = gateways.KNOWN
-ALIASES = gateways.ALIASES
-ALL = gateways.ALL
 UNKNOWN_GATEWAY = "no-such-gateway"
 
 
@@ -41,7 +37,7 @@ UNKNOWN_GATEWAY = "no-such-gateway"
 class ObservePlan:
     """What to ask a gateway. The defaults are the contract; a team narrows ``gateways`` for a quick run."""
 
-    gateways: tuple[str, ...] = KNOWN_GATEWAYS
+    gateways: tuple[str, ...] = KNOWN
     limit: int = 100
     large_limit: int = 1000
     max_limit: int = 1000

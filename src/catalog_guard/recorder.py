@@ -55,9 +55,10 @@ from catalog_guard.cassettes import (
     use_cassette,
 )
 from catalog_guard.cassettes.persister import write_atomically
-from catalog_guard.corpus import GATEWAY, HUGGINGFACE, Recording, Traffic
+from catalog_guard.corpus import GATEWAY, Recording, Traffic
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.fakes.upstreams import FakeUpstreams
+from catalog_guard.gateways import HUGGINGFACE
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
 

@@ -11,8 +11,8 @@ provider offers and whatever Hub models the gateway's Hub fetcher produced; hist
 1,204 Hugging Face models) are built by passing the lists the buggy fetchers returned.
 
 The gateway is a plain httpx handler, so it plugs into :class:`~catalog_guard.fakes.transport.FakeInternet` at
-:data:`GATEWAY_HOST`; :func:`asgi_app` serves the same handler to ``httpx.ASGITransport`` or uvicorn, so a walk
-over a real socket sees exactly the same bytes.
+:data:`~catalog_guard.gateways.GATEWAY_HOST`; :func:`asgi_app` serves the same handler to ``httpx.ASGITransport`` or
+uvicorn, so a walk over a real socket sees exactly the same bytes.
 
 Model objects are invented beyond their ids and names (pricing, context length of Hub models, descriptions):
 every such value is derived from a sha256 of the id, never from a clock or a random source.
@@ -35,18 +35,13 @@ from urllib.parse import quote
 
 import httpx
 
-from catalog_guard import gateways
 from catalog_guard import universe as universe_module
 from catalog_guard.fakes.transport import Handler
+from catalog_guard.gateways import ALIASES, ALL, GATEWAY_HOST, HUGGINGFACE
 from catalog_guard.universe import Offer, Universe
 
-GATEWAY_HOST = "gateway.catalog-guard.test"
-GATEWAY_URL = f"https://{GATEWAY_HOST}"
-HUGGINGFACE = gateways.HUGGINGFACE
-ALL = gateways.ALL
 GATEWAY_ORDER: tuple[str, ...] = (*universe_module.GATEWAYS, HUGGINGFACE)
 """The known gateways, in the fixed order ``gateway=all`` lists them."""
-ALIASES = gateways.ALIASES
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -569,11 +564,8 @@ def asgi_app(gateway: Handler) -> ASGIApp:
 
 
 __all__ = [
-    "ALIASES",
     "G7_LEFT_OUT",
-    "GATEWAY_HOST",
     "GATEWAY_ORDER",
-    "GATEWAY_URL",
     "FakeGateway",
     "GatewayState",
     "Regression",

@@ -41,13 +41,14 @@ from urllib.parse import quote, unquote_plus
 
 import httpx
 
+from catalog_guard.gateways import HUB_URL
+
 if TYPE_CHECKING:
     from catalog_guard.universe import Universe
 
 Model = dict[str, Any]
 Drift = Mapping[int, Mapping[str, Mapping[str, int | float]]]
 
-HUB_URL = "https://huggingface.co"
 LIST_PATH = "/api/models"
 
 VALID_SORTS = frozenset(
