@@ -37,9 +37,9 @@ from catalog_guard.fakes.providers import (
     PROFILES,
     DelayedTransport,
     FakeProvider,
-    Fault,
     PageNumberFake,
     PageTokenFake,
+    ProviderFault,
     TickClock,
     View,
     fake_providers,
@@ -462,15 +462,15 @@ def test_tokens_stay_out_of_results_and_errors() -> None:
 @pytest.mark.parametrize(
     ("fault", "error"),
     [
-        (Fault.server_error(503), ServerError),
-        (Fault.server_error(502), ServerError),
-        (Fault.rate_limited(retry_after=7), RateLimitedError),
-        (Fault.malformed(), MalformedResponseError),
-        (Fault.html(200), HtmlErrorPageError),
-        (Fault.html(502), ServerError),
+        (ProviderFault.server_error(503), ServerError),
+        (ProviderFault.server_error(502), ServerError),
+        (ProviderFault.rate_limited(retry_after=7), RateLimitedError),
+        (ProviderFault.malformed(), MalformedResponseError),
+        (ProviderFault.html(200), HtmlErrorPageError),
+        (ProviderFault.html(502), ServerError),
     ],
 )
-def test_persistent_faults_make_the_gateway_incomplete(fault: Fault, error: type[Exception]) -> None:
+def test_persistent_faults_make_the_gateway_incomplete(fault: ProviderFault, error: type[Exception]) -> None:
     fake = make_fake("chutes", offers_for("chutes", 5), always=fault)
     result = fetch_one(fake, SPECS["chutes"])
     assert isinstance(result.error, error)
@@ -483,7 +483,7 @@ def test_persistent_faults_make_the_gateway_incomplete(fault: Fault, error: type
 
 
 def test_a_429_with_retry_after_is_waited_out() -> None:
-    fault = Fault.rate_limited(retry_after=4)
+    fault = ProviderFault.rate_limited(retry_after=4)
     fake = make_fake("together", offers_for("together", 5), faults={1: fault})
     sleeps: list[float] = []
     result = fetch_one(fake, SPECS["together"], sleeps=sleeps)
@@ -495,7 +495,7 @@ def test_a_429_with_retry_after_is_waited_out() -> None:
 
 
 def test_a_fault_mid_walk_is_retried_on_the_page_it_hit() -> None:
-    fake = make_fake("google", offers_for("google", 71), faults={2: Fault.server_error(504)})
+    fake = make_fake("google", offers_for("google", 71), faults={2: ProviderFault.server_error(504)})
     result = fetch_one(fake, SPECS["google"])
     assert result.models() == fake.ids
     assert fake.requests[1].url == fake.requests[2].url  # the second page, asked again
@@ -559,7 +559,7 @@ def test_fetch_all_overlaps_the_gateways() -> None:
 
 
 def test_one_failing_gateway_does_not_cost_the_others() -> None:
-    internet, fakes = small_internet(GATEWAY_SPECS, groq={"always": Fault.server_error(503)})
+    internet, fakes = small_internet(GATEWAY_SPECS, groq={"always": ProviderFault.server_error(503)})
     sleeps: list[float] = []
 
     async def go() -> dict[str, ProviderResult]:

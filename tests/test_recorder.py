@@ -24,7 +24,7 @@ from catalog_guard import corpus, recorder, serve, universe
 from catalog_guard.cassettes import REDACTED, ScrubPolicy, scan_for_secrets
 from catalog_guard.fakes.gateway import asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
-from catalog_guard.fakes.providers import Fault, make_fake
+from catalog_guard.fakes.providers import ProviderFault, make_fake
 from catalog_guard.fakes.transport import Handler
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.gateways import GATEWAY_HOST
@@ -381,7 +381,8 @@ def test_an_upstream_that_fails_fails_the_run(corpus_dir: Path) -> None:
     assert record(corpus_dir, only=["providers"]).ok
     before = snapshot(corpus_dir)
     offers = world().catalogs[DAY]["groq"]
-    broken = FakeUpstreams(providers={"groq": lambda: make_fake("groq", offers, always=Fault.server_error(503))})
+    fault = ProviderFault.server_error(503)
+    broken = FakeUpstreams(providers={"groq": lambda: make_fake("groq", offers, always=fault)})
     report = record(corpus_dir, only=["providers"], fakes=broken)
     assert list(report.failures) == ["providers/groq"]
     assert "ServerError" in report.failures["providers/groq"] or "503" in report.failures["providers/groq"]

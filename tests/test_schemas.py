@@ -19,7 +19,7 @@ from referencing.exceptions import Unresolvable
 from catalog_guard import merge, schemas
 from catalog_guard.cassettes import live_provenance, synthetic_provenance
 from catalog_guard.records import ModelRecord
-from catalog_guard.schemas import SCHEMA_BASE_URI, Violation
+from catalog_guard.schemas import SCHEMA_BASE_URI, SchemaViolation
 
 SCHEMAS_DIR = schemas.find_schemas_dir()
 SCHEMA_FILES = sorted(SCHEMAS_DIR.rglob("*.json"))
@@ -584,7 +584,7 @@ def test_huge_instances_give_short_messages() -> None:
 
 
 def test_violation_is_a_plain_value() -> None:
-    violation = Violation(json_path="$.id", message="'' should be non-empty", keyword="minLength", schema_path="")
+    violation = SchemaViolation(json_path="$.id", message="'' should be non-empty", keyword="minLength", schema_path="")
     assert str(violation) == "$.id: '' should be non-empty"
 
 

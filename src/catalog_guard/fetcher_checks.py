@@ -32,7 +32,7 @@ from unittest import mock
 
 from catalog_guard import gateways
 from catalog_guard.checks import CheckResult, Violation
-from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
+from catalog_guard.fakes.hub import FakeHub, HubFault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.netguard import loopback_only
 
@@ -145,9 +145,9 @@ def hub_for(scenario: str, models: Sequence[Mapping[str, Any]]) -> FakeHub:
         return FakeHub(models, settings=HubSettings(page_cap=SMALL_PAGE))
     hub = FakeHub(models, drift=_drift(models) if scenario == "drifting-sort-keys" else None)
     if scenario == "rate-limited-then-success":
-        hub.inject(Fault.rate_limited(reset=1), at=(1, 2))
+        hub.inject(HubFault.rate_limited(reset=1), at=(1, 2))
     elif scenario == "server-errors":
-        hub.inject(Fault.server_error(503), at=range(2, 10_000))
+        hub.inject(HubFault.server_error(503), at=range(2, 10_000))
     elif scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
     return hub

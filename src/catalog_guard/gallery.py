@@ -20,7 +20,7 @@ from typing import Any
 from catalog_guard import gateways, regressions
 from catalog_guard import universe as universe_module
 from catalog_guard.fakes.gateway import FakeGateway, GatewayState, Regression, current_state, render_offer
-from catalog_guard.fakes.hub import FakeHub, Fault
+from catalog_guard.fakes.hub import FakeHub, HubFault
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.providers import SPECS
@@ -51,9 +51,9 @@ def hub_listing(code: str) -> tuple[dict[str, Any], ...]:
     world = universe_module.build()
     hub = FakeHub.from_universe(world, with_drift=code == "F3")
     if code == "F7":
-        hub.inject(Fault.server_error(503))
+        hub.inject(HubFault.server_error(503))
     if code == "F8":
-        hub.inject(Fault.server_error(503), at=2)
+        hub.inject(HubFault.server_error(503), at=2)
     fetchers: dict[str, Callable[[], list[dict[str, Any]]]] = {
         "F1": regressions.f1_offset_paging_without_dedup,
         "F2": regressions.f2_dedup_and_stop_after_duplicate_batches,

@@ -20,7 +20,7 @@ What it does, with the spec's sections (see Appendix A there for the algorithm):
 - ``RateLimit``/``RateLimit-Policy`` on every response and a 429 when the fixed-window quota is spent (§H4.1),
   on a virtual clock that only :meth:`FakeHub.advance` moves (pass ``sleep=hub.advance`` to a walk and its
   waits really reset the window);
-- scripted faults (:class:`Fault`, :meth:`FakeHub.inject`) and a log of every request (:attr:`FakeHub.requests`).
+- scripted faults (:class:`HubFault`, :meth:`FakeHub.inject`) and a log of every request (:attr:`FakeHub.requests`).
 
 Nothing reads a real clock or an unseeded random source: the same script gives the same bytes.
 """
@@ -112,7 +112,7 @@ class HubSettings:
 
 
 @dataclass(frozen=True)
-class Fault:
+class HubFault:
     """One scripted misbehaviour. Build them with the class methods; script them with :meth:`FakeHub.inject`."""
 
     kind: FaultKind
@@ -121,27 +121,27 @@ class Fault:
     retry_after: int | None = None
 
     @classmethod
-    def server_error(cls, status: int = 503) -> Fault:
+    def server_error(cls, status: int = 503) -> HubFault:
         """A JSON error with ``status`` (500/502/503/504, or any other status a test needs)."""
         return cls("status", status=status)
 
     @classmethod
-    def rate_limited(cls, reset: int = 60, retry_after: int | None = None) -> Fault:
+    def rate_limited(cls, reset: int = 60, retry_after: int | None = None) -> HubFault:
         """A 429 whose ``RateLimit`` says ``r=0;t=<reset>``, optionally with ``Retry-After``."""
         return cls("rate_limited", status=429, reset=reset, retry_after=retry_after)
 
     @classmethod
-    def malformed(cls) -> Fault:
+    def malformed(cls) -> HubFault:
         """A 200 ``application/json`` whose body is the real page cut in half."""
         return cls("malformed")
 
     @classmethod
-    def html(cls, status: int = 200) -> Fault:
+    def html(cls, status: int = 200) -> HubFault:
         """A proxy's HTML page (``text/html``) instead of JSON; 200 by default, as a captive proxy sends it."""
         return cls("html", status=status)
 
     @classmethod
-    def link_loop(cls) -> Fault:
+    def link_loop(cls) -> HubFault:
         """The real page, but its ``Link`` points back at the first URL this hub served."""
         return cls("link_loop")
 
@@ -156,7 +156,7 @@ URLMatch = str | re.Pattern[str] | Callable[[httpx.URL], bool]
 
 @dataclass
 class _Script:
-    fault: Fault
+    fault: HubFault
     at: frozenset[int] | None
     match: URLMatch | None
     left: int | None
@@ -483,14 +483,14 @@ class FakeHub:
         return copy.deepcopy(self._models[model_id])
 
     def first_url(self) -> str | None:
-        """The first URL served: where :meth:`Fault.link_loop` points back to."""
+        """The first URL served: where :meth:`HubFault.link_loop` points back to."""
         return self.requests[0].url if self.requests else None
 
     # -- what tests do ------------------------------------------------------------------------------------
 
     def inject(
         self,
-        fault: Fault,
+        fault: HubFault,
         *,
         at: int | Iterable[int] | None = None,
         match: URLMatch | None = None,
@@ -599,7 +599,7 @@ class FakeHub:
         return f"{self.settings.base_url.rstrip('/')}{request.url.path}?{'&'.join(kept)}"
 
     def _faulty(
-        self, fault: Fault, request: httpx.Request, token: str | None, headers: dict[str, str]
+        self, fault: HubFault, request: httpx.Request, token: str | None, headers: dict[str, str]
     ) -> httpx.Response:
         if fault.kind == "status":
             return _error(fault.status, httpx.codes.get_reason_phrase(fault.status) or "Error", headers)
