@@ -253,3 +253,10 @@ def test_no_duplicates_flags_a_provider_row_listed_twice_in_all() -> None:
 
     found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_unique=False)))
     assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)
+
+
+def test_a_check_name_is_registered_once() -> None:
+    """The registry refuses a second check under a name already taken (the decorator's failing case)."""
+    with pytest.raises(ValueError, match="two contract checks are named 'schema'"):
+        checks.contract_check("schema", "again")(checks.check_schema)
+    assert checks.CHECKS["schema"].run is checks.check_schema

@@ -45,6 +45,7 @@ from catalog_guard.cassettes import REDACTED
 from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.upstreams import FakeUpstreams, recorded_upstreams
+from catalog_guard.records import any_id
 
 SHIPPED = corpus.find_cassettes_dir(environ={})
 NAMES = list(corpus.MANIFEST)
@@ -117,7 +118,7 @@ def parsed(body: bytes) -> Any:
 
 def ids(body: Any) -> list[str | None] | None:
     items = corpus.body_items(body)
-    return None if items is None else [corpus.item_id(item) for item in items]
+    return None if items is None else [any_id(item) for item in items]
 
 
 def differences(recorded: corpus.Interaction, answer: httpx.Response) -> list[str]:

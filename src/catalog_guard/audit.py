@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog_guard import checks, merge
-from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, model_id
+from catalog_guard.gateway_client import GatewayResponse, GatewayWalk
 from catalog_guard.gateways import ALL
 from catalog_guard.hub import STRATEGIES
 from catalog_guard.observe import Observation, ObservePlan, observe
-from catalog_guard.records import ModelRecord
+from catalog_guard.records import ModelRecord, id_of
 from catalog_guard.target import GatewayTarget
 
 
@@ -101,7 +101,7 @@ def walk_rows(seen: Observation) -> list[WalkRow]:
 
 
 def _records(gateway: str, items: Iterable[dict[str, Any]]) -> list[ModelRecord]:
-    return [ModelRecord(id=identifier, gateway=gateway) for item in items if (identifier := model_id(item))]
+    return [ModelRecord(id=identifier, gateway=gateway) for item in items if (identifier := id_of(item))]
 
 
 def merge_walks(seen: Observation, focus: str = "huggingface") -> merge.MergedCatalog:

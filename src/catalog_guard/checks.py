@@ -76,6 +76,23 @@ class Check:
     run: CheckFunction
 
 
+CHECKS: dict[str, Check] = {}
+"""Every contract check by name, in the documented order: the order in which they are defined below."""
+
+
+def contract_check(name: str, title: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as the check ``name``, so that a check's name and title are written once,
+    beside its rule."""
+
+    def register(run: CheckFunction) -> CheckFunction:
+        if name in CHECKS:
+            raise ValueError(f"two contract checks are named {name!r}")
+        CHECKS[name] = Check(name, title, run)
+        return run
+
+    return register
+
+
 def _examples(values: Iterable[Any], context: Context) -> list[Any]:
     return sorted(values, key=str)[: context.config.max_examples]
 
@@ -97,6 +114,7 @@ def _requested(url: str, name: str) -> int | None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@contract_check("schema", "responses match the schema; every model has an id")
 def check_schema(seen: Observation, context: Context) -> list[Violation]:
     """Every 200 matches the response schema; every model has a non-empty string id."""
     from catalog_guard import schemas
@@ -120,6 +138,7 @@ def check_schema(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("page-bounds", "returned == len(data) <= limit; offsets echoed")
 def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
     """``returned == len(data) <= limit``, ``offset >= 0``, and the echoed offset/limit are the requested ones."""
     found: list[Violation] = []
@@ -172,6 +191,7 @@ def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("no-duplicates", "no id twice in a page, a walk or unique_models")
 def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
     """No id twice in a page, across the pages of a walk, or in the ``unique_models`` listing."""
     found: list[Violation] = []
@@ -221,6 +241,7 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("offset-progression", "pages contiguous, disjoint, end properly, no early stop or loop")
 def check_offset_progression(seen: Observation, context: Context) -> list[Violation]:
     """Pages are disjoint and contiguous, equal the single-request listing, end on a short or empty page, and
     neither stop early nor loop."""
@@ -272,6 +293,7 @@ def _int(value: int | None, default: int) -> int:
     return value if value is not None else default
 
 
+@contract_check("paging-arithmetic", "total, has_more and next_offset add up")
 def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violation]:
     """``total`` equals what the walk collects; ``has_more == (offset + returned < total)``;
     ``next_offset == offset + returned`` while ``has_more``. Each kind of error is reported once per walk."""
@@ -316,6 +338,7 @@ def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violati
     return found
 
 
+@contract_check("bad-parameters", "bad parameters get a 4xx with a message")
 def check_bad_parameters(seen: Observation, context: Context) -> list[Violation]:
     """Negative offset, out-of-range or non-integer limit and unknown gateways get a 4xx with a message."""
     found: list[Violation] = []
@@ -352,6 +375,7 @@ def _has_message(response: GatewayResponse) -> bool:
     return bool(response.headers.get("x-error-message"))
 
 
+@contract_check("known-gateways", "every known gateway (and alias) serves models")
 def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
     """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog."""
     found: list[Violation] = []
@@ -380,6 +404,7 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
     return found
 
 
+@contract_check("alias", "aliases list what their targets list")
 def check_alias(seen: Observation, context: Context) -> list[Violation]:
     """An alias lists exactly what its target lists: ``hug`` = ``huggingface``, and the documented flag
     ``unique=true`` = ``unique_models=true``."""
@@ -418,6 +443,7 @@ def check_alias(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("all-completeness", "gateway=all holds every gateway's models")
 def check_all_completeness(seen: Observation, context: Context) -> list[Violation]:
     """``gateway=all`` (plain and ``unique_models``) holds every gateway's ids."""
     found: list[Violation] = []
@@ -453,6 +479,7 @@ def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[s
     return sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
+@contract_check("coverage", "each gateway covers its upstream's listing")
 def check_coverage(seen: Observation, context: Context) -> list[Violation]:
     """Each gateway lists at least ``coverage_floor`` of what its upstream lists (the recorded truth)."""
     found: list[Violation] = []
@@ -480,6 +507,7 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("count-floor", "counts stay at or above the baseline")
 def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     """No gateway's unique count drops below the recorded baseline by more than the tolerance."""
     found: list[Violation] = []
@@ -501,6 +529,7 @@ def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("stable-bodies", "identical requests, identical bodies and ETags")
 def check_stable_bodies(seen: Observation, context: Context) -> list[Violation]:
     """Identical requests give identical bodies and the same ETag."""
     found: list[Violation] = []
@@ -523,6 +552,7 @@ def check_stable_bodies(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("routable", "a listed model can be routed (401 without a key, not 404)")
 def check_routable(seen: Observation, context: Context) -> list[Violation]:
     """A listed model can be routed: without a key the completion is refused (401/403), not unknown (404)."""
     route = seen.route
@@ -545,30 +575,6 @@ def check_routable(seen: Observation, context: Context) -> list[Violation]:
             {"model": route.model, "status": route.status},
         )
     ]
-
-
-CHECKS: dict[str, Check] = {
-    check.name: check
-    for check in (
-        Check("schema", "responses match the schema; every model has an id", check_schema),
-        Check("page-bounds", "returned == len(data) <= limit; offsets echoed", check_page_bounds),
-        Check("no-duplicates", "no id twice in a page, a walk or unique_models", check_no_duplicates),
-        Check(
-            "offset-progression",
-            "pages contiguous, disjoint, end properly, no early stop or loop",
-            check_offset_progression,
-        ),
-        Check("paging-arithmetic", "total, has_more and next_offset add up", check_paging_arithmetic),
-        Check("bad-parameters", "bad parameters get a 4xx with a message", check_bad_parameters),
-        Check("known-gateways", "every known gateway (and alias) serves models", check_known_gateways),
-        Check("alias", "aliases list what their targets list", check_alias),
-        Check("all-completeness", "gateway=all holds every gateway's models", check_all_completeness),
-        Check("coverage", "each gateway covers its upstream's listing", check_coverage),
-        Check("count-floor", "counts stay at or above the baseline", check_count_floor),
-        Check("stable-bodies", "identical requests, identical bodies and ETags", check_stable_bodies),
-        Check("routable", "a listed model can be routed (401 without a key, not 404)", check_routable),
-    )
-}
 
 
 def run_checks(

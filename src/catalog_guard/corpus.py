@@ -51,7 +51,7 @@ from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL, HUB_HOST, HUB_URL,
 from catalog_guard.hub import LIST_PATH, STRATEGIES, HubResult, Strategy, fetch_hub
 from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.providers import GATEWAY_SPECS, ProviderResult, fetch_provider
-from catalog_guard.records import ModelRecord
+from catalog_guard.records import ModelRecord, any_id
 
 CASSETTES_ENV = "CATALOG_GUARD_CASSETTES"
 GATEWAY = "gateway"
@@ -464,15 +464,6 @@ def body_items(body: Any) -> list[dict[str, Any]] | None:
     return [row for row in rows if isinstance(row, dict)]
 
 
-def item_id(item: Mapping[str, Any]) -> str | None:
-    """A model's id: ``id``, or Google's ``name``."""
-    for key in ("id", "name"):
-        value = item.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
 def models_by_id(path: str | os.PathLike[str]) -> dict[str, frozenset[str]]:
     """Every model id in a cassette's 200 list bodies, with each distinct object listed under it (as canonical
     JSON). One id may carry several objects (an ``expand`` page next to a default one, ``gateway=all`` listing
@@ -482,7 +473,7 @@ def models_by_id(path: str | os.PathLike[str]) -> dict[str, frozenset[str]]:
         if interaction.status != 200:
             continue
         for item in body_items(interaction.json()) or []:
-            identifier = item_id(item)
+            identifier = any_id(item)
             if identifier is not None:
                 found.setdefault(identifier, set()).add(json.dumps(item, sort_keys=True, separators=(",", ":")))
     return {identifier: frozenset(objects) for identifier, objects in found.items()}

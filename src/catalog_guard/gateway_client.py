@@ -27,7 +27,7 @@ import httpx
 
 from catalog_guard import paging
 from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError, TransportError
-from catalog_guard.records import ModelRecord
+from catalog_guard.records import ModelRecord, id_of
 
 MODELS_PATH = "/v1/models"
 
@@ -50,13 +50,6 @@ _EXPECTED: dict[str, tuple[str, ...]] = {
 }
 
 extract_data = paging.field_list("data")
-
-
-def model_id(item: Mapping[str, Any]) -> str | None:
-    """The contract's id: a non-empty string ``id``. No fallback to ``name``: a model without an id is a
-    contract violation to report, not something to paper over."""
-    value = item.get("id")
-    return value if isinstance(value, str) and value else None
 
 
 def _json_type(value: Any) -> str:
@@ -174,7 +167,7 @@ class GatewayWalk:
 
     @classmethod
     def of(cls, gateway: str, limit: int, walk: paging.Walk) -> GatewayWalk:
-        ids = [model_id(item) for page in walk.pages for item in page.items]
+        ids = [id_of(item) for page in walk.pages for item in page.items]
         return cls(
             gateway=gateway,
             limit=limit,
@@ -190,8 +183,7 @@ class GatewayWalk:
 
     @property
     def stop_reason(self) -> str:
-        """``end`` for a complete walk, else the error's class name."""
-        return "end" if self.complete else type(self.error).__name__ if self.error else "unfinished"
+        return paging.stop_reason(self.complete, self.error)
 
     def offsets(self) -> list[int | None]:
         """The ``offset`` each kept page was requested with (``None`` if the URL had no integer offset)."""
@@ -223,7 +215,7 @@ class GatewayWalk:
             _record(item, self.gateway, identifier)
             for page in self.pages
             for item in page.items
-            if (identifier := model_id(item)) is not None
+            if (identifier := id_of(item)) is not None
         ]
 
 
@@ -243,7 +235,7 @@ def _walk_options(
         "extract": extract_data,
         "params": {"gateway": gateway, **dict(extra_params or {})},
         "headers": headers,
-        "id_of": model_id,
+        "id_of": id_of,
         "settings": settings,
     }
 
@@ -305,7 +297,7 @@ class GatewayResponse:
         return self.error is None
 
     def ids(self) -> list[str | None]:
-        return [model_id(item) for item in self.items]
+        return [id_of(item) for item in self.items]
 
     def envelope(self) -> Envelope:
         return Envelope.of(self.body)

@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 import httpx
 
-from catalog_guard import paging
+from catalog_guard import paging, records
 from catalog_guard.errors import (
     CatalogGuardError,
     IncompleteCatalogError,
@@ -125,8 +125,8 @@ class ProviderSpec:
         return headers
 
     def id_of(self, item: Mapping[str, Any]) -> str | None:
-        value = item.get(self.id_field)
-        return value if isinstance(value, str) and value else None
+        """This provider's id rule: its :attr:`id_field` (see :mod:`catalog_guard.records`)."""
+        return records.id_of(item, (self.id_field,))
 
     def normalise(self, raw: Mapping[str, Any]) -> ModelRecord:
         """The common record for one raw row; the id is kept exactly as listed (``models/`` prefix included)."""
@@ -280,7 +280,7 @@ class ProviderResult:
 
     @property
     def stop_reason(self) -> str:
-        return "end" if self.complete else type(self.error).__name__ if self.error else "unfinished"
+        return paging.stop_reason(self.complete, self.error)
 
     def records(self) -> list[ModelRecord]:
         """Every record as listed (duplicates included, see :attr:`duplicates`)."""
