@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -62,6 +62,27 @@ def _json_type(value: Any) -> str:
     return {float: "float", str: "str", list: "list", dict: "object"}.get(type(value), type(value).__name__)
 
 
+_T = TypeVar("_T")
+
+
+class _Field(Generic[_T]):
+    """An envelope field read with the contract's type: the value when present with that type, else ``None``
+    (``True`` is not an int here, although Python says so)."""
+
+    def __init__(self, kind: type[_T]) -> None:
+        self.kind = kind
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, envelope: Envelope, owner: type | None = None) -> _T | None:
+        value = envelope.fields.get(self.name)
+        if isinstance(value, bool) and self.kind is not bool:
+            return None
+        return value if isinstance(value, self.kind) else None
+
+
 @dataclass(frozen=True)
 class Envelope:
     """The envelope fields a page carried. Typed accessors return ``None`` both when a field is absent and when
@@ -92,39 +113,13 @@ class Envelope:
         """Fields present with a type the contract does not allow (``total: "101"``, ``has_more: 1``)."""
         return tuple(name for name, value in self.fields.items() if _json_type(value) not in _EXPECTED[name])
 
-    def _int(self, name: str) -> int | None:
-        value = self.fields.get(name)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    @property
-    def total(self) -> int | None:
-        return self._int("total")
-
-    @property
-    def returned(self) -> int | None:
-        return self._int("returned")
-
-    @property
-    def offset(self) -> int | None:
-        return self._int("offset")
-
-    @property
-    def limit(self) -> int | None:
-        return self._int("limit")
-
-    @property
-    def next_offset(self) -> int | None:
-        return self._int("next_offset")
-
-    @property
-    def has_more(self) -> bool | None:
-        value = self.fields.get("has_more")
-        return value if isinstance(value, bool) else None
-
-    @property
-    def gateway(self) -> str | None:
-        value = self.fields.get("gateway")
-        return value if isinstance(value, str) else None
+    total = _Field(int)
+    returned = _Field(int)
+    offset = _Field(int)
+    limit = _Field(int)
+    next_offset = _Field(int)
+    has_more = _Field(bool)
+    gateway = _Field(str)
 
 
 def _models_url(base_url: str | httpx.URL) -> httpx.URL:
