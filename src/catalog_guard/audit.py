@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog_guard import checks, merge
-from catalog_guard.gateway_client import GatewayResponse, GatewayWalk
+from catalog_guard.gateway_client import GatewayResponse
 from catalog_guard.gateways import ALL
 from catalog_guard.hub import STRATEGIES
 from catalog_guard.observe import Observation, ObservePlan, observe
@@ -85,16 +85,13 @@ class Audit:
 
 
 def walk_rows(seen: Observation) -> list[WalkRow]:
-    walks: dict[str, GatewayWalk] = dict(seen.walks)
-    walks.update(seen.aliases)
-    if seen.all_walk is not None:
-        walks[f"{ALL} (a row per provider)"] = seen.all_walk
     rows = []
-    for name, walk in walks.items():
+    for name, walk in seen.every_walk(unique=False).items():
         unique = len(set(walk.ids))
+        label = f"{ALL} (a row per provider)" if name == ALL else name
         rows.append(
             WalkRow(
-                name, len(walk.ids), unique, len(walk.ids) - unique, len(walk.pages), walk.requests, walk.stop_reason
+                label, len(walk.ids), unique, len(walk.ids) - unique, len(walk.pages), walk.requests, walk.stop_reason
             )
         )
     return rows

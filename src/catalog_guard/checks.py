@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from catalog_guard import paging
-from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
+from catalog_guard.gateway_client import Envelope, GatewayResponse
 from catalog_guard.gateways import ALL, KNOWN
 from catalog_guard.observe import Observation, describe_error
 
@@ -97,15 +97,6 @@ def _examples(values: Iterable[Any], context: Context) -> list[Any]:
     return sorted(values, key=str)[: context.config.max_examples]
 
 
-def _walks(seen: Observation) -> dict[str, GatewayWalk]:
-    walks = {**seen.walks, **seen.aliases}
-    if seen.all_walk is not None:
-        walks[ALL] = seen.all_walk
-    for param, walk in seen.unique_walks.items():
-        walks[f"all ({param})"] = walk
-    return walks
-
-
 def _requested(url: str, name: str) -> int | None:
     """The integer query parameter ``name`` the page was requested with (``None`` if absent)."""
     return paging.int_param(httpx.URL(url), name, None)
@@ -120,13 +111,14 @@ def check_schema(seen: Observation, context: Context) -> list[Violation]:
     from catalog_guard import schemas
 
     found: list[Violation] = []
-    bodies: list[tuple[str, Any]] = [(page.url, page.body) for walk in _walks(seen).values() for page in walk.pages]
+    walks = seen.every_walk()
+    bodies: list[tuple[str, Any]] = [(page.url, page.body) for walk in walks.values() for page in walk.pages]
     bodies += [(r.url, r.body) for r in seen.singles.values() if r.status == 200]
     for url, body in bodies:
         problems = schemas.validate(body, "gateway/models-response.json")
         if problems:
             found.append(Violation("schema", f"{url}: {problems[0]}", {"url": url, "problems": problems[:5]}))
-    for name, walk in _walks(seen).items():
+    for name, walk in walks.items():
         if walk.missing_ids:
             found.append(
                 Violation(
@@ -142,7 +134,8 @@ def check_schema(seen: Observation, context: Context) -> list[Violation]:
 def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
     """``returned == len(data) <= limit``, ``offset >= 0``, and the echoed offset/limit are the requested ones."""
     found: list[Violation] = []
-    pages = [(name, page.url, page.body, len(page.items)) for name, walk in _walks(seen).items() for page in walk.pages]
+    walks = seen.every_walk()
+    pages = [(name, page.url, page.body, len(page.items)) for name, walk in walks.items() for page in walk.pages]
     pages += [(name, r.url, r.body, len(r.items)) for name, r in seen.singles.items() if r.status == 200]
     for name, url, body, count in pages:
         envelope = Envelope.of(body)
@@ -206,7 +199,7 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
                     {"gateway": name, "entries": len(ids), "unique": len(set(ids))},
                 )
             )
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         if name == ALL:
             # one row per (provider, model): the same id from two providers is legitimate, twice from one is not
             pairs = Counter((item.get("source_gateway"), item.get("id")) for page in walk.pages for item in page.items)
@@ -246,7 +239,7 @@ def check_offset_progression(seen: Observation, context: Context) -> list[Violat
     """Pages are disjoint and contiguous, equal the single-request listing, end on a short or empty page, and
     neither stop early nor loop."""
     found: list[Violation] = []
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         if not walk.pages:
             continue  # nothing was served at all: known-gateways reports that
         if not walk.complete:
@@ -298,7 +291,7 @@ def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violati
     """``total`` equals what the walk collects; ``has_more == (offset + returned < total)``;
     ``next_offset == offset + returned`` while ``has_more``. Each kind of error is reported once per walk."""
     found: list[Violation] = []
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         kinds: dict[str, Violation] = {}
         for page in walk.pages:
             envelope = Envelope.of(page.body)

@@ -330,8 +330,7 @@ def _gateway_recording(state: str) -> Recording:
 
     def check(seen: Observation) -> str | None:
         """A misbehaving gateway *is* the observation; only a connection that failed is not."""
-        walks = [*seen.walks.values(), *seen.aliases.values(), seen.all_walk, *seen.unique_walks.values()]
-        broken = [w.gateway for w in walks if w is not None and isinstance(w.error, TransportError)]
+        broken = [w.gateway for w in seen.every_walk().values() if isinstance(w.error, TransportError)]
         if broken or seen.errors:
             return f"the gateway could not be reached for {', '.join(broken) or ', '.join(seen.errors)}"
         return None

@@ -91,6 +91,16 @@ class Observation:
     route: RouteProbe | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
+    def every_walk(self, *, unique: bool = True) -> dict[str, GatewayWalk]:
+        """Every walk observed, by name, in one order: each gateway's, each alias's, ``all``, then (with
+        ``unique``) each ``all`` walk with a unique flag as ``all (<flag>)``. The one way to enumerate them."""
+        walks = {**self.walks, **self.aliases}
+        if self.all_walk is not None:
+            walks[ALL] = self.all_walk
+        if unique:
+            walks.update({f"{ALL} ({param})": walk for param, walk in self.unique_walks.items()})
+        return walks
+
     def listed(self, gateway: str) -> list[str]:
         walk = self.walks.get(gateway)
         return list(walk.ids) if walk else []
@@ -98,10 +108,7 @@ class Observation:
     def progression(self) -> dict[str, list[dict[str, Any]]]:
         """Per gateway walk: offset, page size and first/last id of each page (the snapshot shape)."""
         result: dict[str, list[dict[str, Any]]] = {}
-        walks = {**self.walks, **self.aliases}
-        if self.all_walk:
-            walks[ALL] = self.all_walk
-        for name, walk in sorted(walks.items()):
+        for name, walk in sorted(self.every_walk(unique=False).items()):
             rows = []
             for offset, page in zip(walk.offsets(), walk.pages, strict=True):
                 ids = [item.get("id") for item in page.items]
