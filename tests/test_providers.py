@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from catalog_guard import paging, universe
+from catalog_guard import gateways, paging, universe
 from catalog_guard.errors import (
     ClientError,
     HtmlErrorPageError,
@@ -124,8 +124,8 @@ def fetch_one(
 
 
 def test_a_spec_and_a_fake_for_every_gateway() -> None:
-    assert set(GATEWAY_SPECS) == set(universe.GATEWAYS)
-    assert set(SPECS) == set(universe.GATEWAYS) | {"portkey"}
+    assert set(GATEWAY_SPECS) == set(gateways.PROVIDERS)
+    assert set(SPECS) == set(gateways.PROVIDERS) | {"portkey"}
     assert set(PROFILES) == set(SPECS)
     for name, spec in SPECS.items():
         assert spec.name == name
@@ -651,7 +651,7 @@ def test_every_gateway_of_a_day_round_trips(world: universe.Universe, day: str) 
 
 
 def test_a_gateway_absent_from_a_day_is_incomplete_that_day(world: universe.Universe) -> None:
-    missing = sorted(set(universe.GATEWAYS) - set(world.catalogs[universe.DAY_2]))
+    missing = sorted(set(gateways.PROVIDERS) - set(world.catalogs[universe.DAY_2]))
     assert missing, "the second seed day serves fewer gateways than the first"
     results, _ = fetch_day(world, universe.DAY_2, missing)
     for name in missing:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from catalog_guard import corpus, recorder, serve, universe
+from catalog_guard import corpus, recorder, serve, target, universe
 from catalog_guard.cassettes import REDACTED, ScrubPolicy, scan_for_secrets
 from catalog_guard.fakes.gateway import asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
@@ -488,7 +488,7 @@ def test_a_base_url_override_is_stored_under_the_canonical_host(corpus_dir: Path
 def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpus_dir: Path) -> None:
     token = "gw-" + "Plant3dGatewayToken0123456789"
     with serving(lambda _base_url: fake_gateway()) as local:
-        environ = {recorder.GATEWAY_URL_ENV: local, recorder.GATEWAY_TOKEN_ENV: token}
+        environ = {target.URL_ENV: local, target.TOKEN_ENV: token}
         report = record(corpus_dir, only=["gateway/current"], source="live", environ=environ)
     assert report.ok, report.failures
     path = corpus.cassette_path("gateway/current", corpus_dir)

@@ -13,13 +13,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from catalog_guard import __version__
-from catalog_guard.target import TOKEN_ENV
+from catalog_guard.target import TOKEN_ENV, URL_ENV
 
 if TYPE_CHECKING:
     from catalog_guard.audit import Audit
     from catalog_guard.checks import ContractConfig
 
-URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
 

@@ -248,7 +248,7 @@ PORTKEY = ProviderSpec(
 
 #: Every spec by name, the twelve seed gateways first.
 SPECS: dict[str, ProviderSpec] = {spec.name: spec for spec in (*_GATEWAY_SPECS, PORTKEY)}
-#: The twelve gateways of the seed reports (``universe.GATEWAYS``), without the optional Portkey.
+#: The twelve gateways of the seed reports (``gateways.PROVIDERS``), without the optional Portkey.
 GATEWAY_SPECS: dict[str, ProviderSpec] = {spec.name: spec for spec in _GATEWAY_SPECS}
 
 

@@ -37,20 +37,19 @@ import httpx
 
 from catalog_guard import universe as universe_module
 from catalog_guard.fakes.transport import Handler
-from catalog_guard.gateways import ALIASES, ALL, GATEWAY_HOST, HUGGINGFACE
+from catalog_guard.gateways import ALIASES, ALL, GATEWAY_HOST, HUGGINGFACE, PROVIDERS
 from catalog_guard.universe import Offer, Universe
 
-GATEWAY_ORDER: tuple[str, ...] = (*universe_module.GATEWAYS, HUGGINGFACE)
+GATEWAY_ORDER: tuple[str, ...] = (*PROVIDERS, HUGGINGFACE)
 """The known gateways, in the fixed order ``gateway=all`` lists them."""
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 CURRENT = "current"
 
-SEED_PAGE = universe_module.SEED_TOP  # the Hub page broken fetchers kept (100)
 G2_REPEATS = 500
-G2_MAX_LIMIT = SEED_PAGE * G2_REPEATS  # 50,000: the limit the seed-000 backend accepted
-G3_KEPT = SEED_PAGE + 1  # 101: the fetcher stopped after its second (1-model) page
+G2_MAX_LIMIT = universe_module.SEED_TOP * G2_REPEATS  # 50,000: the limit the seed-000 backend accepted
+G3_KEPT = universe_module.SEED_TOP + 1  # 101: the fetcher stopped after its second (1-model) page
 G5_HUB_LIMIT = universe_module.TOP  # 1,000: one request with limit=1000 and no next page
 G7_LEFT_OUT: tuple[str, ...] = (HUGGINGFACE, "featherless", "chutes", "fireworks", "nebius", "novita")
 
@@ -164,8 +163,7 @@ class GatewayState:
             raise ValueError(f"the universe has no catalogs for {day!r}; days: {sorted(universe.catalogs)}")
         offers = universe.catalogs[day]
         catalogs = {
-            gateway: [render_offer(gateway, offer) for offer in offers.get(gateway, ())]
-            for gateway in universe_module.GATEWAYS
+            gateway: [render_offer(gateway, offer) for offer in offers.get(gateway, ())] for gateway in PROVIDERS
         }
         catalogs[HUGGINGFACE] = [render_hub_model(model) for model in hub_models]
         return cls(catalogs=catalogs, snapshot_time=snapshot_time or f"{day}T12:00:00Z", name=name or day)
@@ -319,11 +317,11 @@ class FakeGateway:
         if Regression.G5 in self.modes and self.hub_limit is not None:
             rows = rows[: self.hub_limit]
         if Regression.G4 in self.modes:
-            rows = rows[:SEED_PAGE]
+            rows = rows[: universe_module.SEED_TOP]
         if Regression.G3 in self.modes:
             rows = rows[:G3_KEPT]
         if Regression.G2 in self.modes:
-            rows = rows[:SEED_PAGE] * G2_REPEATS
+            rows = rows[: universe_module.SEED_TOP] * G2_REPEATS
         return rows
 
     def listed_ids(self) -> set[str]:
