@@ -30,15 +30,15 @@ from catalog_guard.fakes.gateway import (
     fake_gateway,
 )
 from catalog_guard.fakes.transport import FakeInternet
-from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL
+from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL, PROVIDERS
 from catalog_guard.retry import NO_RETRY
 from catalog_guard.serve import serving
 
 UNIVERSE = u.build()
 HUB = u.hub_order(UNIVERSE.hub_models)
 HF = "huggingface"
-ORDER = (*u.GATEWAYS, HF)
-EXPECTED: dict[str, list[str]] = {g: [offer.id for offer in UNIVERSE.catalogs[u.DAY_1][g]] for g in u.GATEWAYS}
+ORDER = (*PROVIDERS, HF)
+EXPECTED: dict[str, list[str]] = {g: [offer.id for offer in UNIVERSE.catalogs[u.DAY_1][g]] for g in PROVIDERS}
 EXPECTED[HF] = [model["id"] for model in HUB]
 ALL_IDS = [model_id for gateway in ORDER for model_id in EXPECTED[gateway]]
 SETTINGS = paging.WalkSettings(budget=200, retry=NO_RETRY)
@@ -311,7 +311,7 @@ def test_g2_limit_50000_is_the_first_100_repeated_500_times() -> None:
     assert get(gateway, {"gateway": HF, "limit": 50_001}).status == 400
     assert get(fake_gateway(), {"gateway": HF, "limit": asked}).status == 400
     everything = get(gateway, {"gateway": "all", "limit": 1})
-    providers = [model_id for gateway_name in u.GATEWAYS for model_id in EXPECTED[gateway_name]]
+    providers = [model_id for gateway_name in PROVIDERS for model_id in EXPECTED[gateway_name]]
     assert everything.envelope().total == len(providers) + asked
     merged = walk(gateway, "all", 1000, unique_models="true")
     assert len(merged.ids) == len(set(providers) | set(first_100))
