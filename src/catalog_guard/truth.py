@@ -481,10 +481,11 @@ def choose(
     timeout: float = TIMEOUT,
     sleep: Sleep | None = None,
     baseline: str | os.PathLike[str] | None = None,
-) -> Callable[[], Truth]:
-    """The truth ``--truth choice`` names, as a zero-argument fetch (run it while the gateway is observed):
-    ``live``, ``recorded`` (the shipped corpus, or ``$CATALOG_GUARD_CASSETTES``), or a directory. ``baseline``
-    (``--baseline``) replaces whatever baseline the truth carries."""
+) -> Truth | Callable[[], Truth]:
+    """The truth ``--truth choice`` names: ``live`` as a zero-argument fetch, to run while the gateway is
+    observed; ``recorded`` (the shipped corpus, or ``$CATALOG_GUARD_CASSETTES``) or a directory as a
+    :class:`Truth` replayed now, *before* the observation (a replay patches httpx for the whole process, and
+    would answer the gateway's requests too). ``baseline`` (``--baseline``) replaces the truth's baseline."""
     wanted = list(names)
     unknown = sorted(set(base_urls or {}) - set(UPSTREAMS))
     if unknown:
@@ -495,17 +496,14 @@ def choose(
         raise TruthError("--base-url moves where live truth is fetched from; it needs --truth live")
     counts = read_baseline(baseline) if baseline is not None else None
 
-    def fetch() -> Truth:
-        if choice == LIVE:
-            truth = fetch_live_truth(
-                wanted,
-                tokens=corpus.upstream_tokens(environ),
-                base_urls=base_urls,
-                timeout=timeout,
-                sleep=sleep,
-            )
-        else:
-            truth = load_truth(None if choice == RECORDED else choice, wanted)
+    def with_baseline(truth: Truth) -> Truth:
         return truth.with_baseline(counts, str(baseline)) if counts is not None else truth
+
+    if choice != LIVE:
+        return with_baseline(load_truth(None if choice == RECORDED else choice, wanted))
+
+    def fetch() -> Truth:
+        tokens = corpus.upstream_tokens(environ)
+        return with_baseline(fetch_live_truth(wanted, tokens=tokens, base_urls=base_urls, timeout=timeout, sleep=sleep))
 
     return fetch
