@@ -261,6 +261,9 @@ def test_the_command_fetches_saves_and_replays_live_truth_with_a_baseline(
         table = capsys.readouterr()
         assert cli.main([*common, "--truth", str(saved), "--format", "json", "--output", str(report)]) == 0
         replay = capsys.readouterr().out
+        # the saved truth holds the Hub only: together is not judged, which --require-all-truth refuses
+        assert cli.main([*common, "--gateway", "together", "--truth", str(saved), "--require-all-truth"]) == 2
+        strict = capsys.readouterr()
     with loopback(other, state.with_catalog(HUB, hub_rows(state)[:-50])) as base:
         shrunk = ["audit", "--gateway-url", f"{base}/{GATEWAY}", "--no-progress", "--gateway", HUB]
         assert cli.main([*shrunk, "--truth", str(saved), "--baseline", str(report), "--format", "json"]) == 1
@@ -272,6 +275,8 @@ def test_the_command_fetches_saves_and_replays_live_truth_with_a_baseline(
     assert not any(token in table.out + table.err + replay for token in TOKENS.values())
     assert json.loads(replay)["truth"]["kind"] == "recorded"
     assert json.loads(replay)["truth"]["data"] == "live"
+    assert "NOT JUDGED: together: no providers/together cassette" in strict.out
+    assert "--require-all-truth: no truth for together" in strict.err
     failed = {c["name"] for c in fell["checks"] if not c["passed"]}
     assert {"coverage", "count-floor"} <= failed
 

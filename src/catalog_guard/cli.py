@@ -206,6 +206,9 @@ def run_audit(args: argparse.Namespace) -> int:
     if args.output:
         with open(args.output, "a", encoding="utf-8") as handle:
             handle.write(text + "\n")
+    if result.exit_code == EXIT_USAGE and result.truth is not None:
+        unjudged = ", ".join(result.truth.not_judged())
+        print(f"catalog-guard audit: --require-all-truth: no truth for {unjudged} (see NOT JUDGED)", file=sys.stderr)
     return result.exit_code
 
 

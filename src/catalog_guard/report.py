@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from catalog_guard.audit import Audit
+from catalog_guard.truth import NO_BASELINE
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -104,6 +105,8 @@ def _header(audit: Audit) -> str:
         header += f" — {audit.truth.headline()}"
         for name, why in audit.truth.not_judged().items():
             header += f"\nNOT JUDGED: {name}: {why}"
+        if audit.truth.baseline is None:
+            header += f"\nNOT JUDGED: count-floor: {NO_BASELINE}"
     if audit.truth_kind == "synthetic" and audit.source == "live":
         header += (
             "\nWARNING: judged against the synthetic recorded upstream truth shipped with catalog-guard; "

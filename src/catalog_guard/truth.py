@@ -334,6 +334,7 @@ def load_truth(directory: str | os.PathLike[str] | None = None, names: Iterable[
         raise TruthError(f"--truth {folder}: not a directory of cassettes")
     wanted = [name for name in UPSTREAMS if name in set(names)]
     found: dict[str, UpstreamTruth] = {}
+    started = time.perf_counter()
     for name in wanted:
         path = corpus.cassette_path(CASSETTES[name], folder)
         if not path.is_file():
@@ -360,6 +361,7 @@ def load_truth(directory: str | os.PathLike[str] | None = None, names: Iterable[
         origin=str(folder) if directory is not None else f"the shipped corpus ({folder})",
         upstreams=found,
         fetched_at=provenance.get("recorded_at"),
+        seconds=time.perf_counter() - started,
     )
     if baseline_path.is_file():
         return truth.with_baseline(corpus.read_baseline(baseline_path), str(baseline_path))
