@@ -15,12 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpcore  # noqa: F401  # imported up front: pytester's module snapshot would drop a lazy import
 import httpx
 import pytest
 
 from catalog_guard import audit, cli, corpus, gallery, regressions, truth
 from catalog_guard import universe as universe_module
-from catalog_guard.checks import ContractConfig
+from catalog_guard.checks import CHECKS, ContractConfig
+from catalog_guard.contract import FetcherContract
 from catalog_guard.fakes.gateway import FakeGateway, GatewayState, asgi_app, render_hub_model
 from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.mounted import base_urls, mounted, upstream_fakes
@@ -36,6 +38,7 @@ HUB = "huggingface"
 GATEWAY = "gateway"
 HUB_ONLY = ObservePlan(gateways=(HUB,), include_all=False, include_unique=False)
 #: one token per upstream, shaped like real ones so that scrubbing is put to the test
+pytest_plugins = ["pytester"]
 TOKENS = {name: f"sk-test-{name}-0123456789abcdefABCDEF" for name in truth.UPSTREAMS}
 
 
@@ -295,3 +298,23 @@ def test_a_failing_report_is_not_a_baseline(tmp_path: Path) -> None:
         truth.read_baseline(report)
     report.write_text(json.dumps({"passed": True, "walks": [{"gateway": HUB, "unique": 10}, {"gateway": "hug"}]}))
     assert truth.read_baseline(report) == {HUB: 10}
+
+
+def test_the_pyargs_runner_takes_the_same_truth_choices(
+    other: universe_module.Universe, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, spec in GATEWAY_SPECS.items():
+        assert spec.token_env is not None
+        monkeypatch.setenv(spec.token_env, TOKENS[name])
+    with loopback(other, correct_state(other)) as base:
+        common = ["-p", "no:cacheprovider", "-q", "-rs", "--pyargs", "catalog_guard.contract_tests"]
+        common += ["--gateway-url", f"{base}/{GATEWAY}"]
+        overrides = [f"--catalog-guard-base-url={n}={url}" for n, url in base_urls(base, truth.UPSTREAMS).items()]
+        live = pytester.runpytest_subprocess(*common, *overrides)  # live is the default for a URL
+        recorded = pytester.runpytest_subprocess(*common, "--catalog-guard-truth", "recorded")
+    # count-floor has no baseline with live truth: skipped with the reason, not passed; the fetcher runner skips
+    fetcher_tests = [name for name in dir(FetcherContract) if name.startswith("test_")]
+    live.assert_outcomes(passed=len(CHECKS) - 1, skipped=len(fetcher_tests) + 1)
+    live.stdout.fnmatch_lines(["*count-floor not judged for huggingface, openrouter, *, google (no count baseline*"])
+    recorded.assert_outcomes(passed=len(CHECKS) - 2, failed=2, skipped=len(fetcher_tests))
+    recorded.stdout.fnmatch_lines(["*TestGatewayContract.test_coverage*", "*TestGatewayContract.test_phantom*"])

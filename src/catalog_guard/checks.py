@@ -64,9 +64,16 @@ class CheckResult:
         """No violation among what was judged (see :attr:`not_judged` for what was not)."""
         return not self.violations
 
+    def unjudged(self) -> str:
+        """What this check could not judge, gateways grouped by reason: ``a, b (reason); c (other reason)``."""
+        by_reason: dict[str, list[str]] = {}
+        for name, why in self.not_judged:
+            by_reason.setdefault(why, []).append(name)
+        return "; ".join(f"{', '.join(names)} ({why})" for why, names in by_reason.items())
+
     def summary(self) -> str:
         if self.passed and self.not_judged:
-            return "not judged: " + "; ".join(f"{name} ({why})" for name, why in self.not_judged)
+            return f"not judged: {self.unjudged()}"
         if self.passed:
             return "pass"
         first = self.violations[0].message

@@ -39,11 +39,7 @@ def _fail_on(results: list[Any], *, require_all_truth: bool = False) -> None:
     messages = [f"[{v.check}] {v.message}" for result in results for v in result.violations]
     if messages:
         pytest.fail("\n".join(messages), pytrace=False)
-    unjudged = [
-        (r.name, f"{r.name} not judged for " + "; ".join(f"{g} ({why})" for g, why in r.not_judged))
-        for r in results
-        if getattr(r, "not_judged", ())
-    ]
+    unjudged = [(r.name, f"{r.name} not judged for {r.unjudged()}") for r in results if getattr(r, "not_judged", ())]
     if unjudged and require_all_truth and any(name in checks.TRUTH_CHECKS for name, _ in unjudged):
         pytest.fail("\n".join(line for _, line in unjudged) + " (require_all_truth)", pytrace=False)
     if unjudged:
