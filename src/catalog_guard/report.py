@@ -100,6 +100,8 @@ def _header(audit: Audit) -> str:
     else:
         origin = f"live recording of {', '.join(provenance.get('hosts', []))} on {provenance.get('recorded_at')}"
     verdict = "PASS" if audit.passed else "FAIL"
+    if audit.passed and audit.truth is not None and audit.truth.not_judged():
+        verdict = "PASS for what was judged"  # an upstream without truth is never reported as passed
     header = f"catalog-guard audit: {verdict} — {audit.target} — {origin}"
     if audit.truth is not None:  # which truth, on the first line of every report
         header += f" — {audit.truth.headline()}"
