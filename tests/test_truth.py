@@ -318,3 +318,33 @@ def test_the_pyargs_runner_takes_the_same_truth_choices(
     live.stdout.fnmatch_lines(["*count-floor not judged for huggingface, openrouter, *, google (no count baseline*"])
     recorded.assert_outcomes(passed=len(CHECKS) - 2, failed=2, skipped=len(fetcher_tests))
     recorded.stdout.fnmatch_lines(["*TestGatewayContract.test_coverage*", "*TestGatewayContract.test_phantom*"])
+
+
+def test_gateway_contract_class_attributes_choose_the_truth(
+    other: universe_module.Universe, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, spec in GATEWAY_SPECS.items():
+        assert spec.token_env is not None
+        if name == "together":
+            monkeypatch.delenv(spec.token_env, raising=False)
+        else:
+            monkeypatch.setenv(spec.token_env, TOKENS[name])
+    with loopback(other, correct_state(other)) as base:
+        pytester.makepyfile(
+            f"""
+            from catalog_guard.contract import GatewayContract, GatewayTarget
+            from catalog_guard.observe import ObservePlan
+
+
+            class TestStaging(GatewayContract):
+                target = GatewayTarget(base_url="{base}/{GATEWAY}")
+                plan = ObservePlan(gateways=("huggingface", "together"), include_all=False, include_unique=False)
+                truth = "live"
+                base_urls = {base_urls(base, truth.UPSTREAMS)!r}
+                require_all_truth = True
+            """
+        )
+        run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs")
+    # together's key is not set: the checks that need its truth fail under require_all_truth, never pass
+    run.assert_outcomes(passed=len(CHECKS) - 3, failed=2, skipped=1)
+    run.stdout.fnmatch_lines(["*coverage not judged for together (TOGETHER_API_KEY is not set*require_all_truth*"])
