@@ -468,12 +468,19 @@ def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[s
     return sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
+MAX_IDS_SHOWN = 100
+
+
 def _ids_shown(ids: tuple[str, ...]) -> list[str]:
     """The differing ids a violation carries: all of them for a skew-sized difference, the first 100 of a loss."""
     return list(ids[:MAX_IDS_SHOWN])
 
 
-MAX_IDS_SHOWN = 100
+def _ids_said(ids: tuple[str, ...], context: Context) -> str:
+    """The first few differing ids, for a message: ``a, b, c (+12 more)``."""
+    shown = context.config.max_examples
+    more = f" (+{len(ids) - shown:,} more)" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
 
 
 def check_coverage(seen: Observation, context: Context) -> list[Violation]:
@@ -493,12 +500,7 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
                     "coverage",
                     f"{name}: lists {covered:,} of the {len(truth):,} models its upstream lists ({ratio:.1%}, "
                     f"floor {context.config.coverage_floor:.1%}, {allowance.describe(len(truth))}); missing "
-                    + ", ".join(skew.missing[: context.config.max_examples])
-                    + (
-                        f" (+{len(skew.missing) - context.config.max_examples:,} more)"
-                        if len(skew.missing) > context.config.max_examples
-                        else ""
-                    ),
+                    + _ids_said(skew.missing, context),
                     {
                         "gateway": name,
                         "covered": covered,
@@ -524,14 +526,11 @@ def check_phantom(seen: Observation, context: Context) -> list[Violation]:
             continue
         skew = Skew.measure(seen.walks[name].ids, truth)
         if skew.extra_exceeds(allowance):
-            shown = context.config.max_examples
             found.append(
                 Violation(
                     "phantom",
                     f"{name}: lists {len(skew.extra):,} models its upstream does not list "
-                    f"({allowance.describe(len(truth))}): "
-                    + ", ".join(skew.extra[:shown])
-                    + (f" (+{len(skew.extra) - shown:,} more)" if len(skew.extra) > shown else ""),
+                    f"({allowance.describe(len(truth))}): " + _ids_said(skew.extra, context),
                     {
                         "gateway": name,
                         "upstream": len(truth),
