@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 
 
 def _base_url(value: str) -> tuple[str, str]:
-    """``NAME=URL``, parsed as ``catalog-guard record --base-url`` parses it (imported only when given)."""
+    """``NAME=URL``, parsed as ``catalog-guard record --base-url`` parses it. The recorder is imported only when
+    the option is given: the plugin loads in every pytest session of the venv and must stay light."""
     from catalog_guard.recorder import parse_base_url
 
-    try:
-        return parse_base_url(value)
-    except argparse.ArgumentTypeError as error:
-        raise pytest.UsageError(f"--catalog-guard-base-url: {error}") from error
+    return parse_base_url(value)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
