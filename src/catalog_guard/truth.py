@@ -166,7 +166,13 @@ class Truth:
             "requests": self.requests,
             "baseline_origin": self.baseline_origin if self.baseline is not None else None,
             "upstreams": {
-                name: {"judged": up.judged, "models": len(up.ids or ()), "requests": up.requests, "reason": up.reason}
+                name: {
+                    "judged": up.judged,
+                    "models": len(up.ids or ()),
+                    "requests": up.requests,
+                    "reason": up.reason,
+                    "from": up.url,
+                }
                 for name, up in self.upstreams.items()
             },
             "not_judged": self.not_judged(),
