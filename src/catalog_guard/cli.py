@@ -61,7 +61,8 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "audit",
         help="judge the recorded cassettes (default) or a live gateway",
         description="Without --gateway-url: the shipped cassettes, no network. With it: a live "
-        "backend, judged against the recorded upstream truth and baseline.",
+        "backend, judged against its upstreams' truth fetched while it is observed (--truth live), or "
+        "against recorded truth (--truth recorded or a --save-truth directory).",
     )
     audit.add_argument(
         "--gateway-url", default=os.environ.get(URL_ENV), help=f"base URL of a running gateway (env {URL_ENV})"
