@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "foundation",
         frozenset({
             "catalog_guard", "errors", "retry", "gateways", "records", "netguard", "progress", "schemas", "target",
-            "universe", "cassettes", "cassettes.errors", "cassettes.format", "cassettes.persister",
+            "universe", "skew", "cassettes", "cassettes.errors", "cassettes.format", "cassettes.persister",
             "cassettes.provenance", "cassettes.replay", "cassettes.scrub",
         }),
     ),
@@ -35,9 +35,11 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("checks", frozenset({"checks"})),
     (
         "simulation",
-        frozenset({"fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "regressions"}),
+        frozenset({
+            "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "regressions",
+        }),
     ),
-    ("scenarios", frozenset({"fetcher_checks", "gallery"})),
+    ("scenarios", frozenset({"fetcher_checks", "gallery", "truth"})),
     (
         "applications",
         frozenset({"audit", "report", "gallery_run", "serve", "recorder", "contract", "fakes.upstreams"}),
@@ -54,6 +56,7 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("corpus", "checks"): "recorded_context() builds a checks.Context: callers should build it from the corpus' "
     "truth and baseline",
     ("corpus", "gallery"): "the manifest names gallery.HISTORY's deployments: the table belongs in a low module",
+    ("truth", "recorder"): "save_truth() borrows the recorder's RewritingPolicy: the policy belongs in cassettes/",
 }
 
 
