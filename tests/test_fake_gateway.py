@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
@@ -493,7 +492,6 @@ def uvicorn_serving(gateway: FakeGateway) -> AbstractContextManager[str]:
 
 
 def test_uvicorn_serves_the_gateway_on_a_real_socket(correct: FakeGateway) -> None:
-    started = time.monotonic()
     with uvicorn_serving(correct) as base_url, httpx.Client() as client:
         result = gc.walk_gateway(client, base_url, HF, limit=1000, settings=SETTINGS, sleep=no_sleep)
         bad = gc.get_models(client, base_url, {"gateway": HF, "offset": -1})
@@ -509,4 +507,3 @@ def test_uvicorn_serves_the_gateway_on_a_real_socket(correct: FakeGateway) -> No
     assert bad.status == 400
     assert bad.body["error"]["param"] == "offset"
     assert denied.status_code == 401
-    assert time.monotonic() - started < 2
