@@ -17,7 +17,8 @@ import pytest
 
 from catalog_guard import checks
 from catalog_guard import universe as u
-from catalog_guard.fakes.gateway import GATEWAY_URL, FakeGateway, current_state
+from catalog_guard.fakes.gateway import FakeGateway, current_state
+from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.target import GatewayTarget
 
@@ -252,3 +253,31 @@ def test_no_duplicates_flags_a_provider_row_listed_twice_in_all() -> None:
 
     found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_unique=False)))
     assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)
+
+
+def test_phantom_flags_ids_the_upstream_does_not_list_beyond_the_skew_allowance() -> None:
+    allowed = checks.ContractConfig().skew.allowed(len(u.build().catalogs[u.DAY_1]["groq"]))
+
+    def invent(count: int) -> Tamper:
+        def tamper(request: httpx.Request, body: Body) -> Body | None:
+            if gateway_of(request) == "groq" and body["offset"] == 0:
+                body["data"] += [{**body["data"][0], "id": f"phantom/model-{n}"} for n in range(count)]
+                body["returned"] = len(body["data"])
+                body["total"] = len(body["data"])
+            return body
+
+        return tamper
+
+    plan = ObservePlan(gateways=("groq",), include_all=False, probe_parameters=False, probe_routing=False)
+    assert "phantom" not in failing(observed(tampered(invent(allowed)), plan))
+    found = failing(observed(tampered(invent(allowed + 1)), plan))
+    violation = found["phantom"].violations[0]
+    assert violation.evidence["extra"] == sorted(f"phantom/model-{n}" for n in range(allowed + 1))
+    assert "phantom/model-0" in violation.message
+
+
+def test_a_check_name_is_registered_once() -> None:
+    """The registry refuses a second check under a name already taken (the decorator's failing case)."""
+    with pytest.raises(ValueError, match="two contract checks are named 'schema'"):
+        checks.contract_check("schema", "again")(checks.check_schema)
+    assert checks.CHECKS["schema"].run is checks.check_schema

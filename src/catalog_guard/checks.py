@@ -1,6 +1,6 @@
 """The contract checks: pure functions from an :class:`~catalog_guard.observe.Observation` to named violations.
 
-One function per invariant of gateway-contract.md §1. Each returns a list of :class:`Violation` (empty when the
+One function per invariant of docs/contract.md §1. Each returns a list of :class:`Violation` (empty when the
 gateway keeps the promise), each with a message a person can act on and the evidence behind it. The pytest
 suite, the reusable contract classes, the pytest plugin and ``catalog-guard audit`` all call :func:`run_checks`
 or a single check from :data:`CHECKS`; none of them re-implements a rule.
@@ -16,8 +16,10 @@ from typing import Any
 import httpx
 
 from catalog_guard import paging
-from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
-from catalog_guard.observe import ALL, KNOWN_GATEWAYS, Observation, describe_error
+from catalog_guard.gateway_client import Envelope, GatewayResponse
+from catalog_guard.gateways import ALL, KNOWN
+from catalog_guard.observe import Observation, describe_error
+from catalog_guard.skew import Skew, SkewAllowance
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class ContractConfig:
     coverage_floor: float = 1.0
     count_tolerance: float = 0.0
     max_examples: int = 5
+    skew: SkewAllowance = field(default_factory=SkewAllowance)  # ids a listing may differ from its upstream by
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Context:
     truth: Mapping[str, frozenset[str]] = field(default_factory=dict)
     baseline: Mapping[str, int] = field(default_factory=dict)
     config: ContractConfig = field(default_factory=ContractConfig)
+    #: per check, the gateways it cannot judge and why (an upstream whose truth could not be fetched, no
+    #: baseline): reported as "not judged", never as passed (:mod:`catalog_guard.truth` fills it)
+    not_judged: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,23 @@ class CheckResult:
     name: str
     title: str
     violations: tuple[Violation, ...]
+    not_judged: tuple[tuple[str, str], ...] = ()  # (gateway, reason) this check could not judge
 
     @property
     def passed(self) -> bool:
+        """No violation among what was judged (see :attr:`not_judged` for what was not)."""
         return not self.violations
 
+    def unjudged(self) -> str:
+        """What this check could not judge, gateways grouped by reason: ``a, b (reason); c (other reason)``."""
+        by_reason: dict[str, list[str]] = {}
+        for name, why in self.not_judged:
+            by_reason.setdefault(why, []).append(name)
+        return "; ".join(f"{', '.join(names)} ({why})" for why, names in by_reason.items())
+
     def summary(self) -> str:
+        if self.passed and self.not_judged:
+            return f"not judged: {self.unjudged()}"
         if self.passed:
             return "pass"
         first = self.violations[0].message
@@ -75,17 +92,25 @@ class Check:
     run: CheckFunction
 
 
+CHECKS: dict[str, Check] = {}
+"""Every contract check by name, in the documented order: the order in which they are defined below."""
+
+
+def contract_check(name: str, title: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as the check ``name``, so that a check's name and title are written once,
+    beside its rule."""
+
+    def register(run: CheckFunction) -> CheckFunction:
+        if name in CHECKS:
+            raise ValueError(f"two contract checks are named {name!r}")
+        CHECKS[name] = Check(name, title, run)
+        return run
+
+    return register
+
+
 def _examples(values: Iterable[Any], context: Context) -> list[Any]:
     return sorted(values, key=str)[: context.config.max_examples]
-
-
-def _walks(seen: Observation) -> dict[str, GatewayWalk]:
-    walks = {**seen.walks, **seen.aliases}
-    if seen.all_walk is not None:
-        walks[ALL] = seen.all_walk
-    for param, walk in seen.unique_walks.items():
-        walks[f"all ({param})"] = walk
-    return walks
 
 
 def _requested(url: str, name: str) -> int | None:
@@ -96,18 +121,20 @@ def _requested(url: str, name: str) -> int | None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@contract_check("schema", "responses match the schema; every model has an id")
 def check_schema(seen: Observation, context: Context) -> list[Violation]:
     """Every 200 matches the response schema; every model has a non-empty string id."""
     from catalog_guard import schemas
 
     found: list[Violation] = []
-    bodies: list[tuple[str, Any]] = [(page.url, page.body) for walk in _walks(seen).values() for page in walk.pages]
+    walks = seen.every_walk()
+    bodies: list[tuple[str, Any]] = [(page.url, page.body) for walk in walks.values() for page in walk.pages]
     bodies += [(r.url, r.body) for r in seen.singles.values() if r.status == 200]
     for url, body in bodies:
         problems = schemas.validate(body, "gateway/models-response.json")
         if problems:
             found.append(Violation("schema", f"{url}: {problems[0]}", {"url": url, "problems": problems[:5]}))
-    for name, walk in _walks(seen).items():
+    for name, walk in walks.items():
         if walk.missing_ids:
             found.append(
                 Violation(
@@ -119,10 +146,12 @@ def check_schema(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("page-bounds", "returned == len(data) <= limit; offsets echoed")
 def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
     """``returned == len(data) <= limit``, ``offset >= 0``, and the echoed offset/limit are the requested ones."""
     found: list[Violation] = []
-    pages = [(name, page.url, page.body, len(page.items)) for name, walk in _walks(seen).items() for page in walk.pages]
+    walks = seen.every_walk()
+    pages = [(name, page.url, page.body, len(page.items)) for name, walk in walks.items() for page in walk.pages]
     pages += [(name, r.url, r.body, len(r.items)) for name, r in seen.singles.items() if r.status == 200]
     for name, url, body, count in pages:
         envelope = Envelope.of(body)
@@ -171,6 +200,7 @@ def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("no-duplicates", "no id twice in a page, a walk or unique_models")
 def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
     """No id twice in a page, across the pages of a walk, or in the ``unique_models`` listing."""
     found: list[Violation] = []
@@ -185,7 +215,7 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
                     {"gateway": name, "entries": len(ids), "unique": len(set(ids))},
                 )
             )
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         if name == ALL:
             # one row per (provider, model): the same id from two providers is legitimate, twice from one is not
             pairs = Counter((item.get("source_gateway"), item.get("id")) for page in walk.pages for item in page.items)
@@ -220,11 +250,12 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("offset-progression", "pages contiguous, disjoint, end properly, no early stop or loop")
 def check_offset_progression(seen: Observation, context: Context) -> list[Violation]:
     """Pages are disjoint and contiguous, equal the single-request listing, end on a short or empty page, and
     neither stop early nor loop."""
     found: list[Violation] = []
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         if not walk.pages:
             continue  # nothing was served at all: known-gateways reports that
         if not walk.complete:
@@ -271,11 +302,12 @@ def _int(value: int | None, default: int) -> int:
     return value if value is not None else default
 
 
+@contract_check("paging-arithmetic", "total, has_more and next_offset add up")
 def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violation]:
     """``total`` equals what the walk collects; ``has_more == (offset + returned < total)``;
     ``next_offset == offset + returned`` while ``has_more``. Each kind of error is reported once per walk."""
     found: list[Violation] = []
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         kinds: dict[str, Violation] = {}
         for page in walk.pages:
             envelope = Envelope.of(page.body)
@@ -315,6 +347,7 @@ def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violati
     return found
 
 
+@contract_check("bad-parameters", "bad parameters get a 4xx with a message")
 def check_bad_parameters(seen: Observation, context: Context) -> list[Violation]:
     """Negative offset, out-of-range or non-integer limit and unknown gateways get a 4xx with a message."""
     found: list[Violation] = []
@@ -351,6 +384,7 @@ def _has_message(response: GatewayResponse) -> bool:
     return bool(response.headers.get("x-error-message"))
 
 
+@contract_check("known-gateways", "every known gateway (and alias) serves models")
 def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
     """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog."""
     found: list[Violation] = []
@@ -379,6 +413,7 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
     return found
 
 
+@contract_check("alias", "aliases list what their targets list")
 def check_alias(seen: Observation, context: Context) -> list[Violation]:
     """An alias lists exactly what its target lists: ``hug`` = ``huggingface``, and the documented flag
     ``unique=true`` = ``unique_models=true``."""
@@ -417,6 +452,7 @@ def check_alias(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("all-completeness", "gateway=all holds every gateway's models")
 def check_all_completeness(seen: Observation, context: Context) -> list[Violation]:
     """``gateway=all`` (plain and ``unique_models``) holds every gateway's ids."""
     found: list[Violation] = []
@@ -448,37 +484,88 @@ def check_all_completeness(seen: Observation, context: Context) -> list[Violatio
 
 def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The contract's gateway order (Hugging Face first), then any others alphabetically."""
-    order = {name: index for index, name in enumerate(KNOWN_GATEWAYS)}
+    order = {name: index for index, name in enumerate(KNOWN)}
     return sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
+MAX_IDS_SHOWN = 100
+
+
+def _ids_shown(ids: tuple[str, ...]) -> list[str]:
+    """The differing ids a violation carries: all of them for a skew-sized difference, the first 100 of a loss."""
+    return list(ids[:MAX_IDS_SHOWN])
+
+
+def _ids_said(ids: tuple[str, ...], context: Context) -> str:
+    """The first few differing ids, for a message: ``a, b, c (+12 more)``."""
+    shown = context.config.max_examples
+    more = f" (+{len(ids) - shown:,} more)" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
+@contract_check("coverage", "each gateway covers its upstream's listing")
 def check_coverage(seen: Observation, context: Context) -> list[Violation]:
-    """Each gateway lists at least ``coverage_floor`` of what its upstream lists (the recorded truth)."""
+    """Each gateway lists its upstream's listing: it fails when it lists less than ``coverage_floor`` of it *and*
+    misses more ids than the skew allowance forgives (:mod:`catalog_guard.skew`)."""
     found: list[Violation] = []
+    allowance = context.config.skew
     for name, truth in _in_plan_order(seen, context.truth):
         if name not in seen.walks or not truth:
             continue
-        listed = set(seen.walks[name].ids)
-        covered = len(truth & listed)
+        skew = Skew.measure(seen.walks[name].ids, truth)
+        covered = len(truth) - len(skew.missing)
         ratio = covered / len(truth)
-        if ratio < context.config.coverage_floor:
+        if ratio < context.config.coverage_floor and skew.missing_exceeds(allowance):
             found.append(
                 Violation(
                     "coverage",
                     f"{name}: lists {covered:,} of the {len(truth):,} models its upstream lists ({ratio:.1%}, "
-                    f"floor {context.config.coverage_floor:.1%})",
+                    f"floor {context.config.coverage_floor:.1%}, {allowance.describe(len(truth))}); missing "
+                    + _ids_said(skew.missing, context),
                     {
                         "gateway": name,
                         "covered": covered,
                         "upstream": len(truth),
                         "ratio": round(ratio, 4),
-                        "missing_examples": _examples(truth - listed, context),
+                        "allowed": allowance.allowed(len(truth)),
+                        "missing_count": len(skew.missing),
+                        "missing": _ids_shown(skew.missing),
+                        "missing_examples": list(skew.missing[: context.config.max_examples]),
                     },
                 )
             )
     return found
 
 
+@contract_check("phantom", "each gateway lists only what its upstream lists")
+def check_phantom(seen: Observation, context: Context) -> list[Violation]:
+    """Each gateway lists only what its upstream lists: ids only in the gateway beyond the skew allowance are
+    phantoms (a stale cache, a hard-coded fallback list, another gateway's models)."""
+    found: list[Violation] = []
+    allowance = context.config.skew
+    for name, truth in _in_plan_order(seen, context.truth):
+        if name not in seen.walks or not truth:
+            continue
+        skew = Skew.measure(seen.walks[name].ids, truth)
+        if skew.extra_exceeds(allowance):
+            found.append(
+                Violation(
+                    "phantom",
+                    f"{name}: lists {len(skew.extra):,} models its upstream does not list "
+                    f"({allowance.describe(len(truth))}): " + _ids_said(skew.extra, context),
+                    {
+                        "gateway": name,
+                        "upstream": len(truth),
+                        "allowed": allowance.allowed(len(truth)),
+                        "extra_count": len(skew.extra),
+                        "extra": _ids_shown(skew.extra),
+                    },
+                )
+            )
+    return found
+
+
+@contract_check("count-floor", "counts stay at or above the baseline")
 def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     """No gateway's unique count drops below the recorded baseline by more than the tolerance."""
     found: list[Violation] = []
@@ -500,6 +587,7 @@ def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("stable-bodies", "identical requests, identical bodies and ETags")
 def check_stable_bodies(seen: Observation, context: Context) -> list[Violation]:
     """Identical requests give identical bodies and the same ETag."""
     found: list[Violation] = []
@@ -522,6 +610,7 @@ def check_stable_bodies(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("routable", "a listed model can be routed (401 without a key, not 404)")
 def check_routable(seen: Observation, context: Context) -> list[Violation]:
     """A listed model can be routed: without a key the completion is refused (401/403), not unknown (404)."""
     route = seen.route
@@ -546,34 +635,25 @@ def check_routable(seen: Observation, context: Context) -> list[Violation]:
     ]
 
 
-CHECKS: dict[str, Check] = {
-    check.name: check
-    for check in (
-        Check("schema", "responses match the schema; every model has an id", check_schema),
-        Check("page-bounds", "returned == len(data) <= limit; offsets echoed", check_page_bounds),
-        Check("no-duplicates", "no id twice in a page, a walk or unique_models", check_no_duplicates),
-        Check(
-            "offset-progression",
-            "pages contiguous, disjoint, end properly, no early stop or loop",
-            check_offset_progression,
-        ),
-        Check("paging-arithmetic", "total, has_more and next_offset add up", check_paging_arithmetic),
-        Check("bad-parameters", "bad parameters get a 4xx with a message", check_bad_parameters),
-        Check("known-gateways", "every known gateway (and alias) serves models", check_known_gateways),
-        Check("alias", "aliases list what their targets list", check_alias),
-        Check("all-completeness", "gateway=all holds every gateway's models", check_all_completeness),
-        Check("coverage", "each gateway covers its upstream's listing", check_coverage),
-        Check("count-floor", "counts stay at or above the baseline", check_count_floor),
-        Check("stable-bodies", "identical requests, identical bodies and ETags", check_stable_bodies),
-        Check("routable", "a listed model can be routed (401 without a key, not 404)", check_routable),
-    )
-}
-
-
 def run_checks(
     seen: Observation, context: Context | None = None, names: Iterable[str] | None = None
 ) -> list[CheckResult]:
     """Run the named checks (all by default) in their documented order."""
     context = context or Context()
     wanted = list(names) if names is not None else list(CHECKS)
-    return [CheckResult(name, CHECKS[name].title, tuple(CHECKS[name].run(seen, context))) for name in wanted]
+    return [
+        CheckResult(name, CHECKS[name].title, tuple(CHECKS[name].run(seen, context)), _not_judged(seen, context, name))
+        for name in wanted
+    ]
+
+
+#: The checks that compare with the upstream truth, and the one that compares with the count baseline: what an
+#: upstream whose truth could not be fetched, or a missing baseline, leaves unjudged.
+TRUTH_CHECKS: tuple[str, ...] = ("coverage", "phantom")
+BASELINE_CHECKS: tuple[str, ...] = ("count-floor",)
+
+
+def _not_judged(seen: Observation, context: Context, name: str) -> tuple[tuple[str, str], ...]:
+    """What ``name`` could not judge among the gateways this observation asked for."""
+    reasons = context.not_judged.get(name, {})
+    return tuple((gateway, why) for gateway, why in _in_plan_order(seen, reasons) if gateway in seen.walks)
