@@ -17,6 +17,7 @@ import pytest
 
 from catalog_guard import checks
 from catalog_guard.observe import Observation, ObservePlan
+from catalog_guard.skew import EXACT, SkewAllowance
 from test_checks import Body, failing, gateway_of, observed, tampered, universe_context
 
 ONE = ObservePlan(gateways=("huggingface",), include_all=False, probe_parameters=False, probe_routing=False)
@@ -96,27 +97,36 @@ def drop(gateway: str, count: int) -> Any:
     return tamper
 
 
-def test_one_missing_model_fails_the_default_floor() -> None:
+def test_one_missing_model_fails_the_default_floor_without_skew() -> None:
     seen = observed(tampered(drop("groq", 1)), GROQ)
-    found = violations(seen, "coverage")
+    found = violations(seen, "coverage", skew=EXACT)
     upstream = len(universe_context().truth["groq"])
     assert [(v.evidence["covered"], v.evidence["upstream"]) for v in found] == [(upstream - 1, upstream)]
+
+
+def test_missing_ids_exactly_at_the_skew_allowance_pass_and_one_more_fails() -> None:
+    upstream = len(universe_context().truth["groq"])
+    allowed = SkewAllowance().allowed(upstream)
+    assert allowed >= 1  # the default forgives at least one id of a 19-model catalog
+    assert violations(observed(tampered(drop("groq", allowed)), GROQ), "coverage") == []
+    found = violations(observed(tampered(drop("groq", allowed + 1)), GROQ), "coverage")
+    assert [v.evidence["missing_count"] for v in found] == [allowed + 1]
 
 
 def test_coverage_exactly_at_the_floor_passes_and_one_model_below_fails() -> None:
     upstream = len(universe_context().truth["groq"])
     floor = (upstream - 2) / upstream
     at_floor = observed(tampered(drop("groq", 2)), GROQ)
-    assert violations(at_floor, "coverage", coverage_floor=floor) == []
+    assert violations(at_floor, "coverage", coverage_floor=floor, skew=EXACT) == []
     below = observed(tampered(drop("groq", 3)), GROQ)
-    found = violations(below, "coverage", coverage_floor=floor)
+    found = violations(below, "coverage", coverage_floor=floor, skew=EXACT)
     assert [v.evidence["covered"] for v in found] == [upstream - 3]
     assert len(found[0].evidence["missing_examples"]) == 3
 
 
 def test_missing_examples_are_capped_by_max_examples() -> None:
     seen = observed(tampered(drop("groq", 7)), GROQ)
-    found = violations(seen, "coverage", max_examples=4)
+    found = violations(seen, "coverage", max_examples=4, skew=EXACT)
     examples = found[0].evidence["missing_examples"]
     assert len(examples) == 4
     assert examples == sorted(examples)
@@ -260,7 +270,7 @@ def test_a_schema_break_in_the_large_limit_single_is_found() -> None:
 @pytest.mark.parametrize(
     "tamper",
     [
-        pytest.param(drop("groq", 1), id="coverage"),
+        pytest.param(drop("groq", 3), id="coverage"),
         pytest.param(lambda r, b: {**b, "returned": len(b["data"]) + 1}, id="page-bounds"),
         pytest.param(lambda r, b: {**b, "has_more": not b.get("has_more")}, id="paging-arithmetic"),
     ],
