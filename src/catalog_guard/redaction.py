@@ -160,10 +160,10 @@ def _char_pattern(char: str, *, fold: bool) -> str:
     encoded = char.encode("utf-8")
     percent = "".join(f"%(?:25)?(?i:{byte:02x})" for byte in encoded)
     options.append(percent)
-    if len(encoded) == 1:
-        options.append(f"\\\\u00(?i:{encoded[0]:02x})")
+    if len(encoded) == 1:  # a JSON escape, also inside a URL that percent-encoded its backslash
+        options.append(f"(?:\\\\+|%5[cC])u00(?i:{encoded[0]:02x})")  # once or more: JSON text inside JSON
     if char == "/":
-        options.append(r"\\/")
+        options.append(r"\\+/")
     return "(?:" + "|".join(options) + ")"
 
 

@@ -44,10 +44,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from catalog_guard.redaction import REDACTED, Redactor, known_secrets
 
 __all__ = ["REDACTED", "Finding", "ScrubPolicy", "known_secrets", "scan_for_secrets"]
+
+# The placeholder inside a ``Link`` header's ``<...>``: percent-encoded, so a walk that follows a scrubbed next link
+# sends (and a replay matches) ``<REDACTED>`` as the parameter's value instead of cutting the URL short.
+LINK_REDACTED = quote(REDACTED, safe="")
 
 SECRET_REQUEST_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "x-portkey-api-key")
 REMOVED_REQUEST_HEADERS = ("cookie", "user-agent")
@@ -199,6 +204,8 @@ class ScrubPolicy:
                 continue
             listed = values if isinstance(values, list) else [values]
             scrubbed = [self.scrub_text(v) if isinstance(v, str) else v for v in listed]
+            if lowered == "link":  # ``<url?key=<REDACTED>>`` would end the URL at the placeholder's ``>``
+                scrubbed = [v.replace(REDACTED, LINK_REDACTED) if isinstance(v, str) else v for v in scrubbed]
             changed = changed or scrubbed != listed
             new_headers[name] = scrubbed
         body_holder = response.get("body") or {}
