@@ -263,8 +263,8 @@ def redacting_output(redactor: Redactor) -> Iterator[Redactor]:
         yield redactor
         return
     saved = sys.stdout, sys.stderr
-    sys.stdout = RedactingStream(saved[0], redactor)  # type: ignore[assignment]
-    sys.stderr = RedactingStream(saved[1], redactor)  # type: ignore[assignment]
+    sys.stdout = RedactingStream(saved[0], redactor)
+    sys.stderr = RedactingStream(saved[1], redactor)
     try:
         yield redactor
     finally:

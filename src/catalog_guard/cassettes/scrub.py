@@ -17,8 +17,8 @@ What the policy does, to every interaction, before anything is written:
   since servers differ in what they accept;
 - in every URI, header value and body: the *known* secrets (the values of the environment variables a recorder
   uses, :func:`known_secrets`), in every encoding :mod:`catalog_guard.redaction` covers (base64 of any text
-  holding them, percent-encoded, hex, JSON-escaped), and *token-shaped* strings (:data:`TOKEN_SHAPES`, ``Bearer <token>``) become
-  ``<REDACTED>``; ``content-length`` is fixed after a body edit.
+  holding them, percent-encoded, hex, JSON-escaped), and *token-shaped* strings (:data:`TOKEN_SHAPES`,
+  ``Bearer <token>``) become ``<REDACTED>``; ``content-length`` is fixed after a body edit.
 
 The hooks also run when a cassette is *loaded* and on every request vcrpy tries to match, so they are
 deterministic and idempotent: a scrubbed interaction scrubs to itself (nothing they insert matches any of their
@@ -95,7 +95,10 @@ TOKEN_SHAPES = (
 )
 # RFC 6750 token68 characters, 16 or more; no digit needed. ``<REDACTED>`` starts with ``<``, so it never matches.
 _BEARER = r"((?i:bearer)[ \t]+)[A-Za-z0-9._~+/=-]{16,}"
-_QUERY = r"([?&](?i:{names})=)[^&#\s\"'<>\\]+".format(names="|".join(SECRET_QUERY_PARAMETERS))
+# A value already replaced by the placeholder a ``Link`` URL carries (:data:`LINK_REDACTED`) is not a secret.
+_QUERY = r"([?&](?i:{names})=)(?!{done}(?:[&#\s\"'<>\\]|$))[^&#\s\"'<>\\]+".format(
+    names="|".join(SECRET_QUERY_PARAMETERS), done=re.escape(LINK_REDACTED)
+)
 _RANDOM_RUN = re.compile(r"[A-Za-z0-9]{16,}")
 
 

@@ -83,7 +83,7 @@ def hits(token: str, *texts: str | bytes) -> dict[str, int]:
 
 
 def _token(request: httpx.Request) -> str:
-    value = request.headers.get("authorization", "")
+    value = str(request.headers.get("authorization", ""))
     return value.split(" ", 1)[1] if value.lower().startswith("bearer ") else value
 
 
