@@ -84,7 +84,7 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes],
     for start in (cli, changed):
         directory = tmp_path_factory.mktemp("alone") / "cassettes"
         process = start(directory)
-        out, err = process.communicate(timeout=300)
+        _out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
         alone.append(snapshot(directory))
     assert alone[0] != alone[1]
@@ -132,7 +132,7 @@ def test_a_record_with_wait_runs_once_the_holder_is_done(
     time.sleep(1.0)
     assert waiting.poll() is None  # still waiting for the lock
     lock.release()
-    out, err = waiting.communicate(timeout=300)
+    _out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err
     assert snapshot(directory) == corpora[0]
 
