@@ -135,7 +135,8 @@ def run_audit(args: argparse.Namespace) -> int:
     except (CatalogGuardError, UsageError) as error:
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    text = Redactor(known_secrets_of(args)).redact_output(report.render(result, args.format))
+    redactor = Redactor(known_secrets_of(args))  # before rendering: a clipped table cell could hold half a secret
+    text = redactor.redact_output(report.render(redactor.redact_data(result), args.format))
     print(text)
     if args.output:
         with open(args.output, "a", encoding="utf-8") as handle:

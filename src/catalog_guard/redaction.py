@@ -31,6 +31,7 @@ secrets (a 6-character secret has 7- or 8-character cores; 4 or fewer are droppe
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import os
 import re
@@ -38,7 +39,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO, TypeVar, cast
 from urllib.parse import quote, unquote
 
 REDACTED = "<REDACTED>"
@@ -54,6 +55,7 @@ MIN_CORE = 6
 _ROUNDS = 3
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\([\\/\"bfnrt])")
 _JSON_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+T = TypeVar("T")
 
 
 def known_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -227,6 +229,26 @@ class Redactor:
             else line
             for line in text.splitlines(keepends=True)
         )
+
+    def redact_data(self, value: T) -> T:
+        """A copy of ``value`` (strings, lists, tuples, dicts, dataclasses, nested) with :meth:`redact_output` applied
+        to every string. For what is rendered after this point: a table that clips a cell to the terminal's width
+        could otherwise print the first half of a secret, which no later pass recognises."""
+        if not self._forms:
+            return value
+        return cast(T, self._redact_any(value))
+
+    def _redact_any(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact_output(value)
+        if isinstance(value, dict):
+            return {self._redact_any(key): self._redact_any(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self._redact_any(item) for item in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes = {f.name: self._redact_any(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+            return dataclasses.replace(value, **changes)
+        return value
 
     def redact_bytes(self, data: bytes) -> bytes:
         """:meth:`redact` for bytes; bytes that are not UTF-8 pass through unchanged around the secrets."""
