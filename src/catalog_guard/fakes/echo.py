@@ -72,11 +72,16 @@ def planted(token: str) -> dict[str, str]:
 
 
 def hits(token: str, *texts: str | bytes) -> dict[str, int]:
-    """How many times each planted form of ``token`` occurs in ``texts`` (kinds with no occurrence left out)."""
+    """How many times each planted form of ``token`` occurs in ``texts`` (kinds with no occurrence left out).
+
+    A text is also read with one level of JSON string escaping undone (``\\\\`` -> ``\\``): a cassette stores a
+    body inside a JSON string, where a planted ``\\u0045`` is written ``\\\\u0045``."""
+    blobs = [text if isinstance(text, bytes) else text.encode("utf-8") for text in texts]
+    unescaped = [blob.replace(b"\\\\", b"\\").replace(b'\\"', b'"') for blob in blobs]
     counts: dict[str, int] = {}
     for kind, form in planted(token).items():
         needle = form.encode("utf-8")
-        found = sum((text if isinstance(text, bytes) else text.encode("utf-8")).count(needle) for text in texts)
+        found = sum(max(blob.count(needle), plain.count(needle)) for blob, plain in zip(blobs, unescaped, strict=True))
         if found:
             counts[kind] = found
     return counts
