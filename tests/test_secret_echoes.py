@@ -30,6 +30,8 @@ from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.redaction import Redactor, encoded_forms
 
+pytest_plugins = ["pytester"]
+
 # ``+ / =`` make every percent form differ from the plain one; not token-shaped, so only the known value finds it.
 TOKEN = "Echo+Plant3d/Secret=0123456789abcdef"
 CLI = str(Path(sys.executable).with_name("catalog-guard"))
@@ -221,3 +223,21 @@ def test_the_refusing_gateway_really_echoes_every_form() -> None:
     )
     assert response.status_code == 401
     assert set(hits(TOKEN, response.headers["x-error-message"])) == set(ECHOES)
+
+
+def test_the_gateway_contract_never_prints_the_token_its_gateway_echoes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        f"""
+from catalog_guard.contract import GatewayContract, GatewayTarget
+from catalog_guard.fakes.echo import refusing_gateway
+
+class TestEchoing(GatewayContract):
+    target = GatewayTarget(handler=refusing_gateway, token={TOKEN!r})
+"""
+    )
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-k", "known_gateways")
+    output = "\n".join(run.outlines + run.errlines)
+    run.assert_outcomes(failed=1)
+    assert "401" in output
+    assert REDACTED in output
+    assert hits(TOKEN, output) == {}

@@ -19,21 +19,24 @@ Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --gatewa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import pytest
 
 from catalog_guard import checks, fetcher_checks
 from catalog_guard.observe import Observation, ObservePlan, observe
+from catalog_guard.redaction import Redactor, known_secrets
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
 
 
-def _fail_on(results: list[Any]) -> None:
-    """Fail the calling test with every violation's message (not a bare ``assert False``)."""
+def _fail_on(results: list[Any], secrets: Mapping[str, str] | None = None) -> None:
+    """Fail the calling test with every violation's message (not a bare ``assert False``), without a known secret
+    (the environment's tokens and ``secrets``) in any encoding: a gateway may echo the token it was sent."""
     messages = [f"[{v.check}] {v.message}" for result in results for v in result.violations]
     if messages:
-        pytest.fail("\n".join(messages), pytrace=False)
+        redactor = Redactor({**known_secrets(), **(secrets or {})})
+        pytest.fail(redactor.redact_output("\n".join(messages)), pytrace=False)
 
 
 class GatewayContract:
@@ -84,7 +87,8 @@ class GatewayContract:
             )
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
-        _fail_on(checks.run_checks(observation, context, [name]))
+        token = self.target.token if self.target is not None else None
+        _fail_on(checks.run_checks(observation, context, [name]), {"target token": token} if token else None)
 
     def test_schema(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("schema", observation, contract_context)

@@ -77,6 +77,8 @@ def _is_loopback(host: Any) -> bool:
 
 def _target(event: str, args: tuple[Any, ...]) -> str | None:
     """What an audit event tries to reach, if that is beyond loopback; ``None`` if it may go ahead."""
+    host: Any
+    port: Any
     if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
         address = args[1] if len(args) > 1 else None
         if not isinstance(address, tuple) or not address or not isinstance(address[0], str | bytes | bytearray):
