@@ -6,6 +6,7 @@ this process would share its pid and could not stand for another run).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -265,3 +266,16 @@ def test_the_journal_names_its_owner(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert recorder.record_corpus(cassettes_dir=directory, only=["providers/groq"], source="fakes", environ={}).ok
     assert seen == [Owner.current().to_json()]
     assert corpus.cassette_path("providers/groq", directory).is_file()
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "soon"])
+def test_a_wait_that_is_not_a_finite_number_of_seconds_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser(prog="catalog-guard record")
+    recorder.add_arguments(parser)
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args(["--wait", value])
+    assert stopped.value.code == 2
+    assert f"argument --wait: expected a finite number of seconds >= 0, got '{value}'" in capsys.readouterr().err
+    assert parser.parse_args(["--wait", "2.5"]).wait == 2.5

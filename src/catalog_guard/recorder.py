@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import shutil
 import sys
@@ -658,6 +659,16 @@ def _base_url(value: str) -> tuple[str, str]:
     return name.strip(), url.strip()
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {value!r}")
+    return seconds
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``catalog-guard record`` (also ``python -m catalog_guard.recorder``)."""
     parser.add_argument(
@@ -701,7 +712,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--wait",
-        type=float,
+        type=_seconds,
         default=0.0,
         metavar="SECONDS",
         help="if another record holds the corpus, wait up to SECONDS for it (default 0: refuse at once, exit 2)",
