@@ -191,6 +191,7 @@ class Redactor:
         # Longest first, so that a form containing another is replaced whole.
         ordered = sorted(forms.items(), key=lambda item: (-len(item[0]), item[0]))
         self._forms = [(name, form) for _text, owners in ordered for name, form in owners[:1]]
+        self._folded = any(form.folded for _name, form in self._forms)
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -202,7 +203,7 @@ class Redactor:
             return []
         found: dict[str, None] = {}
         for view in views(text):
-            lowered = view.lower() if any(form.folded for _name, form in self._forms) else view
+            lowered = view.lower() if self._folded else view
             for name, form in self._forms:
                 if form.text in (lowered if form.folded else view):
                     found[f"value of ${name}" + ("" if form.kind == "plain" else f" ({form.kind})")] = None
