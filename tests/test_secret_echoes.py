@@ -241,3 +241,21 @@ class TestEchoing(GatewayContract):
     assert "401" in output
     assert REDACTED in output
     assert hits(TOKEN, output) == {}
+
+
+def test_an_unexpected_error_leaves_the_command_without_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its traceback is printed by the interpreter after the output boundary is gone: the messages are redacted
+    on the way out."""
+    from catalog_guard import cli
+
+    def crash(_args: object) -> int:
+        try:
+            raise ValueError(f"upstream said {planted(TOKEN)['base64 of Bearer token']}")
+        except ValueError as cause:
+            raise RuntimeError(f"while talking to the gateway with {TOKEN}") from cause
+
+    monkeypatch.setattr(cli, "run_audit", crash)
+    with pytest.raises(RuntimeError) as raised:
+        cli.main(["audit", "--token", TOKEN])
+    assert REDACTED in str(raised.value)
+    assert hits(TOKEN, str(raised.value), str(raised.value.__cause__)) == {}

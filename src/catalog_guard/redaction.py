@@ -281,7 +281,9 @@ class RedactingStream:
 
 @contextmanager
 def redacting_output(redactor: Redactor) -> Iterator[Redactor]:
-    """Within the block, everything written to ``sys.stdout`` and ``sys.stderr`` is redacted (tracebacks too)."""
+    """Within the block, everything written to ``sys.stdout`` and ``sys.stderr`` is redacted; an exception that
+    leaves the block (to be printed by the interpreter, after the streams are restored) has its messages, and
+    those of its causes, redacted first."""
     if not redactor:
         yield redactor
         return
@@ -290,5 +292,13 @@ def redacting_output(redactor: Redactor) -> Iterator[Redactor]:
     sys.stderr = RedactingStream(saved[1], redactor)
     try:
         yield redactor
+    except BaseException as error:
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            current.args = tuple(redactor.redact_data(list(current.args)))
+            current = current.__cause__ or current.__context__
+        raise
     finally:
         sys.stdout, sys.stderr = saved
