@@ -230,9 +230,11 @@ def test_the_gateway_contract_never_prints_the_token_its_gateway_echoes(pytester
         f"""
 from catalog_guard.contract import GatewayContract, GatewayTarget
 from catalog_guard.fakes.echo import refusing_gateway
+from catalog_guard.observe import ObservePlan
 
 class TestEchoing(GatewayContract):
     target = GatewayTarget(handler=refusing_gateway, token={TOKEN!r})
+    plan = ObservePlan(gateways=("huggingface",), include_all=False)
 """
     )
     run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-k", "known_gateways")

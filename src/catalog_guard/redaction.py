@@ -196,25 +196,34 @@ class Redactor:
     def __bool__(self) -> bool:
         return bool(self.secrets)
 
+    def _found(self, text: str) -> list[tuple[str, Form]]:
+        """The (name, form) pairs some view of ``text`` holds, in :attr:`_forms` order."""
+        if not self._forms:
+            return []
+        found: dict[int, None] = {}
+        for view in views(text):
+            lowered = view.lower() if self._folded else view
+            for index, (_name, form) in enumerate(self._forms):
+                if index not in found and form.text in (lowered if form.folded else view):
+                    found[index] = None
+        return [self._forms[index] for index in sorted(found)]
+
     def findings(self, text: str) -> list[str]:
         """``"value of $NAME"`` (``"value of $NAME (base64)"``, ...) for each secret form some view of ``text``
         holds (never the value itself)."""
-        if not self._forms:
-            return []
-        found: dict[str, None] = {}
-        for view in views(text):
-            lowered = view.lower() if self._folded else view
-            for name, form in self._forms:
-                if form.text in (lowered if form.folded else view):
-                    found[f"value of ${name}" + ("" if form.kind == "plain" else f" ({form.kind})")] = None
-        return list(found)
+        labels = (
+            f"value of ${name}" + ("" if form.kind == "plain" else f" ({form.kind})")
+            for name, form in self._found(text)
+        )
+        return list(dict.fromkeys(labels))
 
     def redact(self, text: str) -> str:
         """``text`` with every occurrence of a known secret, in any covered form, replaced by :data:`REDACTED`.
-        Returns ``text`` itself when there is nothing to replace (the common case costs a few substring tests)."""
-        if not self._forms or not self.findings(text):
-            return text
-        for _name, form in self._forms:
+        Returns ``text`` itself when there is nothing to replace (the common case costs a few substring tests).
+        Only the patterns of the forms found run: whatever a form's pattern matches decodes to that form in one
+        of the views, so the others have nothing to replace."""
+        found = self._found(text)
+        for _name, form in found:
             text = _pattern(form).sub(REDACTED, text)
         return text
 
