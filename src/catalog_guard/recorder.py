@@ -10,6 +10,9 @@ Why it is built this way:
   A swap interrupted in-process is rolled back at once; one cut short by a kill is rolled back by
   :func:`recover` at the start of the next ``catalog-guard record``. (Until then, and while a swap runs, a reader
   of ``cassettes/`` may see old and new files side by side.)
+- **One writer.** The whole run holds the corpus's lock (:mod:`catalog_guard.record_lock`); a second run refuses
+  at once, or waits ``--wait`` seconds. The journal and the staging directory name their owner, so a recovery never
+  undoes another live run's swap and a killed run's staging directory is removed by the next run.
 - **Live by default, fakes on request.** ``--source live`` talks to the real hosts with the tokens of the
   environment (``HF_TOKEN`` and the variables named in :mod:`catalog_guard.providers`); ``--source fakes``
   records the in-process fakes over the deterministic universe, which is how the shipped synthetic corpus is
@@ -23,7 +26,7 @@ Why it is built this way:
   the upstream changed before reading a diff.
 
 Exit codes (:func:`run`): 0 recorded (or nothing to record), 1 a recording, a replay, a schema or the secret
-scan failed (nothing was replaced), 2 a usage error.
+scan failed (nothing was replaced), 2 a usage error, or another run holds the corpus (nothing was recorded).
 """
 
 from __future__ import annotations
