@@ -24,8 +24,8 @@ A text *contains* ``S`` when a view contains a form. :meth:`Redactor.redact` the
 another, such as base64 of a percent-decoded text) is left for the scanner, which fails the recording closed.
 
 Not covered: encryption, compression, base32/base85, base64 wrapped over several lines, a secret split across
-two writes or two headers, a secret shorter than :data:`MIN_SECRET_LENGTH`, and base64 cores of very short
-secrets (a 6-character secret has 7- or 8-character cores; 4 or fewer are dropped).
+two writes or two headers, and a secret shorter than :data:`MIN_SECRET_LENGTH` (from 6 characters on, every
+alignment keeps a core of at least 7).
 """
 
 from __future__ import annotations
