@@ -56,7 +56,8 @@ def audit(work: Path) -> tuple[int, dict[str, int], dict[str, int]]:
     output = work / "summary.md"
     with serve.serving(lambda _base_url: asgi_app(refusing_gateway)) as local:
         done = cli(
-            "audit", "--gateway-url", local, "--gateway", "huggingface", "--format", "markdown", "--output",
+            "audit", "--gateway-url", local, "--gateway", "huggingface", "--truth", "recorded",
+            "--format", "markdown", "--output",
             str(output), env={"CATALOG_GUARD_GATEWAY_TOKEN": TOKEN},
         )  # fmt: skip
     written = output.read_text() if output.exists() else ""

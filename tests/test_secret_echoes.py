@@ -170,7 +170,8 @@ def test_a_token_echoed_in_a_401_never_reaches_the_audit_report(output_format: s
     output = tmp_path / "report.out"
     with serve.serving(lambda _base_url: asgi_app(refusing_gateway)) as local:
         done = run_cli(
-            "audit", "--gateway-url", local, "--gateway", "huggingface", "--format", output_format,
+            "audit", "--gateway-url", local, "--gateway", "huggingface", "--truth", "recorded",
+            "--format", output_format,
             "--output", str(output), "--max-requests", "50", env={"CATALOG_GUARD_GATEWAY_TOKEN": TOKEN},
         )  # fmt: skip
     assert done.returncode in (1, 2), done.stderr
@@ -209,7 +210,8 @@ def test_a_token_given_as_an_option_is_redacted_too(tmp_path: Path) -> None:
     output = tmp_path / "report.md"
     with serve.serving(lambda _base_url: asgi_app(refusing_gateway)) as local:
         done = run_cli(
-            "audit", "--gateway-url", local, "--gateway", "huggingface", "--token", TOKEN, "--format", "markdown",
+            "audit", "--gateway-url", local, "--gateway", "huggingface", "--truth", "recorded",
+            "--token", TOKEN, "--format", "markdown",
             "--output", str(output), env={},
         )  # fmt: skip
     assert hits(TOKEN, done.stdout, done.stderr, output.read_text() if output.exists() else "") == {}
