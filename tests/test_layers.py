@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "foundation",
         frozenset({
             "catalog_guard", "errors", "retry", "gateways", "records", "netguard", "progress", "schemas", "target",
-            "universe", "skew", "cassettes", "cassettes.errors", "cassettes.format", "cassettes.persister",
+            "universe", "skew", "redaction", "record_lock", "cassettes", "cassettes.errors", "cassettes.format", "cassettes.persister",
             "cassettes.provenance", "cassettes.replay", "cassettes.scrub",
         }),
     ),
@@ -36,7 +36,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "simulation",
         frozenset({
-            "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "regressions",
+            "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "fakes.echo",
+            "regressions",
         }),
     ),
     ("scenarios", frozenset({"fetcher_checks", "gallery", "truth"})),

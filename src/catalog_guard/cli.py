@@ -174,6 +174,7 @@ def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard import audit, report
     from catalog_guard.checks import ContractConfig
     from catalog_guard.errors import CatalogGuardError
+    from catalog_guard.redaction import Redactor
     from catalog_guard.skew import SkewAllowance
 
     try:
@@ -201,7 +202,8 @@ def run_audit(args: argparse.Namespace) -> int:
     except (CatalogGuardError, UsageError) as error:
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    text = report.render(result, args.format)
+    redactor = Redactor(known_secrets_of(args))  # before rendering: a clipped table cell could hold half a secret
+    text = redactor.redact_output(report.render(redactor.redact_data(result), args.format))
     print(text)
     if args.output:
         with open(args.output, "a", encoding="utf-8") as handle:
@@ -295,17 +297,29 @@ def run_gallery(args: argparse.Namespace) -> int:
     return EXIT_OK if all(row.ok for row in rows) else EXIT_VIOLATION
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "audit":
-        return run_audit(args)
-    if args.command == "record":
-        from catalog_guard import recorder
+def known_secrets_of(args: argparse.Namespace) -> dict[str, str]:
+    """The secrets a run knows: the tokens in the environment and those given as options."""
+    from catalog_guard.redaction import known_secrets
 
-        return recorder.run(args)
-    if args.command == "serve":
-        return run_serve(args)
-    return run_gallery(args)
+    given = {f"--{name.replace('_', '-')}": getattr(args, name, None) for name in ("token", "gateway_token")}
+    return {**known_secrets(), **{name: value for name, value in given.items() if value}}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from catalog_guard.redaction import Redactor, redacting_output
+
+    args = build_parser().parse_args(argv)
+    # The output boundary: whatever a gateway or an upstream echoes, no known secret is printed, in any encoding.
+    with redacting_output(Redactor(known_secrets_of(args))):
+        if args.command == "audit":
+            return run_audit(args)
+        if args.command == "record":
+            from catalog_guard import recorder
+
+            return recorder.run(args)
+        if args.command == "serve":
+            return run_serve(args)
+        return run_gallery(args)
 
 
 if __name__ == "__main__":

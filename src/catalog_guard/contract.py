@@ -27,18 +27,21 @@ import pytest
 
 from catalog_guard import checks, fetcher_checks, truth
 from catalog_guard.observe import Observation, ObservePlan, observe
+from catalog_guard.redaction import Redactor, known_secrets
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
 
 PendingTruth = truth.Truth | concurrent.futures.Future[truth.Truth]
 
 
-def _fail_on(results: list[Any], *, require_all_truth: bool = False) -> None:
-    """Fail the calling test with every violation's message (not a bare ``assert False``); a check that could
-    not judge some gateway is skipped with the reason, never passed (failed for truth it needed under
+def _fail_on(results: list[Any], *, require_all_truth: bool = False, secrets: Mapping[str, str] | None = None) -> None:
+    """Fail the calling test with every violation's message (not a bare ``assert False``), without a known secret
+    (the environment's tokens and ``secrets``) in any encoding: a gateway may echo the token it was sent. A check
+    that could not judge some gateway is skipped with the reason, never passed (failed for truth it needed under
     ``require_all_truth``)."""
     messages = [f"[{v.check}] {v.message}" for result in results for v in result.violations]
     if messages:
-        pytest.fail("\n".join(messages), pytrace=False)
+        redactor = Redactor({**known_secrets(), **(secrets or {})})
+        pytest.fail(redactor.redact_output("\n".join(messages)), pytrace=False)
     unjudged = [(r.name, f"{r.name} not judged for {r.unjudged()}") for r in results if getattr(r, "not_judged", ())]
     if unjudged and require_all_truth and any(name in checks.TRUTH_CHECKS for name, _ in unjudged):
         pytest.fail("\n".join(line for _, line in unjudged) + " (require_all_truth)", pytrace=False)
@@ -121,7 +124,12 @@ class GatewayContract:
             )
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
-        _fail_on(checks.run_checks(observation, context, [name]), require_all_truth=self.require_all_truth)
+        token = self.target.token if self.target is not None else None
+        _fail_on(
+            checks.run_checks(observation, context, [name]),
+            require_all_truth=self.require_all_truth,
+            secrets={"target token": token} if token else None,
+        )
 
     def test_schema(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("schema", observation, contract_context)
