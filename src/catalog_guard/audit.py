@@ -140,7 +140,7 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
     history = []
     seed_merge = None
     for name, state in gallery.HISTORY.items():
-        past = corpus.replay_observation(name)
+        past = corpus.replay_observation(name, cache=False)
         first = [c for mode in state.regressions for c in gallery.MODES[mode.name].expected]
         first += gallery.MODES[state.fetcher].expected
         history.append(verdict(name, state.source, checks.run_checks(past, context), first))
