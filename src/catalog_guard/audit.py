@@ -173,8 +173,10 @@ def live_audit(
     *,
     config: checks.ContractConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    concurrency: int = 1,
 ) -> Audit:
-    """Observe a running gateway and judge it against the recorded upstream truth and baseline."""
+    """Observe a running gateway and judge it against the recorded upstream truth and baseline
+    (``concurrency``: see :func:`~catalog_guard.observe.observe`)."""
     from catalog_guard import corpus
 
     context = corpus.recorded_context(config)
@@ -182,7 +184,14 @@ def live_audit(
         if progress is not None:
             # one step per response: walking thousands of pages must not look hung
             client.event_hooks = {"response": [lambda response: progress(_describe(response.request))]}
-        seen = observe(client, target.base_url, plan, headers=target.headers(), sleep=target.sleep())
+        seen = observe(
+            client,
+            target.base_url,
+            plan,
+            headers=target.headers(),
+            sleep=target.sleep(),
+            concurrency=concurrency,
+        )
     return Audit(
         source="live",
         target=target.base_url,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from catalog_guard import __version__
+from catalog_guard.chains import DEFAULT_CONCURRENCY
 from catalog_guard.target import TOKEN_ENV
 
 if TYPE_CHECKING:
@@ -40,6 +41,13 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="fraction a gateway's count may drop below the recorded baseline (default 0)",
     )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,6 +79,13 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--max-requests", type=int, default=2000, help="give up (exit 2) after this many requests in all (default 2000)"
     )
     audit.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    audit.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        help="independent walks and probes of a live audit in flight at once, each walk still page after page "
+        f"(default {DEFAULT_CONCURRENCY}; 1: one request after another)",
+    )
     audit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     audit.add_argument(
         "--cassettes",
@@ -157,7 +172,9 @@ def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
     target = GatewayTarget(base_url=args.gateway_url, token=token, timeout=args.timeout, max_requests=args.max_requests)
     progress = None if args.no_progress else Progress(total=None, label="observing")
     try:
-        return audit.live_audit(target, plan, config=config, progress=progress.step if progress else None)
+        return audit.live_audit(
+            target, plan, config=config, progress=progress.step if progress else None, concurrency=args.concurrency
+        )
     finally:
         if progress:
             progress.close()

@@ -19,7 +19,7 @@ Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --gatewa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
@@ -27,6 +27,7 @@ import pytest
 from catalog_guard import checks, fetcher_checks
 from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
+from catalog_guard.worker_cache import once_per_run
 
 
 def _fail_on(results: list[Any]) -> None:
@@ -65,23 +66,39 @@ class GatewayContract:
         return GatewayTarget(base_url=url, token=token)
 
     @pytest.fixture(scope="class")
-    def contract_context(self) -> checks.Context:
+    def contract_context(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> checks.Context:
         """The upstream truth and count baseline the coverage and count checks compare against: the recorded
-        corpus shipped with catalog-guard (or re-recorded by the team)."""
+        corpus shipped with catalog-guard (or re-recorded by the team); replayed once per run."""
         from catalog_guard.corpus import recorded_context
 
-        return recorded_context(self.config)
+        return once_per_run(
+            request.config, tmp_path_factory, f"context\n{self.config!r}", lambda: recorded_context(self.config)
+        )
 
     @pytest.fixture(scope="class")
-    def observation(self, gateway_target: GatewayTarget) -> Iterator[Observation]:
-        with gateway_target.client() as client:
-            yield observe(
-                client,
-                gateway_target.base_url,
-                self.plan,
-                headers=gateway_target.headers(),
-                sleep=gateway_target.sleep(),
-            )
+    def observation(
+        self,
+        gateway_target: GatewayTarget,
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Observation:
+        """The class's one observation, shared by the xdist workers its tests land on (keyed by the class, the
+        target's URL and the plan; see :mod:`catalog_guard.worker_cache`)."""
+
+        def run() -> Observation:
+            with gateway_target.client() as client:
+                return observe(
+                    client,
+                    gateway_target.base_url,
+                    self.plan,
+                    headers=gateway_target.headers(),
+                    sleep=gateway_target.sleep(),
+                )
+
+        key = f"observation\n{request.node.nodeid}\n{gateway_target.base_url}\n{self.plan!r}"
+        return once_per_run(request.config, tmp_path_factory, key, run)
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
         _fail_on(checks.run_checks(observation, context, [name]))
@@ -156,10 +173,13 @@ class FetcherContract:
         return fetcher_checks.load_fetcher(spec)
 
     @pytest.fixture(scope="class")
-    def recorded_models(self) -> list[dict[str, Any]]:
+    def recorded_models(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> list[dict[str, Any]]:
+        """The recorded Hub listing the scenarios serve; replayed once per run."""
         from catalog_guard.corpus import recorded_hub_models
 
-        return recorded_hub_models()
+        return once_per_run(request.config, tmp_path_factory, "recorded hub models", recorded_hub_models)
 
     def _check(self, scenario: str, fetcher: Callable[[], Any], models: list[dict[str, Any]]) -> None:
         outcome = fetcher_checks.run_scenario(scenario, fetcher, models, request_slack=self.request_slack)
