@@ -12,6 +12,7 @@ formats can never disagree. Two sources:
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,20 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
     from catalog_guard import corpus, gallery
 
     context = corpus.recorded_context(config)
+    # The history first, one deployment at a time, before the current observation is held: the seed-000
+    # deployment alone holds a 50,000-entry listing (~100 MiB decoded). A replayed vcrpy cassette sits in
+    # reference cycles, so its bodies are collected now rather than at some later automatic collection.
+    history = []
+    seed_merge = None
+    for name, state in gallery.HISTORY.items():
+        past = corpus.replay_observation(name, cache=False)
+        first = [c for mode in state.regressions for c in gallery.MODES[mode.name].expected]
+        first += gallery.MODES[state.fetcher].expected
+        history.append(verdict(name, state.source, checks.run_checks(past, context), first))
+        if seed_merge is None and name.endswith("seed-000"):
+            seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
+        del past
+        gc.collect()
     seen = corpus.replay_observation("current")
     truth = context.truth.get("huggingface", frozenset())
     coverage = []
@@ -137,15 +152,6 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         coverage.append(
             CoverageRow(strategy, len(result.ids), len(truth), len(ids & truth), result.requests, result.complete, note)
         )
-    history = []
-    seed_merge = None
-    for name, state in gallery.HISTORY.items():
-        past = corpus.replay_observation(name, cache=False)
-        first = [c for mode in state.regressions for c in gallery.MODES[mode.name].expected]
-        first += gallery.MODES[state.fetcher].expected
-        history.append(verdict(name, state.source, checks.run_checks(past, context), first))
-        if seed_merge is None and name.endswith("seed-000"):
-            seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
     return Audit(
         source="recorded",
         target="cassettes/gateway/current",
