@@ -12,7 +12,6 @@ formats can never disagree. Two sources:
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,8 +128,7 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
 
     context = corpus.recorded_context(config)
     # The history first, one deployment at a time, before the current observation is held: the seed-000
-    # deployment alone holds a 50,000-entry listing (~100 MiB decoded). A replayed vcrpy cassette sits in
-    # reference cycles, so its bodies are collected now rather than at some later automatic collection.
+    # deployment alone holds a 50,000-entry listing (~100 MiB decoded, its text and its recorded body).
     history = []
     seed_merge = None
     for name, state in gallery.HISTORY.items():
@@ -141,7 +139,6 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         if seed_merge is None and name.endswith("seed-000"):
             seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
         del past
-        gc.collect()
     seen = corpus.replay_observation("current")
     truth = context.truth.get("huggingface", frozenset())
     coverage = []

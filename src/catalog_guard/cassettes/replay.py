@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -109,9 +110,13 @@ def _index_lookup(cassette: Any) -> None:
     """
     index: dict[tuple[Any, ...], list[int]] = {}
     indexed = 0
+    owner = weakref.ref(cassette)  # a strong reference would make a cycle that keeps every body until a gc run
 
     def responses(request: Any) -> Iterator[tuple[int, Any]]:
         nonlocal indexed
+        cassette = owner()
+        if cassette is None:
+            return
         data = cassette.data
         for position in range(indexed, len(data)):
             index.setdefault(match_key(data[position][0]), []).append(position)
