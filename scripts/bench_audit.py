@@ -9,7 +9,9 @@ in one run:
 1. the longest chain: the ``gateway=all`` offset walk alone (each page needs the previous one), timed through the
    proxy; no concurrency can beat it;
 2. ``catalog-guard audit --gateway-url <proxy> --concurrency 1`` in a fresh process (the old sequential order);
-3. the same with ``--concurrency N``.
+3. the same with each ``--concurrency N`` given (default 4 and 8);
+4. the last one again straight to the server, without added latency: the audit's own cost (starting Python,
+   replaying the recorded truth it judges against, judging), which no concurrency of requests removes.
 
 Prints each wall time, its request count and its ratio to the longest chain (the goal: concurrent <= 1.3x).
 The audits' wall times include starting Python and judging the observation. Nothing is asserted in a test.
@@ -139,15 +141,18 @@ def audit(proxy: str, concurrency: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 8])
     args = parser.parse_args()
     with serve_reference() as upstream, latency_proxy(upstream, args.latency) as (proxy, count):
         chain, chain_requests = longest_chain(proxy)
         rows = [("longest chain (gateway=all walk)", chain, chain_requests)]
-        for concurrency in (1, args.concurrency):
+        for concurrency in (1, *args.concurrency):
             before = count[0]
             seconds = audit(proxy, concurrency)
             rows.append((f"audit --concurrency {concurrency}", seconds, count[0] - before))
+        # the audit's own cost (Python, the recorded truth it judges against, the checks): no added latency
+        seconds = audit(upstream, max(args.concurrency))
+        rows.append(("  same, no added latency (direct)", seconds, 0))
     print(f"latency {args.latency * 1000:.0f} ms per request, added by a loopback proxy")
     for name, seconds, requests in rows:
         print(f"{name:34s} {seconds:7.2f} s  {requests:4d} requests  {seconds / chain:5.2f}x the longest chain")
