@@ -1,13 +1,15 @@
 """A contract class observes its gateway once per pytest run, also when xdist spreads its tests over workers.
 
 The gateway under test logs every request it answers to a file; a ``-n 2`` run of a ``GatewayContract`` class
-must leave exactly one observation's worth of requests. The same run with the sharing switched off
-(``CATALOG_GUARD_WORKER_CACHE=0``) shows what the test guards against: each worker walked the gateway again.
+must leave exactly one observation's worth of requests. With the sharing switched off
+(``CATALOG_GUARD_WORKER_CACHE=0``) two workers each compute their own: what the test guards against (shown on
+``once_per_run`` directly, without a second ``-n 2`` session).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 import pytest
 
@@ -49,20 +51,44 @@ def one_observation() -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("switch", "observations"), [(None, 1), ("0", 2)], ids=["shared", "switched-off"])
-def test_a_contract_class_observes_once_under_xdist(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, switch: str | None, observations: int
-) -> None:
+def test_a_contract_class_observes_once_under_xdist(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     log = pytester.path / "requests.log"
     pytester.makepyfile(test_logged=CONTRACT.format(log=str(log)))
+    monkeypatch.delenv(SWITCH, raising=False)
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "-p", "no:randomly", "-q")
+    outcomes = result.parseoutcomes()  # a one-gateway plan fails some checks (coverage); only the count matters
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 13, result.stdout.str()
+    assert len(log.read_text(encoding="utf-8").splitlines()) == one_observation()
+
+
+class Worker:
+    """What ``once_per_run`` reads of an xdist worker's config (pytest-xdist sets ``workerinput``)."""
+
+    workerinput: ClassVar[dict[str, str]] = {"workerid": "gw0"}
+
+
+@pytest.mark.parametrize(("switch", "computed"), [(None, 1), ("0", 2)], ids=["shared", "switched-off"])
+def test_two_workers_compute_once_unless_switched_off(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, switch: str | None, computed: int
+) -> None:
+    """Two workers of one run (same temporary root) asking for one key: the second loads what the first
+    stored; with the switch off (what every worker did before) each computes its own."""
     if switch is None:
         monkeypatch.delenv(SWITCH, raising=False)
     else:
         monkeypatch.setenv(SWITCH, switch)
-    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "-p", "no:randomly", "-q")
-    outcomes = result.parseoutcomes()  # a one-gateway plan fails some checks (coverage); only the count matters
-    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 13, result.stdout.str()
-    assert len(log.read_text(encoding="utf-8").splitlines()) == observations * one_observation()
+    calls: list[int] = []
+    key = f"two workers {uuid.uuid4()}"
+
+    def compute() -> dict[str, int]:
+        calls.append(1)
+        return {"calls": len(calls)}
+
+    first = once_per_run(Worker(), tmp_path_factory, key, compute)  # type: ignore[arg-type]
+    second = once_per_run(Worker(), tmp_path_factory, key, compute)  # type: ignore[arg-type]
+    assert len(calls) == computed
+    assert first == {"calls": 1}
+    assert second == {"calls": computed}
 
 
 def test_outside_xdist_the_value_is_computed_each_time(
