@@ -129,6 +129,7 @@ def longest_chain(proxy: str) -> tuple[float, int]:
 
 def audit(proxy: str, concurrency: int) -> float:
     command = [sys.executable, "-m", "catalog_guard.cli", "audit", "--gateway-url", proxy, "--no-progress"]
+    command += ["--truth", "recorded"]  # the reference server serves the recorded catalogs; no upstream is reached
     command += ["--concurrency", str(concurrency)]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=dict(os.environ))

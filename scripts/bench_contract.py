@@ -45,7 +45,8 @@ WAYS: dict[str, tuple[list[str], dict[str, str]]] = {
 
 def run(url: str, where: Path, args: list[str], env: dict[str, str]) -> float:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs"]
-    command += ["catalog_guard.contract_tests", "--gateway-url", url, "--fetcher", "bench_fetcher:reference", *args]
+    command += ["catalog_guard.contract_tests", "--gateway-url", url, "--catalog-guard-truth", "recorded"]
+    command += ["--fetcher", "bench_fetcher:reference", *args]
     environ = {**os.environ, "PYTHONPATH": str(where), **env}
     start = time.perf_counter()
     done = subprocess.run(command, cwd=where, env=environ, capture_output=True, text=True, timeout=600)
