@@ -45,5 +45,6 @@ def run_chains(chains: Sequence[Chain], concurrency: int = 1) -> None:
             future.cancel()
         wait(futures)
     for future in futures:
-        if not future.cancelled() and future.exception() is not None:
-            raise future.exception()  # type: ignore[misc]
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            raise error
