@@ -82,21 +82,34 @@ class GatewayContract:
         return GatewayTarget(base_url=url, token=token)
 
     @pytest.fixture(scope="class")
-    def contract_truth(self, request: pytest.FixtureRequest, gateway_target: GatewayTarget) -> Iterator[PendingTruth]:
+    def contract_truth(
+        self,
+        request: pytest.FixtureRequest,
+        gateway_target: GatewayTarget,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[PendingTruth]:
         """The truth the coverage, phantom and count checks compare against (:mod:`catalog_guard.truth`); live
         truth is fetched on another thread while :meth:`observation` observes the gateway."""
         option = request.config.getoption
         choice = self.truth or option("--catalog-guard-truth", default=None)
         choice = choice or (truth.RECORDED if gateway_target.in_process else truth.LIVE)
         given = dict(option("--catalog-guard-base-url", default=None) or [])
-        try:
-            chosen = truth.choose(
+        baseline = self.baseline or option("--catalog-guard-baseline", default=None)
+
+        def pick() -> truth.Truth | Callable[[], truth.Truth]:
+            return truth.choose(
                 choice,
                 self.plan.gateways,
                 environ=os.environ,
                 base_urls={**given, **self.base_urls} if choice == truth.LIVE else None,
-                baseline=self.baseline or option("--catalog-guard-baseline", default=None),
+                baseline=baseline,
             )
+
+        try:
+            # Replayed truth is the same for every xdist worker: replayed once per run and shared, like the
+            # observation. Live truth is fetched while the gateway is observed, by the worker that observes.
+            key = f"truth\n{choice}\n{self.plan.gateways!r}\n{baseline}"
+            chosen = pick() if choice == truth.LIVE else once_per_run(request.config, tmp_path_factory, key, pick)
         except truth.TruthError as error:
             pytest.fail(str(error), pytrace=False)
         if isinstance(chosen, truth.Truth):
