@@ -21,8 +21,9 @@ from catalog_guard import checks, corpus
 from catalog_guard.cassettes.replay import use_cassette
 from catalog_guard.chains import run_chains
 from catalog_guard.errors import RequestBudgetExceeded
-from catalog_guard.fakes.gateway import GATEWAY_HOST, GATEWAY_URL, fake_gateway
+from catalog_guard.fakes.gateway import fake_gateway
 from catalog_guard.fakes.transport import FakeInternet
+from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.observe import Observation, observe
 from catalog_guard.target import BudgetTransport
 

@@ -15,8 +15,8 @@ import pytest
 
 from catalog_guard import gallery
 from catalog_guard.checks import CHECKS
-from catalog_guard.fakes.gateway import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.fakes.transport import FakeInternet
+from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.observe import ObservePlan, observe
 from catalog_guard.worker_cache import SWITCH, once_per_run
 
@@ -25,7 +25,7 @@ pytest_plugins = ["pytester"]
 CONTRACT = """
 from catalog_guard import gallery
 from catalog_guard.contract import GatewayContract
-from catalog_guard.fakes.gateway import GATEWAY_URL
+from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.observe import ObservePlan
 from catalog_guard.target import GatewayTarget
 
