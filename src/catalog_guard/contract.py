@@ -29,6 +29,7 @@ from catalog_guard import checks, fetcher_checks, truth
 from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.redaction import Redactor, known_secrets
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
+from catalog_guard.worker_cache import once_per_run
 
 PendingTruth = truth.Truth | concurrent.futures.Future[truth.Truth]
 
@@ -84,21 +85,34 @@ class GatewayContract:
         return GatewayTarget(base_url=url, token=token)
 
     @pytest.fixture(scope="class")
-    def contract_truth(self, request: pytest.FixtureRequest, gateway_target: GatewayTarget) -> Iterator[PendingTruth]:
+    def contract_truth(
+        self,
+        request: pytest.FixtureRequest,
+        gateway_target: GatewayTarget,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[PendingTruth]:
         """The truth the coverage, phantom and count checks compare against (:mod:`catalog_guard.truth`); live
         truth is fetched on another thread while :meth:`observation` observes the gateway."""
         option = request.config.getoption
         choice = self.truth or option("--catalog-guard-truth", default=None)
         choice = choice or (truth.RECORDED if gateway_target.in_process else truth.LIVE)
         given = dict(option("--catalog-guard-base-url", default=None) or [])
-        try:
-            chosen = truth.choose(
+        baseline = self.baseline or option("--catalog-guard-baseline", default=None)
+
+        def pick() -> truth.Truth | Callable[[], truth.Truth]:
+            return truth.choose(
                 choice,
                 self.plan.gateways,
                 environ=os.environ,
                 base_urls={**given, **self.base_urls} if choice == truth.LIVE else None,
-                baseline=self.baseline or option("--catalog-guard-baseline", default=None),
+                baseline=baseline,
             )
+
+        try:
+            # Replayed truth is the same for every xdist worker: replayed once per run and shared, like the
+            # observation. Live truth is fetched while the gateway is observed, by the worker that observes.
+            key = f"truth\n{choice}\n{self.plan.gateways!r}\n{baseline}"
+            chosen = pick() if choice == truth.LIVE else once_per_run(request.config, tmp_path_factory, key, pick)
         except truth.TruthError as error:
             pytest.fail(str(error), pytrace=False)
         if isinstance(chosen, truth.Truth):
@@ -113,15 +127,29 @@ class GatewayContract:
         return judged.context(self.config)
 
     @pytest.fixture(scope="class")
-    def observation(self, gateway_target: GatewayTarget, contract_truth: PendingTruth) -> Iterator[Observation]:
-        with gateway_target.client() as client:
-            yield observe(
-                client,
-                gateway_target.base_url,
-                self.plan,
-                headers=gateway_target.headers(),
-                sleep=gateway_target.sleep(),
-            )
+    def observation(
+        self,
+        gateway_target: GatewayTarget,
+        contract_truth: PendingTruth,
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Observation:
+        """The class's one observation, shared by the xdist workers its tests land on (keyed by the class, the
+        target's URL and the plan; see :mod:`catalog_guard.worker_cache`). It asks for ``contract_truth`` first
+        so that a live truth fetch runs while the gateway is observed."""
+
+        def run() -> Observation:
+            with gateway_target.client() as client:
+                return observe(
+                    client,
+                    gateway_target.base_url,
+                    self.plan,
+                    headers=gateway_target.headers(),
+                    sleep=gateway_target.sleep(),
+                )
+
+        key = f"observation\n{request.node.nodeid}\n{gateway_target.base_url}\n{self.plan!r}"
+        return once_per_run(request.config, tmp_path_factory, key, run)
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
         token = self.target.token if self.target is not None else None
@@ -204,10 +232,13 @@ class FetcherContract:
         return fetcher_checks.load_fetcher(spec)
 
     @pytest.fixture(scope="class")
-    def recorded_models(self) -> list[dict[str, Any]]:
+    def recorded_models(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> list[dict[str, Any]]:
+        """The recorded Hub listing the scenarios serve; replayed once per run."""
         from catalog_guard.corpus import recorded_hub_models
 
-        return recorded_hub_models()
+        return once_per_run(request.config, tmp_path_factory, "recorded hub models", recorded_hub_models)
 
     def _check(self, scenario: str, fetcher: Callable[[], Any], models: list[dict[str, Any]]) -> None:
         outcome = fetcher_checks.run_scenario(scenario, fetcher, models, request_slack=self.request_slack)
