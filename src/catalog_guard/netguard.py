@@ -10,16 +10,39 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+
+# HTTP clients catalog-guard intercepts (through vcrpy, :mod:`catalog_guard.fakes.interception`), by top-level
+# package; ``http``/``urllib`` are the standard library's. A refused connection made under any other package
+# names that package, so the message says which client the seam cannot see.
+SEEN_CLIENTS = ("httpx", "httpx2", "requests", "urllib3", "aiohttp", "huggingface_hub")
+_PLUMBING = ("socket", "ssl", "asyncio", "selectors", "contextlib", "threading", "concurrent", "catalog_guard")
 
 
 class NetworkRefused(ConnectionRefusedError):
     """A connection to a non-loopback address was attempted inside :func:`loopback_only`."""
 
 
-def _is_loopback(host: str) -> bool:
+def client_behind(stack: traceback.StackSummary | None = None) -> str | None:
+    """The installed library that reached for a socket, from the stack of the refused connection: the outermost
+    frame's top-level package that is neither plumbing nor an intercepted client (``None``: plain code or the
+    standard library)."""
+    frames = stack if stack is not None else traceback.extract_stack()
+    for frame in frames:
+        path = frame.filename.replace("\\", "/")
+        if "/site-packages/" not in path:
+            continue
+        top = path.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+        if top not in _PLUMBING and top not in SEEN_CLIENTS and not top.startswith("_"):
+            return top
+    return None
+
+
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -29,24 +52,29 @@ def _is_loopback(host: str) -> bool:
 
 
 @contextmanager
-def loopback_only(attempts: list[str] | None = None) -> Iterator[list[str]]:
+def loopback_only(
+    attempts: list[str] | None = None, clients: list[str | None] | None = None
+) -> Iterator[list[str]]:
     """Within the block, ``socket.connect``/``connect_ex`` to anything but loopback raise :class:`NetworkRefused`;
-    ``attempts`` collects ``host:port`` of each refused connection."""
+    ``attempts`` collects ``host:port`` of each refused connection and ``clients`` the library behind it
+    (:func:`client_behind`)."""
     seen = attempts if attempts is not None else []
     original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
     original_getaddrinfo = socket.getaddrinfo
 
     def check(address: Any) -> None:
-        if isinstance(address, tuple) and address and isinstance(address[0], str) and not _is_loopback(address[0]):
+        if isinstance(address, tuple) and address and isinstance(address[0], str) and not is_loopback(address[0]):
             if address[0] in ("", "0.0.0.0", "::"):
                 return
             target = f"{address[0]}:{address[1]}" if len(address) > 1 else address[0]
             seen.append(target)
+            if clients is not None:
+                clients.append(client_behind())
             raise NetworkRefused(f"refused a connection to {target}: only loopback is reachable here")
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         # refused before the name is even looked up: a lookup alone already leaks where the code wanted to go
-        if isinstance(host, str) and not _is_loopback(host):
+        if isinstance(host, str) and not is_loopback(host):
             check((host, port))
         return original_getaddrinfo(host, port, *args, **kwargs)
 
