@@ -29,11 +29,11 @@ from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
 
 
-def _fail_on(results: list[Any]) -> None:
-    """Fail the calling test with every violation's message (not a bare ``assert False``)."""
+def _fail_on(results: list[Any], note: str = "") -> None:
+    """Fail the calling test with every violation's message (not a bare ``assert False``), then ``note``."""
     messages = [f"[{v.check}] {v.message}" for result in results for v in result.violations]
     if messages:
-        pytest.fail("\n".join(messages), pytrace=False)
+        pytest.fail("\n".join([*messages, note] if note else messages), pytrace=False)
 
 
 class GatewayContract:
@@ -136,6 +136,9 @@ class FetcherContract:
     """
 
     fetcher: ClassVar[Any] = None  # a zero-argument callable; wrap plain functions in staticmethod()
+    # Called before every scenario to clear the fetcher's caches (a module-level dict, a TTL cache): each
+    # scenario must reach the fake Hub. ``functools.cache``/``lru_cache`` fetchers are cleared without it.
+    reset: ClassVar[Callable[[], object] | None] = None  # wrap plain functions in staticmethod()
     optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --fetcher
     request_slack: ClassVar[int] = 1
 
@@ -162,8 +165,11 @@ class FetcherContract:
         return recorded_hub_models()
 
     def _check(self, scenario: str, fetcher: Callable[[], Any], models: list[dict[str, Any]]) -> None:
-        outcome = fetcher_checks.run_scenario(scenario, fetcher, models, request_slack=self.request_slack)
-        _fail_on([outcome])
+        result = fetcher_checks.run_scenario(
+            scenario, fetcher, models, request_slack=self.request_slack, reset=type(self).reset
+        )
+        print(result.report())  # shown with -rA / on failure; the waits asked for were never slept
+        _fail_on([result], note=result.report())
 
     def test_recorded_hub(self, catalog_fetcher: Callable[[], Any], recorded_models: list[dict[str, Any]]) -> None:
         self._check("recorded-hub", catalog_fetcher, recorded_models)

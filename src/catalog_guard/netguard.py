@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-
 # HTTP clients catalog-guard intercepts (through vcrpy, :mod:`catalog_guard.fakes.interception`), by top-level
 # package; ``http``/``urllib`` are the standard library's. A refused connection made under any other package
 # names that package, so the message says which client the seam cannot see.
@@ -52,9 +51,7 @@ def is_loopback(host: str) -> bool:
 
 
 @contextmanager
-def loopback_only(
-    attempts: list[str] | None = None, clients: list[str | None] | None = None
-) -> Iterator[list[str]]:
+def loopback_only(attempts: list[str] | None = None, clients: list[str | None] | None = None) -> Iterator[list[str]]:
     """Within the block, ``socket.connect``/``connect_ex`` to anything but loopback raise :class:`NetworkRefused`;
     ``attempts`` collects ``host:port`` of each refused connection and ``clients`` the library behind it
     (:func:`client_behind`)."""

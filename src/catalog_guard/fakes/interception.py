@@ -175,7 +175,8 @@ class _DeferredPool:
 def _deferred_init(original: Callable[..., None]) -> Callable[..., None]:
     def init(transport: Any, *args: Any, **kwargs: Any) -> None:
         def build() -> Any:
-            fresh = type(transport).__new__(type(transport))
+            cls: Any = type(transport)
+            fresh = cls.__new__(cls)
             original(fresh, *args, **kwargs)
             return fresh._pool
 
@@ -193,3 +194,14 @@ def _deferred_pool_patches() -> list[tuple[Any, str, Any]]:
         for cls in (module.HTTPTransport, module.AsyncHTTPTransport):
             patches.append((cls, "__init__", _deferred_init(cls.__init__)))
     return patches
+
+
+def unseen_client_advice(host: str, client: str | None) -> str:
+    """What reached for a socket around the seam, and what to change (a connection refused by the netguard)."""
+    who = f"through {client}, which catalog-guard cannot intercept" if client else "outside the HTTP clients"
+    return (
+        f"the fetcher opened its own connection to {host} {who}, so it cannot be judged against the recorded Hub "
+        "(and would reach the live service; the connection was refused before any lookup). Make the request with "
+        "httpx, httpx2, requests, urllib3, aiohttp or urllib.request (what catalog-guard intercepts), or give the "
+        "fetcher an injectable client and pass one built on FakeInternet.transport()"
+    )
