@@ -15,11 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# HTTP clients catalog-guard intercepts (through vcrpy, :mod:`catalog_guard.fakes.interception`), by top-level
-# package; ``http``/``urllib`` are the standard library's. A refused connection made under any other package
-# names that package, so the message says which client the seam cannot see.
-SEEN_CLIENTS = ("httpx", "httpx2", "requests", "urllib3", "aiohttp", "huggingface_hub")
-_PLUMBING = ("socket", "ssl", "asyncio", "selectors", "contextlib", "threading", "concurrent", "catalog_guard")
+# Packages between a client and the socket (event loops, TLS) or around the code under test (pytest): never the
+# client to name when a connection is refused.
+_PLUMBING = ("anyio", "sniffio", "trio", "certifi", "pytest", "pluggy", "execnet", "xdist", "catalog_guard")
 
 
 class NetworkRefused(ConnectionRefusedError):
@@ -27,16 +25,15 @@ class NetworkRefused(ConnectionRefusedError):
 
 
 def client_behind(stack: traceback.StackSummary | None = None) -> str | None:
-    """The installed library that reached for a socket, from the stack of the refused connection: the outermost
-    frame's top-level package that is neither plumbing nor an intercepted client (``None``: plain code or the
-    standard library)."""
+    """The installed library that reached for a socket, from the stack of the refused connection: the innermost
+    frame's top-level package that is not plumbing (``None``: plain code or the standard library)."""
     frames = stack if stack is not None else traceback.extract_stack()
-    for frame in frames:
+    for frame in reversed(frames):
         path = frame.filename.replace("\\", "/")
         if "/site-packages/" not in path:
             continue
         top = path.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
-        if top not in _PLUMBING and top not in SEEN_CLIENTS and not top.startswith("_"):
+        if top not in _PLUMBING and not top.startswith("_"):
             return top
     return None
 
