@@ -18,15 +18,43 @@ Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --gatewa
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
 from catalog_guard import checks, fetcher_checks
+from catalog_guard.checks import ContractConfig
 from catalog_guard.observe import Observation, ObservePlan, observe
-from catalog_guard.target import TOKEN_ENV, GatewayTarget
+from catalog_guard.target import TOKEN_ENV, GatewayTarget, LifespanError
+
+if TYPE_CHECKING:
+    from catalog_guard.fakes.upstreams import FakeUpstreams, recorded_upstreams, serve_upstreams
+
+__all__ = [
+    "ContractConfig",
+    "FakeUpstreams",
+    "FetcherContract",
+    "GatewayContract",
+    "GatewayTarget",
+    "LifespanError",
+    "ObservePlan",
+    "recorded_upstreams",
+    "serve_upstreams",
+]
+_LAZY = ("FakeUpstreams", "recorded_upstreams", "serve_upstreams")
+
+
+def __getattr__(name: str) -> Any:
+    """The upstream fakes, imported on first use: they load the recorded corpus's machinery (about a second),
+    which a session that only imports this module for FetcherContract must not pay."""
+    if name in _LAZY:
+        from catalog_guard.fakes import upstreams
+
+        return getattr(upstreams, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _fail_on(results: list[Any], note: str = "") -> None:
@@ -47,7 +75,10 @@ class GatewayContract:
     target: ClassVar[GatewayTarget | None] = None
     optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --gateway-url
     plan: ClassVar[ObservePlan] = ObservePlan()
-    config: ClassVar[checks.ContractConfig] = checks.ContractConfig()
+    config: ClassVar[ContractConfig] = ContractConfig()
+    # For an in-process app that fetches its own upstreams: "recorded" serves it the recorded Hub and providers
+    # (served_upstreams()), a FakeUpstreams serves those fakes (a scenario), None leaves its calls alone.
+    upstreams: ClassVar[str | FakeUpstreams | None] = None  # (serve_upstreams() is the same as a context manager)
 
     @pytest.fixture(scope="class")
     def gateway_target(self, request: pytest.FixtureRequest) -> GatewayTarget:
@@ -74,7 +105,18 @@ class GatewayContract:
 
     @pytest.fixture(scope="class")
     def observation(self, gateway_target: GatewayTarget) -> Iterator[Observation]:
-        with gateway_target.client() as client:
+        with contextlib.ExitStack() as stack:
+            if self.upstreams is not None:
+                from catalog_guard.fakes.upstreams import FakeUpstreams, serve_upstreams
+
+                chosen = None if self.upstreams == "recorded" else self.upstreams
+                if chosen is not None and not isinstance(chosen, FakeUpstreams):
+                    raise TypeError(f'upstreams is "recorded", a FakeUpstreams or None, not {self.upstreams!r}')
+                stack.enter_context(serve_upstreams(chosen))
+            try:
+                client = stack.enter_context(gateway_target.client())
+            except LifespanError as error:
+                pytest.fail(str(error), pytrace=False)
             yield observe(
                 client,
                 gateway_target.base_url,

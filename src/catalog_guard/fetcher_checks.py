@@ -283,8 +283,9 @@ def judge(scenario: str, outcome: FetchOutcome, expected: set[str], *, request_s
         return [
             Violation(
                 name,
-                f"the fetcher sent no request to {HUB_HOST}{LISTING_PATH} in this scenario and {outcome.described}: it answered "
-                "from a cache (functools.cache, a module-level dict) filled before, so this scenario judged nothing. "
+                f"the fetcher sent no request to {HUB_HOST}{LISTING_PATH} in this scenario and {outcome.described}: "
+                "it answered from a cache (functools.cache, a module-level dict) filled before, so this scenario "
+                "judged nothing. "
                 "Clear it between scenarios: give the FetcherContract subclass "
                 "`reset = staticmethod(<function that clears the cache>)`",
                 {"requests": 0},

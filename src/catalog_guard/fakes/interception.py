@@ -4,9 +4,9 @@ Why vcrpy: it already patches, and keeps patching as the libraries move, every H
 with: ``http.client`` (and so ``urllib.request``), ``urllib3`` and ``requests`` (huggingface_hub 0.x),
 ``aiohttp``, ``httpx`` and its fork ``httpx2`` (huggingface_hub 1.x/2.x, FastAPI's and the OpenAI SDK's
 clients), plus boto3, httplib2 and tornado. Each of its stubs asks a *cassette* two questions:
-``can_play_response_for(request)`` and ``play_response(request)``. :class:`HandlerCassette` is a cassette
-with no file: it answers from the fake handlers (``Callable[[httpx.Request], httpx.Response]``) and records
-every exchange, so one class serves every client and no library is patched by catalog-guard itself.
+``can_play_response_for(request)`` and ``play_response(request)``. ``HandlerCassette`` is a cassette with
+no file: it answers from the fake handlers (``Callable[[httpx.Request], httpx.Response]``) and records every
+exchange, so one class serves every client and no library is patched by catalog-guard itself.
 
 What the seam does not see, and what happens then (docs/architecture.md, "Interception"):
 
@@ -23,6 +23,7 @@ What the seam does not see, and what happens then (docs/architecture.md, "Interc
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -30,9 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from vcr.cassette import Cassette
-from vcr.patch import CassettePatcherBuilder
-from vcr.request import Request as VcrRequest
 
 from catalog_guard.netguard import NetworkRefused, is_loopback
 
@@ -60,51 +58,60 @@ class Exchange:
         return link.get("url") if link else None
 
 
-class HandlerCassette(Cassette):  # type: ignore[misc]
-    """A vcrpy cassette that plays what ``route(host)`` answers; ``record`` sees every exchange."""
+@functools.cache
+def _cassette_class() -> type[Any]:
+    """:class:`HandlerCassette`, built on first use: importing vcrpy imports every client it patches (about a
+    second), which a module merely importing catalog-guard must not pay."""
+    from vcr.cassette import Cassette
+    from vcr.request import Request as VcrRequest
 
-    def __init__(self, route: Callable[[str], Handler | None], record: Callable[[Exchange], None]) -> None:
-        super().__init__(path="<catalog-guard fakes>", record_mode="none")
-        self._route = route
-        self._record = record
-        self.custom_patches = _deferred_pool_patches()
+    class HandlerCassette(Cassette):  # type: ignore[misc]
+        """A vcrpy cassette that plays what ``route(host)`` answers; ``record`` sees every exchange."""
 
-    def can_play_response_for(self, request: VcrRequest) -> bool:
-        host = request.host
-        if self._route(host) is not None:
-            return True
-        if is_loopback(host):
-            return False  # a real server on this machine: the real connection is used
-        raise NetworkRefused(f"no fake serves {host} (catalog-guard never opens sockets to the internet)")
+        def __init__(self, route: Callable[[str], Handler | None], record: Callable[[Exchange], None]) -> None:
+            super().__init__(path="<catalog-guard fakes>", record_mode="none")
+            self._route = route
+            self._record = record
+            self.custom_patches = _deferred_pool_patches()
 
-    @property
-    def write_protected(self) -> bool:
-        return False  # so that loopback requests pass through
+        def can_play_response_for(self, request: VcrRequest) -> bool:
+            host = request.host
+            if self._route(host) is not None:
+                return True
+            if is_loopback(host):
+                return False  # a real server on this machine: the real connection is used
+            raise NetworkRefused(f"no fake serves {host} (catalog-guard never opens sockets to the internet)")
 
-    def append(self, request: VcrRequest, response: Any) -> None:
-        return None  # nothing is ever written: there is no file
+        @property
+        def write_protected(self) -> bool:
+            return False  # so that loopback requests pass through
 
-    def play_response(self, request: VcrRequest) -> dict[str, Any]:
-        handler = self._route(request.host)
-        if handler is None:  # pragma: no cover - can_play_response_for said yes
-            raise NetworkRefused(f"no fake serves {request.host}")
-        body = request.body or b""
-        real = httpx.Request(request.method, request.uri, headers=list(request.headers.items()), content=body)
-        response = handler(real)
-        response.request = real
-        content = response.read()
-        self._record(Exchange(real, response))
-        headers: dict[str, list[str]] = {}
-        for name, value in response.headers.multi_items():
-            if name.lower() in ("content-encoding", "content-length", "transfer-encoding"):
-                continue  # the body handed over is decoded and whole
-            headers.setdefault(name, []).append(value)
-        headers["Content-Length"] = [str(len(content))]
-        return {
-            "status": {"code": response.status_code, "message": response.reason_phrase},
-            "headers": headers,
-            "body": {"string": content},
-        }
+        def append(self, request: VcrRequest, response: Any) -> None:
+            return None  # nothing is ever written: there is no file
+
+        def play_response(self, request: VcrRequest) -> dict[str, Any]:
+            handler = self._route(request.host)
+            if handler is None:  # pragma: no cover - can_play_response_for said yes
+                raise NetworkRefused(f"no fake serves {request.host}")
+            body = request.body or b""
+            real = httpx.Request(request.method, request.uri, headers=list(request.headers.items()), content=body)
+            response = handler(real)
+            response.request = real
+            content = response.read()
+            self._record(Exchange(real, response))
+            headers: dict[str, list[str]] = {}
+            for name, value in response.headers.multi_items():
+                if name.lower() in ("content-encoding", "content-length", "transfer-encoding"):
+                    continue  # the body handed over is decoded and whole
+                headers.setdefault(name, []).append(value)
+            headers["Content-Length"] = [str(len(content))]
+            return {
+                "status": {"code": response.status_code, "message": response.reason_phrase},
+                "headers": headers,
+                "body": {"string": content},
+            }
+
+    return HandlerCassette
 
 
 def _in_process_transports() -> set[Any]:
@@ -119,7 +126,9 @@ def _in_process_transports() -> set[Any]:
 @contextlib.contextmanager
 def intercept(route: Callable[[str], Handler | None], record: Callable[[Exchange], None]) -> Iterator[None]:
     """Within the block, every request of every client vcrpy patches is answered by ``route(host)``."""
-    cassette = HandlerCassette(route, record)
+    from vcr.patch import CassettePatcherBuilder
+
+    cassette = _cassette_class()(route, record)
     skipped = _in_process_transports()
     with contextlib.ExitStack() as stack:
         for patcher in CassettePatcherBuilder(cassette).build():
