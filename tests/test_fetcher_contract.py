@@ -101,7 +101,9 @@ def test_a_client_the_seam_cannot_see_is_named_with_the_fix_and_no_socket_opens(
     assert not result.passed
     assert result.outcome.bypassed == ["huggingface.co:443"]
     message = result.violations[0].message
-    assert "opened its own connection to huggingface.co through httpcore, which catalog-guard cannot intercept" in message
+    assert (
+        "opened its own connection to huggingface.co through httpcore, which catalog-guard cannot intercept" in message
+    )
     assert "Make the request with httpx, httpx2, requests, urllib3, aiohttp or urllib.request" in message
 
 

@@ -351,25 +351,53 @@ def _has_message(response: GatewayResponse) -> bool:
     return bool(response.headers.get("x-error-message"))
 
 
-def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
-    """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog."""
-    found: list[Violation] = []
+def unserved_gateways(seen: Observation) -> dict[str, str]:
+    """The gateways asked for that gave no usable page (a 404, an error), in plan order, each with what it
+    answered. The other checks skip them: :func:`check_known_gateways` reports them once, together."""
+    unserved: dict[str, str] = {}
     for name, _ in _in_plan_order(seen, dict.fromkeys(seen.plan.gateways)):
         walk = seen.walks.get(name)
-        first = walk.pages[0] if walk and walk.pages else None
-        if first is None:
+        if walk is None or walk.pages:
+            continue
+        status = getattr(walk.error, "status", None)
+        unserved[name] = f"{status}" if status is not None else describe_error(walk.error)[:80] or "no page"
+    return unserved
+
+
+def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
+    """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog.
+    Gateways without a usable page are one finding, listed together with the fix if serving fewer is intended."""
+    found: list[Violation] = []
+    unserved = unserved_gateways(seen)
+    if unserved:
+        served = [name for name in seen.plan.gateways if name not in unserved]
+        listed = ", ".join(f"{name} ({answer})" for name, answer in unserved.items())
+        found.append(
+            Violation(
+                "known-gateways",
+                f"serves {len(served)} of the {len(seen.plan.gateways)} gateways asked for; not served: {listed}. "
+                + (
+                    f"If the deployment serves only {', '.join(served)} on purpose, judge it on those: "
+                    f"plan = ObservePlan(gateways={tuple(served)!r})"
+                    if served
+                    else "Is the base URL right?"
+                ),
+                {"unserved": dict(unserved), "served": served},
+            )
+        )
+    for name, _ in _in_plan_order(seen, dict.fromkeys(seen.plan.gateways)):
+        walk = seen.walks.get(name)
+        if walk is not None and walk.pages and not walk.pages[0].items:
             found.append(
                 Violation(
                     "known-gateways",
-                    f"{name}: no usable page: {describe_error(walk.error if walk else None)}",
-                    {"gateway": name, "status": getattr(walk.error, "status", None) if walk else None},
+                    f"{name}: answered {walk.pages[0].status} with no models ({walk.pages[0].url})",
+                    {"gateway": name, "url": walk.pages[0].url},
                 )
             )
-        elif not first.items:
-            found.append(
-                Violation("known-gateways", f"{name}: answered {first.status} with no models", {"gateway": name})
-            )
     for alias, walk in seen.aliases.items():
+        if seen.plan.aliases.get(alias) in unserved:
+            continue  # its target is reported above
         if not walk.pages or not walk.pages[0].items:
             found.append(
                 Violation(
@@ -455,9 +483,10 @@ def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[s
 def check_coverage(seen: Observation, context: Context) -> list[Violation]:
     """Each gateway lists at least ``coverage_floor`` of what its upstream lists (the recorded truth)."""
     found: list[Violation] = []
+    unserved = unserved_gateways(seen)
     for name, truth in _in_plan_order(seen, context.truth):
-        if name not in seen.walks or not truth:
-            continue
+        if name not in seen.walks or not truth or name in unserved:
+            continue  # not asked, nothing to cover, or not served at all (known-gateways reports that)
         listed = set(seen.walks[name].ids)
         covered = len(truth & listed)
         ratio = covered / len(truth)
@@ -482,9 +511,10 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
 def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     """No gateway's unique count drops below the recorded baseline by more than the tolerance."""
     found: list[Violation] = []
+    unserved = unserved_gateways(seen)
     for name, baseline in _in_plan_order(seen, context.baseline):
-        if name not in seen.walks:
-            continue
+        if name not in seen.walks or name in unserved:
+            continue  # not asked, or not served at all (known-gateways reports that)
         count = len(set(seen.walks[name].ids))
         floor = baseline * (1 - context.config.count_tolerance)
         if count < floor:

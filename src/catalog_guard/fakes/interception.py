@@ -132,7 +132,8 @@ def intercept(route: Callable[[str], Handler | None], record: Callable[[Exchange
     skipped = _in_process_transports()
     with contextlib.ExitStack() as stack:
         for patcher in CassettePatcherBuilder(cassette).build():
-            if getattr(patcher, "target", None) in skipped:
+            getter = getattr(patcher, "getter", None)  # unittest.mock's _patch: what it patches
+            if getter is not None and getter() in skipped:
                 continue
             stack.enter_context(patcher)
         yield
