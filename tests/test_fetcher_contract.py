@@ -190,7 +190,8 @@ def test_every_shape_of_a_whole_catalog_is_read(shape: str, models: list[dict[st
     }
     result = fetcher_checks.run_scenario("recorded-hub", shapes[shape], models)
     assert result.passed, [v.message for v in result.violations]
-    assert result.outcome.ids is not None and len(result.outcome.ids) == len(models)
+    assert result.outcome.ids is not None
+    assert len(result.outcome.ids) == len(models)
 
 
 _CACHE: dict[str, list[dict[str, Any]]] = {}
