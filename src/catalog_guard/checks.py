@@ -88,6 +88,40 @@ def _walks(seen: Observation) -> dict[str, GatewayWalk]:
     return walks
 
 
+def _quoted(values: Iterable[Any], context: Context) -> str:
+    """``e.g. a, b, c`` (up to ``max_examples``) for a message; empty when there is nothing to show."""
+    shown = _examples(values, context)
+    return f", e.g. {', '.join(map(str, shown))}" if shown else ""
+
+
+def _walk_story(walk: GatewayWalk) -> str:
+    """How a walk went, as evidence: ``offset 0 gave 100, offset 100 gave 1, offset 200 gave 0 (last: GET url)``
+    (the first three pages and the last), and how it ended when it did not end well."""
+    told = [f"offset {offset} gave {len(page.items)}" for offset, page in zip(walk.offsets(), walk.pages, strict=True)]
+    if len(told) > 4:
+        told = [*told[:3], "...", told[-1]]
+    story = ", ".join(told) if told else "no page"
+    if walk.pages:
+        story += f" (last: GET {walk.pages[-1].url})"
+    if not walk.complete and walk.error is not None:
+        story += f"; then {describe_error(walk.error)}"
+    return f"its walk: {story}"
+
+
+def _first_repeat(walk: GatewayWalk) -> str:
+    """The first page holding an id an earlier page listed: where a walk starts repeating itself."""
+    first_seen: dict[str, int | None] = {}
+    for offset, page in zip(walk.offsets(), walk.pages, strict=True):
+        for item in page.items:
+            model = item.get("id")
+            if isinstance(model, str) and model in first_seen:
+                earlier = first_seen[model]
+                return f"the page at offset {offset} (GET {page.url}) repeats {model}, first listed at offset {earlier}"
+            if isinstance(model, str):
+                first_seen[model] = offset
+    return ""
+
+
 def _requested(url: str, name: str) -> int | None:
     """The integer query parameter ``name`` the page was requested with (``None`` if absent)."""
     return paging.int_param(httpx.URL(url), name, None)
@@ -204,11 +238,13 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
         if repeated:
             unique = len(counts)
             factor = len(walk.ids) / unique if unique else 0.0
+            where = _first_repeat(walk)
             found.append(
                 Violation(
                     "no-duplicates",
                     f"{name}: {len(walk.ids):,} entries but {unique:,} unique ids "
-                    f"({len(repeated):,} repeated, duplication factor {factor:.1f}x)",
+                    f"({len(repeated):,} repeated{_quoted(repeated, context)}; duplication factor {factor:.1f}x)"
+                    + (f": {where}" if where else ""),
                     {
                         "gateway": name,
                         "entries": len(walk.ids),
@@ -467,7 +503,8 @@ def check_all_completeness(seen: Observation, context: Context) -> list[Violatio
                 Violation(
                     "all-completeness",
                     f"{label} leaves out models of {len(left_out)} gateways{said}: "
-                    + ", ".join(f"{g} {n}" for g, n in sorted(left_out.items())),
+                    + ", ".join(f"{g} {n}" for g, n in sorted(left_out.items()))
+                    + f" ({_quoted(examples, context).removeprefix(', ')}; {_walk_story(walk)})",
                     {"listing": label, "left_out": left_out, "examples": examples},
                 )
             )
@@ -495,7 +532,8 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
                 Violation(
                     "coverage",
                     f"{name}: lists {covered:,} of the {len(truth):,} models its upstream lists ({ratio:.1%}, "
-                    f"floor {context.config.coverage_floor:.1%})",
+                    f"floor {context.config.coverage_floor:.1%}; {len(truth - listed):,} missing"
+                    f"{_quoted(truth - listed, context)}): {_walk_story(seen.walks[name])}",
                     {
                         "gateway": name,
                         "covered": covered,
@@ -523,7 +561,7 @@ def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
                 Violation(
                     "count-floor",
                     f"{name}: {count:,} models, baseline {baseline:,} ({change:+.1%}, "
-                    f"tolerance {context.config.count_tolerance:.1%})",
+                    f"tolerance {context.config.count_tolerance:.1%}): {_walk_story(seen.walks[name])}",
                     {"gateway": name, "count": count, "baseline": baseline},
                 )
             )
