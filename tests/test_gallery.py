@@ -43,7 +43,7 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "G12": ("leaves out models of", "e.g. "),
     "G13": ("answered 404, expected 401",),
     **{f"F{n}": ("its walk: offset 0 gave",) for n in (2, 3, 4, 5, 7, 8, 10)},
-    "F6": ("huggingface: answered 200 with no models (",),
+    "F6": ("not served: huggingface (5", "an outage of that gateway, not a choice"),
     "F1": ("repeats",),
     "F9": ("repeats",),
 }

@@ -413,10 +413,12 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
                 "known-gateways",
                 f"serves {len(served)} of the {len(seen.plan.gateways)} gateways asked for; not served: {listed}. "
                 + (
-                    f"If the deployment serves only {', '.join(served)} on purpose, judge it on those: "
+                    "Is the base URL right?"
+                    if not served
+                    else f"If the deployment serves only {', '.join(served)} on purpose, judge it on those: "
                     f"plan = ObservePlan(gateways={tuple(served)!r})"
-                    if served
-                    else "Is the base URL right?"
+                    if all(answer.startswith("4") for answer in unserved.values())
+                    else "A 5xx or a failed request is an outage of that gateway, not a choice"
                 ),
                 {"unserved": dict(unserved), "served": served},
             )

@@ -72,10 +72,6 @@ class FetchOutcome:
     bypassed: list[str] = field(default_factory=list)  # sockets the fetcher tried to open around the seam
     clients: list[str | None] = field(default_factory=list)  # the library behind each bypassing connection
 
-    @property
-    def requests(self) -> int:
-        return len(self.exchanges)
-
     def listing(self) -> list[Exchange]:
         """The requests for the model listing (``/api/models``): what the budget counts and the diagnosis reads.
         Clients add calls of their own (huggingface_hub asks other endpoints), which are not pages of the catalog."""
