@@ -31,9 +31,9 @@ class TestMode(GatewayContract):
 CAUSES: dict[str, tuple[str, ...]] = {
     "G1": ("not served: huggingface (404)",),
     "G2": ("repeats", "answered 200, not a 4xx"),
-    "G3": ("its walk: offset 0 gave", "missing, e.g. "),
-    "G4": ("its walk: offset 0 gave", "missing, e.g. "),
-    "G5": ("its walk: offset 0 gave", "missing, e.g. "),
+    "G3": ("its walk: offset 0 gave", "); missing "),
+    "G4": ("its walk: offset 0 gave", "); missing "),
+    "G5": ("its walk: offset 0 gave", "); missing "),
     "G6": ("(limit ignored)",),
     "G7": ("while its note says", "e.g. "),
     "G8": ("negative-offset: ", "answered 200, not a 4xx"),

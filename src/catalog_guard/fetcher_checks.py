@@ -368,4 +368,4 @@ def run_scenario(
     outcome = invoke(fetcher, hub_for(scenario, models), reset=reset)
     expected = {str(m["id"]) for m in models}
     violations = judge(scenario, outcome, expected, request_slack=request_slack)
-    return ScenarioResult(f"fetcher:{scenario}", scenario, tuple(violations), outcome)
+    return ScenarioResult(f"fetcher:{scenario}", scenario, tuple(violations), outcome=outcome)
