@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from catalog_guard import fetcher_checks
+from catalog_guard.checks import CHECKS
+
 pytest_plugins = ["pytester"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -18,4 +21,5 @@ def test_the_example_fastapi_gateway_is_green(pytester: pytest.Pytester) -> None
         shutil.copy(source, pytester.path / source.name)
     pytester.syspathinsert()
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "-W", "ignore::DeprecationWarning")
-    result.assert_outcomes(passed=13 + 5)  # every GatewayContract check, every FetcherContract scenario
+    # every GatewayContract check, every FetcherContract scenario
+    result.assert_outcomes(passed=len(CHECKS) + len(fetcher_checks.SCENARIOS))
