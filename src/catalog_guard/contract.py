@@ -79,7 +79,9 @@ class GatewayContract:
 
     Set ``target`` (a :class:`GatewayTarget`: a base URL, an ASGI app, or an httpx handler) or override the
     ``gateway_target`` fixture; without either, ``--gateway-url`` is used. ``plan`` and ``config`` narrow or
-    loosen the contract (fewer gateways, a coverage floor below 100 %, a count tolerance).
+    loosen the contract (fewer gateways, a coverage floor below 100 %, a count tolerance). An in-process app
+    that fetches its own catalogs gets the recorded upstreams with ``upstreams = "recorded"``; a lifespan that
+    fails is reported with the app's traceback (:class:`LifespanError`).
     """
 
     target: ClassVar[GatewayTarget | None] = None
@@ -212,9 +214,11 @@ class FetcherContract:
     """A Hugging Face catalog fetcher against the recorded Hub and the fake Hub's scenarios.
 
     Set ``fetcher`` (any zero-argument callable, e.g. a function that calls module-level ``httpx.get``) or
-    override the ``catalog_fetcher`` fixture; without either, ``--fetcher module:function`` is used. The
-    fetcher may return model dicts, ids, or an object with ``complete``/``models()``; it may raise on upstream
-    trouble. What it may not do is return a shorter catalog as if it were whole.
+    override the ``catalog_fetcher`` fixture; without either, ``--fetcher module:function`` is used. It may be
+    a coroutine function, use any client the seam sees (httpx, httpx2, requests, urllib3, aiohttp, urllib,
+    huggingface_hub), and return ids, model dicts or objects with ``.id`` in a list, a generator or a dict keyed
+    by id, or an object with ``complete``/``models()``; it may raise on upstream trouble. What it may not do is
+    return a shorter catalog as if it were whole. ``reset`` clears its caches before each scenario.
     """
 
     fetcher: ClassVar[Any] = None  # a zero-argument callable; wrap plain functions in staticmethod()
