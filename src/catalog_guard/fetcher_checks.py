@@ -9,7 +9,7 @@ scenario in which it sends no request at all is a failure that says so. Each fai
 recorded exchange (:mod:`catalog_guard.diagnosis`): the first request that went wrong, the ``Link`` never
 followed, the parameter the Hub ignored, and up to five example ids.
 
-Scenarios, each a promise real gateway code broke (gateway-contract.md §2, F1-F8):
+Scenarios, each a promise real gateway code broke (docs/contract.md §2, F1-F8):
 
 - ``recorded-hub``: the recorded universe, as recorded: every id, no duplicates, at most ceil(N/1000) + slack
   requests (F1-F5);
@@ -36,13 +36,12 @@ from typing import Any
 
 from catalog_guard import diagnosis, gateways
 from catalog_guard.checks import CheckResult, Violation
-from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
+from catalog_guard.fakes.hub import FakeHub, HubFault, HubSettings
 from catalog_guard.fakes.interception import Exchange, unseen_client_advice
 from catalog_guard.fakes.sleeps import virtual_sleeps
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.netguard import loopback_only
 
-HUB_HOST = gateways.HUB_HOST
 SCENARIOS = (
     "recorded-hub",
     "offset-ignored",
@@ -198,7 +197,7 @@ def invoke(fetcher: Callable[[], Any], hub: FakeHub, *, reset: Callable[[], obje
     """Call the fetcher once with ``hub`` answering for huggingface.co, whatever client it uses, with virtual
     sleeps and no socket beyond loopback."""
     outcome = FetchOutcome()
-    internet = FakeInternet({HUB_HOST: hub})
+    internet = FakeInternet({gateways.HUB_HOST: hub})
     clear_caches(fetcher, reset)
     with (
         internet.install(),
@@ -237,9 +236,9 @@ def hub_for(scenario: str, models: Sequence[Mapping[str, Any]]) -> FakeHub:
         return FakeHub(models, settings=HubSettings(page_cap=SMALL_PAGE))
     hub = FakeHub(models, drift=_drift(models) if scenario == "drifting-sort-keys" else None)
     if scenario == "rate-limited-then-success":
-        hub.inject(Fault.rate_limited(reset=1), at=(1, 2))
+        hub.inject(HubFault.rate_limited(reset=1), at=(1, 2))
     elif scenario == "server-errors":
-        hub.inject(Fault.server_error(503), at=range(2, 10_000))
+        hub.inject(HubFault.server_error(503), at=range(2, 10_000))
     elif scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
     return hub
@@ -279,9 +278,9 @@ def judge(scenario: str, outcome: FetchOutcome, expected: set[str], *, request_s
         return [
             Violation(
                 name,
-                f"the fetcher sent no request to {HUB_HOST}{LISTING_PATH} in this scenario and {outcome.described}: "
-                "it answered from a cache (functools.cache, a module-level dict) filled before, so this scenario "
-                "judged nothing. "
+                f"the fetcher sent no request to {gateways.HUB_HOST}{LISTING_PATH} in this scenario and "
+                f"{outcome.described}: it answered from a cache (functools.cache, a module-level dict) filled "
+                "before, so this scenario judged nothing. "
                 "Clear it between scenarios: give the FetcherContract subclass "
                 "`reset = staticmethod(<function that clears the cache>)`",
                 {"requests": 0},
