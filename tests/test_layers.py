@@ -37,9 +37,10 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "simulation",
         frozenset({
             "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "regressions",
+            "fakes.interception", "fakes.sleeps",
         }),
     ),
-    ("scenarios", frozenset({"fetcher_checks", "gallery", "truth"})),
+    ("scenarios", frozenset({"fetcher_checks", "gallery", "truth", "diagnosis"})),
     (
         "applications",
         frozenset({"audit", "report", "gallery_run", "serve", "recorder", "contract", "fakes.upstreams"}),
