@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog_guard import checks, gateways, merge
+from catalog_guard.errors import LimitReached
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, model_id
-from catalog_guard.observe import ALL, Observation, ObservePlan, observe
+from catalog_guard.observe import ALL, Observation, ObservePlan, observe_target
 from catalog_guard.records import ModelRecord
 from catalog_guard.target import GatewayTarget
 
@@ -74,14 +75,21 @@ class Audit:
     history: list[StateVerdict] = field(default_factory=list)
     seed_merge: dict[str, Any] | None = None
     truth_kind: str = "synthetic"  # provenance of the recorded upstream truth the checks compared against
+    not_judged: str | None = None  # why the observation cannot be judged as a whole (a limit, no answer)
 
     @property
     def passed(self) -> bool:
-        return all(result.passed for result in self.checks)
+        return self.not_judged is None and all(result.passed for result in self.checks)
+
+    @property
+    def verdict(self) -> str:
+        """``PASS``, ``FAIL`` (a contract violation) or ``NOT JUDGED`` (a limit or a missing answer: exit 2)."""
+        return "NOT JUDGED" if self.not_judged else "PASS" if self.passed else "FAIL"
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.passed else 1
+        """0 pass, 1 a contract violation, 2 not judged (the checks' results are shown, but do not count)."""
+        return 2 if self.not_judged else 0 if self.passed else 1
 
 
 def walk_rows(seen: Observation) -> list[WalkRow]:
@@ -178,11 +186,9 @@ def live_audit(
     from catalog_guard import corpus
 
     context = corpus.recorded_context(config)
-    with target.client() as client:
-        if progress is not None:
-            # one step per response: walking thousands of pages must not look hung
-            client.event_hooks = {"response": [lambda response: progress(_describe(response.request))]}
-        seen = observe(client, target.base_url, plan, headers=target.headers(), sleep=target.sleep())
+    # one step per response: walking thousands of pages must not look hung
+    hook = (lambda response: progress(_describe(response.request))) if progress is not None else None
+    seen = observe_target(target, plan, on_response=hook)
     return Audit(
         source="live",
         target=target.base_url,
@@ -191,4 +197,22 @@ def live_audit(
         walks=walk_rows(seen),
         checks=checks.run_checks(seen, context),
         merge=merge_walks(seen).stats.to_dict(),
+        not_judged=not_judged(seen),
+    )
+
+
+def not_judged(seen: Observation) -> str | None:
+    """The one line that says why an observation cannot be judged, naming the limit that stopped it; ``None``
+    when every request got an answer."""
+    if seen.stopped is not None:
+        stopped = seen.stopped
+        by = f"stopped by {stopped.limit}" if isinstance(stopped, LimitReached) else "stopped"
+        return f"{by}: {stopped}"
+    unanswered = seen.unanswered()
+    if not unanswered:
+        return None
+    label, first = unanswered[0]
+    limit = f" ({first.limit})" if isinstance(first, LimitReached) else ""
+    return (
+        f"{len(unanswered)} request(s) got no usable answer{limit}; the first: {label}: {type(first).__name__}: {first}"
     )

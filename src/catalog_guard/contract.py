@@ -19,13 +19,13 @@ Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --gatewa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
 
 from catalog_guard import checks, fetcher_checks
-from catalog_guard.observe import Observation, ObservePlan, observe
+from catalog_guard.observe import Observation, ObservePlan, observe_target
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
 
 
@@ -54,6 +54,9 @@ class GatewayContract:
         if self.target is not None:
             return self.target
         url = request.config.getoption("--gateway-url", default=None)
+        if url is not None and not url.strip():
+            # given but empty (an unset CI variable): skipping would pass the gate without checking anything
+            pytest.fail("--gateway-url was given but is empty: no gateway to check", pytrace=False)
         if not url:
             if self.optional:
                 pytest.skip("no --gateway-url given")
@@ -73,15 +76,16 @@ class GatewayContract:
         return recorded_context(self.config)
 
     @pytest.fixture(scope="class")
-    def observation(self, gateway_target: GatewayTarget) -> Iterator[Observation]:
-        with gateway_target.client() as client:
-            yield observe(
-                client,
-                gateway_target.base_url,
-                self.plan,
-                headers=gateway_target.headers(),
-                sleep=gateway_target.sleep(),
-            )
+    def observation(self, gateway_target: GatewayTarget) -> Observation:
+        """The observation every test judges, within ``gateway_target.limits``. One that a limit stopped, or with
+        a request that got no answer, is not judged: every test errors with the line that says why."""
+        from catalog_guard.audit import not_judged
+
+        seen = observe_target(gateway_target, self.plan)
+        reason = not_judged(seen)
+        if reason is not None:
+            pytest.fail(f"not judged: {reason}", pytrace=False)
+        return seen
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
         _fail_on(checks.run_checks(observation, context, [name]))

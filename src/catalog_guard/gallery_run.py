@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from catalog_guard import checks, corpus, gallery
 from catalog_guard.fakes.gateway import GATEWAY_URL
-from catalog_guard.observe import Observation, observe
+from catalog_guard.observe import Observation, observe_target
 from catalog_guard.target import GatewayTarget
 
 
@@ -37,9 +37,7 @@ class GalleryRow:
 
 
 def observe_mode(name: str) -> Observation:
-    target = GatewayTarget(base_url=GATEWAY_URL, handler=gallery.MODES[name].build())
-    with target.client() as client:
-        return observe(client, target.base_url, sleep=target.sleep())
+    return observe_target(GatewayTarget(base_url=GATEWAY_URL, handler=gallery.MODES[name].build()))
 
 
 def judge_mode(name: str, context: checks.Context | None = None) -> GalleryRow:

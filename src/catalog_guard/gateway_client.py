@@ -17,7 +17,6 @@ Pagination, retries and the loop guards are :mod:`catalog_guard.paging`'s; this 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -313,7 +312,7 @@ class GatewayResponse:
 
 def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return paging.parse_json(text)
     except ValueError:
         return None
 
@@ -325,14 +324,17 @@ def get_models(
     *,
     headers: Mapping[str, str] | None = None,
 ) -> GatewayResponse:
-    """One request, no retry (a probe must see the first answer). 4xx/5xx and unusable bodies are returned with
-    their typed error; only a failed connection raises :class:`~catalog_guard.errors.TransportError`, since
-    there is no response to keep."""
+    """One request, no retry (a probe must see the first answer). Never raises for a misbehaving gateway:
+    4xx/5xx and unusable bodies are returned with their typed error, and a request that got no usable answer
+    (refused, reset, cut off by a limit) is returned with ``status`` 0 and the error, a finding on this request
+    only."""
     url = _models_url(base_url).copy_merge_params(dict(params or {}))
     try:
         response = client.get(url, headers=dict(headers or {}))
     except httpx.RequestError as failure:
-        raise TransportError(f"{type(failure).__name__} for {url}: {failure}", url=str(url)) from failure
+        return _unanswered(url, TransportError(f"{type(failure).__name__} for {url}: {failure}", url=str(url)))
+    except CatalogGuardError as failure:  # a limit, or a transport failure the bounded transport typed
+        return _unanswered(url, failure)
     body: Any = None
     items: list[paging.Item] = []
     problem: CatalogGuardError | None = None
@@ -354,3 +356,7 @@ def get_models(
         items=items,
         error=problem,
     )
+
+
+def _unanswered(url: httpx.URL, error: CatalogGuardError) -> GatewayResponse:
+    return GatewayResponse(url=str(url), status=0, headers={}, body=None, text="", items=[], error=error)

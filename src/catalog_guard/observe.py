@@ -18,16 +18,21 @@ What is observed, per the contract (gateway-contract.md §1):
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import httpx
 
 from catalog_guard import gateways, paging
-from catalog_guard.errors import CatalogGuardError
+from catalog_guard.errors import CatalogGuardError, LimitReached, RunStopped, TransportError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
+from catalog_guard.limits import Meter
 from catalog_guard.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from catalog_guard.target import GatewayTarget
 
 HUGGINGFACE = gateways.HUGGINGFACE
 PROVIDER_GATEWAYS = gateways.PROVIDERS
@@ -53,6 +58,10 @@ class ObservePlan:
     probe_parameters: bool = True
     probe_routing: bool = True
     walk_budget: int | None = None  # per walk; None: enough for 50,000 models at ``limit``, and at least 400
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= self.max_limit:
+            raise ValueError(f"the page size (--limit) must be between 1 and {self.max_limit}, got {self.limit}")
 
     def budget(self) -> int:
         return self.walk_budget if self.walk_budget is not None else max(400, 50_000 // max(self.limit, 1) + 10)
@@ -94,6 +103,26 @@ class Observation:
     repeats: list[tuple[GatewayResponse, GatewayResponse]] = field(default_factory=list)
     route: RouteProbe | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    stopped: CatalogGuardError | None = None  # the limit (or unreachable gateway) that stopped the observation
+
+    def unanswered(self) -> list[tuple[str, CatalogGuardError]]:
+        """Every request that got no usable answer, labelled (``walk groq``, ``probe zero-limit``): refused,
+        reset, cut off by a limit, or not sent after the run stopped. Each is a finding on that request; any of
+        them means the observation is incomplete and cannot be judged as a whole (exit 2)."""
+        found: list[tuple[str, CatalogGuardError]] = []
+        walks = {**self.walks, **self.aliases, **{f"{ALL} {k}": w for k, w in self.unique_walks.items()}}
+        if self.all_walk is not None:
+            walks[ALL] = self.all_walk
+        found += [(f"walk {name}", walk.error) for name, walk in walks.items() if _unanswered(walk.error)]
+        responses = {
+            **{f"single {k}": r for k, r in self.singles.items()},
+            **{f"flag {k}": r for k, r in self.flag_probes.items()},
+            **{f"probe {k}": r for k, r in self.probes.items()},
+            **{f"repeat {i}": r for i, pair in enumerate(self.repeats) for r in pair},
+        }
+        found += [(label, r.error) for label, r in responses.items() if _unanswered(r.error)]
+        found += [(f"{label} probe", TransportError(message)) for label, message in self.errors.items()]
+        return found
 
     def listed(self, gateway: str) -> list[str]:
         walk = self.walks.get(gateway)
@@ -132,11 +161,17 @@ def observe(
     headers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: paging.Sleep | None = None,
+    meter: Meter | None = None,
 ) -> Observation:
     """Ask ``base_url`` everything the contract checks need. Never raises for a misbehaving gateway: what it
-    did is the observation. Only a gateway that cannot be reached at all raises (``TransportError``)."""
+    did is the observation, and a request that got no answer is a finding on that request
+    (:meth:`Observation.unanswered`). ``meter`` (the one ``client``'s transport reports to, see
+    :func:`observe_target`) also charges the waits between retries to the run's limits and records in
+    ``stopped`` the limit that ended the run early."""
     plan = plan or ObservePlan()
     seen = Observation(base_url=base_url, plan=plan)
+    if meter is not None:
+        sleep = meter.sleeper(sleep or time.sleep)
     # A gateway is ours to judge, not to nurse: two retries, then its 5xx is part of the observation.
     settings = paging.WalkSettings(budget=plan.budget(), retry=RetryPolicy(max_retries=2))
     note = progress or (lambda _step: None)
@@ -179,7 +214,28 @@ def observe(
     )
     if plan.probe_routing:
         seen.route = _probe_route(client, base_url, seen)
+    if meter is not None:
+        seen.stopped = meter.stopped
     return seen
+
+
+def observe_target(
+    target: GatewayTarget,
+    plan: ObservePlan | None = None,
+    *,
+    on_response: Callable[[httpx.Response], None] | None = None,
+) -> Observation:
+    """Observe ``target`` within its :class:`~catalog_guard.limits.Limits` (one meter for the whole run): the one
+    way the audit, the contract classes and the gallery observe a gateway."""
+    meter = target.meter()
+    with target.client(meter) as client:
+        if on_response is not None:
+            client.event_hooks = {"response": [on_response]}
+        return observe(client, target.base_url, plan, headers=target.headers(), sleep=target.sleep(), meter=meter)
+
+
+def _unanswered(error: CatalogGuardError | None) -> TypeGuard[CatalogGuardError]:
+    return isinstance(error, TransportError | LimitReached | RunStopped)
 
 
 def _probe_route(client: httpx.Client, base_url: str, seen: Observation) -> RouteProbe | None:
@@ -191,7 +247,7 @@ def _probe_route(client: httpx.Client, base_url: str, seen: Observation) -> Rout
     payload = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
     try:
         response = client.post(url, content=json.dumps(payload), headers={"content-type": "application/json"})
-    except httpx.RequestError as error:
+    except (httpx.RequestError, CatalogGuardError) as error:
         seen.errors["route"] = f"{type(error).__name__}: {error}"
         return None
     return RouteProbe(model=model, status=response.status_code, body=response.text[:300])

@@ -277,7 +277,7 @@ class _Yield:
 
 
 _Action = _Send | _Sleep | _Yield
-_Reply = httpx.Response | httpx.RequestError | None
+_Reply = httpx.Response | httpx.RequestError | TransportError | None
 
 
 def _walk_protocol(
@@ -341,9 +341,11 @@ def _fetch_with_retry(url: httpx.URL, settings: WalkSettings, walk: Walk) -> Gen
         if isinstance(reply, httpx.Response) and reply.is_success:
             return reply
         retry += 1
-        if isinstance(reply, httpx.RequestError):
+        if isinstance(reply, httpx.RequestError | TransportError):
             delay = settings.retry.delay_after_transport_error(retry)
             if delay is None:
+                if isinstance(reply, TransportError):
+                    raise reply
                 raise TransportError(f"{type(reply).__name__} for {url}: {reply}", url=str(url)) from reply
         else:
             assert reply is not None
@@ -356,17 +358,21 @@ def _fetch_with_retry(url: httpx.URL, settings: WalkSettings, walk: Walk) -> Gen
 
 
 def interpret(response: httpx.Response, extract: Extract) -> tuple[Any, list[Item]]:
-    """Parse a successful response into ``(body, items)`` or raise the typed error that says why not."""
-    text = response.text
+    """Parse a successful response into ``(body, items)`` or raise the typed error that says why not.
+
+    JSON is parsed from the bytes (JSON is UTF-8), so no decoded copy of a large body is kept beside it; a body
+    nested too deep for the parser (``RecursionError``) is malformed, like any other unusable body.
+    """
+    content = response.content
     content_type = response.headers.get("content-type", "")
-    if "html" in content_type or text.lstrip()[:1] == "<":
+    if "html" in content_type or content.lstrip()[:1] == b"<":
         raise HtmlErrorPageError(
             f"{response.request.url} answered {response.status_code} with an HTML page, not JSON",
             url=str(response.request.url),
             status=response.status_code,
         )
     try:
-        body = json.loads(text)
+        body = parse_json(content)
     except ValueError as error:
         raise MalformedResponseError(
             f"{response.request.url} answered {response.status_code} with malformed JSON: {error}",
@@ -379,6 +385,16 @@ def interpret(response: httpx.Response, extract: Extract) -> tuple[Any, list[Ite
         raise MalformedResponseError(
             f"{response.request.url}: {error}", url=str(response.request.url), status=response.status_code
         ) from error
+
+
+def parse_json(content: bytes | str) -> Any:
+    """``json.loads`` that raises ``ValueError`` for every unusable body, also one nested too deep to parse."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deep to parse") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 JSON: {error}") from None
 
 
 def status_error(response: httpx.Response, *, retries: int = 0, wanted_delay: float | None = None) -> UpstreamError:
@@ -400,7 +416,7 @@ def _error_detail(response: httpx.Response) -> str:
     if message:
         return str(message)
     try:
-        body = response.json()
+        body = parse_json(response.content)
     except ValueError:
         snippet = response.text.strip().replace("\n", " ")
         return snippet[:120] or response.reason_phrase
@@ -411,7 +427,7 @@ def _error_detail(response: httpx.Response) -> str:
                 return value
             if isinstance(value, dict) and isinstance(value.get("message"), str):
                 return str(value["message"])
-    return json.dumps(body)[:120]
+    return response.content[:120].decode("utf-8", "replace")
 
 
 def iter_pages(
@@ -440,7 +456,7 @@ def iter_pages(
         if isinstance(action, _Send):
             try:
                 reply = client.get(action.url, headers=dict(headers or {}))
-            except httpx.RequestError as error:  # transport trouble, bad encodings, redirect loops
+            except (httpx.RequestError, TransportError) as error:  # transport trouble, bad encodings, redirects
                 reply = error
         elif isinstance(action, _Sleep):
             sleep(action.seconds)
@@ -477,7 +493,7 @@ async def aiter_pages(
         if isinstance(action, _Send):
             try:
                 reply = await client.get(action.url, headers=dict(headers or {}))
-            except httpx.RequestError as error:  # transport trouble, bad encodings, redirect loops
+            except (httpx.RequestError, TransportError) as error:  # transport trouble, bad encodings, redirects
                 reply = error
         elif isinstance(action, _Sleep):
             result = (sleep or asyncio.sleep)(action.seconds)

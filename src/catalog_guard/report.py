@@ -89,8 +89,7 @@ def _header(audit: Audit) -> str:
         origin = f"live gateway at {audit.target}"
     else:
         origin = f"live recording of {', '.join(provenance.get('hosts', []))} on {provenance.get('recorded_at')}"
-    verdict = "PASS" if audit.passed else "FAIL"
-    header = f"catalog-guard audit: {verdict} — {audit.target} — {origin}"
+    header = f"catalog-guard audit: {audit.verdict} — {audit.target} — {origin}"
     if audit.truth_kind == "synthetic" and audit.source == "live":
         header += (
             "\nWARNING: judged against the synthetic recorded upstream truth shipped with catalog-guard; "
@@ -153,7 +152,10 @@ def render_table(audit: Audit) -> str:
 
 def _closing(audit: Audit) -> str:
     passed = sum(r.passed for r in audit.checks)
-    return f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}"
+    closing = f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}"
+    if audit.not_judged:
+        closing = f"NOT JUDGED: {audit.not_judged}\n{closing} (the checks above saw an incomplete observation)"
+    return closing
 
 
 def _md_cell(value: str) -> str:
@@ -180,6 +182,8 @@ def render_markdown(audit: Audit) -> str:
 def to_json(audit: Audit) -> dict[str, Any]:
     return {
         "passed": audit.passed,
+        "verdict": audit.verdict,
+        "not_judged": audit.not_judged,
         "exit_code": audit.exit_code,
         "source": audit.source,
         "target": audit.target,

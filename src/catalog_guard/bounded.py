@@ -1,0 +1,153 @@
+"""An httpx transport that holds every request to a :class:`~catalog_guard.limits.Meter`'s limits.
+
+Why not httpx's own settings: ``httpx.Timeout`` bounds each *socket operation* (connect, one read, one write),
+not a response. A server that sends one byte every two seconds never trips a 5 s read timeout and is never cut
+off, and a body that never ends is read (and held) for ever; httpx has no total deadline and no size cap. So
+this transport wraps the real one and:
+
+- counts the request against the run (deadline, ``--max-requests``) before sending it;
+- gives the connection and the response head at most what is left of the response's deadline
+  (``min(now + timeout, the run's deadline)``), through the per-request ``timeout`` extension;
+- reads the body itself, chunk by chunk, decoded, with the same deadline and the size cap checked after every
+  chunk, so a dripping or endless body is cut off on time and never held past ``max_body``; a watchdog timer
+  shuts the socket down at the deadline, so a body that stalls between chunks cannot outlive it by a read
+  timeout either;
+- turns what went wrong into the typed errors of :mod:`catalog_guard.errors` and tells the meter when a
+  gateway never answered at all.
+
+The response handed back carries the whole (decoded) body in memory, so the rest of catalog-guard reads it as
+usual; its ``content-encoding`` header is dropped because the content is no longer encoded.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from catalog_guard.errors import CatalogGuardError, ResponseTimeout, ResponseTooLarge, TransportError
+from catalog_guard.limits import OPTIONS, Meter
+
+
+class BoundedTransport(httpx.BaseTransport):
+    """Wraps ``inner`` (the network, an ASGI app or a mock) so that every request keeps to ``meter.limits``."""
+
+    def __init__(self, inner: httpx.BaseTransport, meter: Meter) -> None:
+        self._inner = inner
+        self.meter = meter
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        meter = self.meter
+        meter.before_request(url)
+        ends = min(meter.clock() + meter.limits.timeout, meter.ends_at)
+        left = max(ends - meter.clock(), 0.001)
+        request.extensions["timeout"] = {
+            "connect": min(meter.limits.connect_timeout, left),
+            "read": left,
+            "write": left,
+            "pool": left,
+        }
+        try:
+            response = self._inner.handle_request(request)
+        except httpx.TimeoutException as error:
+            failure: CatalogGuardError = self._late(url, ends, "no response")
+            meter.no_answer(url, failure)
+            raise failure from error
+        except httpx.TransportError as error:
+            failure = TransportError(f"{type(error).__name__} for {url}: {error}", url=url)
+            meter.no_answer(url, failure)
+            raise
+        meter.answered = True
+        try:
+            content = self._read(response, url, ends)
+        finally:
+            response.close()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=content,
+            extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
+            request=request,
+        )
+
+    def _late(self, url: str, ends: float, what: str) -> CatalogGuardError:
+        """The error for a response still unfinished at ``ends``: the run's deadline or the response's own."""
+        if ends >= self.meter.ends_at - 1e-6:
+            return self.meter.stop(self.meter.deadline_error(url))
+        timeout = self.meter.limits.timeout
+        return ResponseTimeout(
+            f"{url}: {what} within {timeout:g} s (--timeout, for the whole response)",
+            limit=OPTIONS["timeout"],
+            url=url,
+        )
+
+    def _read(self, response: httpx.Response, url: str, ends: float) -> bytes:
+        cap = self.meter.limits.max_body
+        declared = response.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and len(declared) < 20 and int(declared) > cap:
+            raise _too_large(url, cap, f"declares content-length {declared}")
+        body = bytearray()
+        with _Watchdog(response, ends - self.meter.clock()) as watchdog:
+            try:
+                for chunk in _chunks(response):
+                    body += chunk
+                    if len(body) > cap:
+                        raise _too_large(url, cap, f"sent more than {cap:,} bytes")
+                    if self.meter.clock() >= ends:
+                        raise self._late(url, ends, f"body unfinished ({len(body):,} bytes)")
+            except httpx.HTTPError as error:
+                if watchdog.fired or self.meter.clock() >= ends:
+                    raise self._late(url, ends, f"body unfinished ({len(body):,} bytes)") from error
+                raise TransportError(
+                    f"{type(error).__name__} for {url} after {len(body):,} bytes of the body: {error}", url=url
+                ) from error
+        return bytes(body)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The decoded body, chunk by chunk (a gzip bomb is counted by what it inflates to)."""
+    yield from response.iter_bytes()
+
+
+def _too_large(url: str, cap: int, what: str) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        f"{url}: the response {what}; --max-body allows {cap:,} bytes (cut off, not read whole)",
+        limit=OPTIONS["max_body"],
+        url=url,
+    )
+
+
+class _Watchdog:
+    """Shuts the response's socket down at the deadline, waking a read that is blocked on a stalled body."""
+
+    def __init__(self, response: httpx.Response, seconds: float) -> None:
+        stream: Any = response.extensions.get("network_stream")
+        self._socket: socket.socket | None = stream.get_extra_info("socket") if stream is not None else None
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire) if self._socket is not None else None
+        self.fired = False
+
+    def _fire(self) -> None:
+        self.fired = True
+        try:
+            assert self._socket is not None
+            self._socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: the read finished as the timer fired
+
+    def __enter__(self) -> _Watchdog:
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
