@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -55,17 +54,20 @@ class BoundedTransport(httpx.BaseTransport):
             response = self._inner.handle_request(request)
         except httpx.TimeoutException as error:
             failure: CatalogGuardError = self._late(url, ends, "no response")
-            meter.no_answer(url, failure)
+            meter.failed(url, failure)
             raise failure from error
         except httpx.TransportError as error:
-            failure = TransportError(f"{type(error).__name__} for {url}: {error}", url=url)
-            meter.no_answer(url, failure)
+            meter.failed(url, TransportError(f"{type(error).__name__} for {url}: {error}", url=url))
             raise
         meter.answered = True
         try:
             content = self._read(response, url, ends)
+        except CatalogGuardError as failure:
+            meter.failed(url, failure)
+            raise
         finally:
             response.close()
+        meter.usable()
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
         return httpx.Response(
             response.status_code,
@@ -94,7 +96,7 @@ class BoundedTransport(httpx.BaseTransport):
         body = bytearray()
         with _Watchdog(response, ends - self.meter.clock()) as watchdog:
             try:
-                for chunk in _chunks(response):
+                for chunk in response.iter_bytes():  # decoded: a gzip bomb counts by what it inflates to
                     body += chunk
                     if len(body) > cap:
                         raise _too_large(url, cap, f"sent more than {cap:,} bytes")
@@ -110,11 +112,6 @@ class BoundedTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
-
-
-def _chunks(response: httpx.Response) -> Iterator[bytes]:
-    """The decoded body, chunk by chunk (a gzip bomb is counted by what it inflates to)."""
-    yield from response.iter_bytes()
 
 
 def _too_large(url: str, cap: int, what: str) -> ResponseTooLarge:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from catalog_guard import __version__
-from catalog_guard.limits import Limits
+from catalog_guard.limits import OPTIONS, Limits
 from catalog_guard.target import TOKEN_ENV, gateway_url
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def _port(text: str) -> int:
     return value
 
 
-LIVE_OPTIONS = ("token", "limit", "timeout", "deadline", "max_body", "max_wait", "wait_budget", "max_requests")
+LIVE_OPTIONS = ("token", "limit", *(name for name in OPTIONS))
 
 
 def _contract_options(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +91,7 @@ def _limit_options(parser: argparse.ArgumentParser) -> None:
         ("--max-wait", _number, "SECONDS", f"seconds of any single Retry-After/RateLimit wait ({default.max_wait:g})"),
         ("--wait-budget", _number, "SECONDS", f"seconds of all waits between retries ({default.wait_budget:g})"),
         ("--max-requests", int, "N", f"requests in all, retries included ({default.max_requests})"),
+        ("--max-failures", int, "N", f"requests in a row without a usable answer ({default.max_failures})"),
     )
     for flag, kind, metavar, text in bounds:
         parser.add_argument(flag, type=kind, default=None, metavar=metavar, help=f"{text}; exit 2 when reached")

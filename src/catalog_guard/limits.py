@@ -53,6 +53,10 @@ class Limits:
     - ``max_wait`` (``--max-wait``, 30 s): any single wait a gateway asks for (``Retry-After``, ``RateLimit``).
     - ``wait_budget`` (``--wait-budget``, 120 s): all waits between retries together.
     - ``max_requests`` (``--max-requests``, 2000): requests in all, retries included.
+    - ``max_failures`` (``--max-failures``, 3): requests in a row without a usable answer (no response, a body
+      cut off by a limit) before the run stops: a gateway that drips or hangs on every request would otherwise
+      cost ``timeout`` per request until the deadline. A gateway that never answered at all stops the run at its
+      first failure.
     """
 
     timeout: float = 20.0
@@ -61,6 +65,7 @@ class Limits:
     max_wait: float = 30.0
     wait_budget: float = 120.0
     max_requests: int = 2000
+    max_failures: int = 3
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -86,6 +91,7 @@ OPTIONS: dict[str, str] = {
     "max_wait": "--max-wait",
     "wait_budget": "--wait-budget",
     "max_requests": "--max-requests",
+    "max_failures": "--max-failures",
 }
 
 Clock = Callable[[], float]
@@ -103,6 +109,7 @@ class Meter:
     requests: int = 0
     waited: float = 0.0
     answered: bool = False
+    failures_in_a_row: int = 0
     stopped: CatalogGuardError | None = None
 
     def __post_init__(self) -> None:
@@ -146,13 +153,32 @@ class Meter:
             url=url,
         )
 
-    def no_answer(self, url: str, error: CatalogGuardError) -> None:
-        """A request got no response. If the gateway never answered anything yet, it is unreachable: stop."""
-        if not self.answered and not isinstance(error, RunStopped):
+    def usable(self) -> None:
+        """A request got its whole response (whatever its status)."""
+        self.answered = True
+        self.failures_in_a_row = 0
+
+    def failed(self, url: str, error: CatalogGuardError) -> None:
+        """A request got no usable answer. Stop the run if the gateway never answered anything yet (it is
+        unreachable) or if ``max_failures`` requests in a row failed (it stopped answering)."""
+        if self.stopped is not None or (isinstance(error, LimitReached) and error.stops_run):
+            return
+        self.failures_in_a_row += 1
+        if not self.answered:
+            never = f"the gateway never answered: the first request failed: {error}"
             self.stop(
-                TransportError(f"the gateway never answered: the first request failed: {error}", url=url)
-                if not isinstance(error, LimitReached) or not error.stops_run
-                else error
+                type(error)(never, limit=error.limit, url=url)
+                if isinstance(error, LimitReached)
+                else TransportError(never, url=url)
+            )
+        elif self.failures_in_a_row >= self.limits.max_failures:
+            self.stop(
+                LimitReached(
+                    f"{self.failures_in_a_row} requests in a row got no usable answer (--max-failures); "
+                    f"the last: {error}",
+                    limit=OPTIONS["max_failures"],
+                    url=url,
+                )
             )
 
     def sleeper(self, sleep: Sleep) -> Sleep:
