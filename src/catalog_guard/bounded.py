@@ -68,7 +68,8 @@ class BoundedTransport(httpx.BaseTransport):
         finally:
             response.close()
         meter.usable()
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        # raw bytes: a header that is not ASCII (``Retry-After: ³``) must reach the checks, not crash a re-encoding
+        headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"content-encoding"]
         return httpx.Response(
             response.status_code,
             headers=headers,

@@ -187,12 +187,12 @@ def run_audit(args: argparse.Namespace) -> int:
                 f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to a live audit; "
                 f"give --gateway-url (or set {URL_ENV})"
             )
-        if args.cassettes:
-            os.environ["CATALOG_GUARD_CASSETTES"] = args.cassettes
-        result = _live(args, url, plan, limits, config) if url else audit.recorded_audit(config)
     except (UsageError, ValueError) as error:
         print(f"catalog-guard audit: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if args.cassettes:
+        os.environ["CATALOG_GUARD_CASSETTES"] = args.cassettes
+    result = _live(args, url, plan, limits, config) if url else audit.recorded_audit(config)
     text = report.render(result, args.format)
     print(text)
     if result.not_judged:

@@ -17,7 +17,9 @@ What is observed, per the contract (gateway-contract.md §1):
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import httpx
 
 from catalog_guard import gateways, paging
-from catalog_guard.errors import CatalogGuardError, LimitReached, RunStopped, TransportError
+from catalog_guard.errors import CatalogGuardError, LimitReached, RateLimitedError, RunStopped, TransportError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
 from catalog_guard.limits import Meter
 from catalog_guard.retry import RetryPolicy
@@ -174,6 +176,8 @@ def observe(
         sleep = meter.sleeper(sleep or time.sleep)
     # A gateway is ours to judge, not to nurse: two retries, then its 5xx is part of the observation.
     settings = paging.WalkSettings(budget=plan.budget(), retry=RetryPolicy(max_retries=2))
+    if meter is not None:  # the meter's --max-wait is then the one cap on a single wait
+        settings = dataclasses.replace(settings, give_up_after=math.inf)
     note = progress or (lambda _step: None)
     options: dict[str, Any] = {"headers": headers, "settings": settings}
     if sleep is not None:
@@ -235,7 +239,9 @@ def observe_target(
 
 
 def _unanswered(error: CatalogGuardError | None) -> TypeGuard[CatalogGuardError]:
-    return isinstance(error, TransportError | LimitReached | RunStopped)
+    """No answer to judge: no response, one cut off by a limit, or a 429 that outlived the retries (a gateway
+    that throttles the suite has not shown whether it keeps the contract)."""
+    return isinstance(error, TransportError | LimitReached | RunStopped | RateLimitedError)
 
 
 def _probe_route(client: httpx.Client, base_url: str, seen: Observation) -> RouteProbe | None:

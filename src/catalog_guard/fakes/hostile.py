@@ -11,6 +11,7 @@ Used by the fault-matrix tests (``tests/test_fault_matrix.py``) and ``scripts/me
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -34,7 +35,8 @@ class Settings:
     drip_interval: float = 0.2
     huge_bytes: int = 200 * 1024 * 1024
     depth: int = 100_000
-    retry_after: str = "299"
+    retry_after: str | None = "299"
+    ratelimit: str | None = None
 
 
 def _head(status: int, headers: dict[str, str]) -> bytes:
@@ -93,10 +95,8 @@ class HostileServer:
         self._listener.close()
         with self._lock:
             for connection in self._connections:
-                try:
+                with contextlib.suppress(OSError):
                     connection.close()
-                except OSError:
-                    pass
 
     def _accept(self) -> None:
         while not self._stop.is_set():
@@ -123,10 +123,8 @@ class HostileServer:
         except OSError:
             pass  # the client went away: that is how most faults end
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 connection.close()
-            except OSError:
-                pass
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.handler is None:
@@ -170,10 +168,14 @@ class HostileServer:
         self._send(connection, body)
 
     def rate_limited(self, connection: socket.socket) -> None:
-        """``429`` with ``Retry-After: <settings.retry_after>``, for every request."""
+        """``429`` with ``Retry-After`` and ``RateLimit`` as :class:`Settings` say, for every request."""
         body = b'{"error":"rate limited"}'
         headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
-        connection.sendall(_head(429, {**headers, "Retry-After": self.settings.retry_after}) + body)
+        if self.settings.retry_after is not None:
+            headers["Retry-After"] = self.settings.retry_after
+        if self.settings.ratelimit is not None:
+            headers["RateLimit"] = self.settings.ratelimit
+        connection.sendall(_head(429, headers) + body)
 
     def reset(self, connection: socket.socket) -> None:
         """Read the request, then drop the connection with a TCP reset (``SO_LINGER`` 0)."""
@@ -218,7 +220,7 @@ def _read_request(connection: socket.socket) -> httpx.Request | None:
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     method, target, _version = lines[0].split(" ", 2)
-    headers = [tuple(part.strip() for part in line.split(":", 1)) for line in lines[1:] if ":" in line]
+    headers = [(name.strip(), value.strip()) for name, _, value in (line.partition(":") for line in lines[1:])]
     length = int(dict((k.lower(), v) for k, v in headers).get("content-length", "0") or 0)
     deadline = time.monotonic() + 5
     while len(rest) < length and time.monotonic() < deadline:
