@@ -12,8 +12,9 @@ this transport wraps the real one and:
   chunk, so a dripping or endless body is cut off on time and never held past ``max_body``; a watchdog timer
   shuts the socket down at the deadline, so a body that stalls between chunks cannot outlive it by a read
   timeout either;
-- turns what went wrong into the typed errors of :mod:`catalog_guard.errors` and tells the meter when a
-  gateway never answered at all.
+- turns what went wrong into the typed errors of :mod:`catalog_guard.errors` and tells the meter how each
+  request went (a gateway that never answered, or that failed or throttled ``max_failures`` requests in a row,
+  stops the run).
 
 The response handed back carries the whole (decoded) body in memory, so the rest of catalog-guard reads it as
 usual; its ``content-encoding`` header is dropped because the content is no longer encoded.
@@ -27,7 +28,13 @@ from typing import Any
 
 import httpx
 
-from catalog_guard.errors import CatalogGuardError, ResponseTimeout, ResponseTooLarge, TransportError
+from catalog_guard.errors import (
+    CatalogGuardError,
+    RateLimitedError,
+    ResponseTimeout,
+    ResponseTooLarge,
+    TransportError,
+)
 from catalog_guard.limits import OPTIONS, Meter
 
 
@@ -67,7 +74,10 @@ class BoundedTransport(httpx.BaseTransport):
             raise
         finally:
             response.close()
-        meter.usable()
+        if response.status_code == 429:  # an answer, but not a usable one: a gateway throttling every retry
+            meter.failed(url, RateLimitedError(f"429 from {url}", url=url, status=429))
+        else:
+            meter.usable()
         # raw bytes: a header that is not ASCII (``Retry-After: ³``) must reach the checks, not crash a re-encoding
         headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"content-encoding"]
         return httpx.Response(

@@ -258,8 +258,6 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from catalog_guard.serve import reference_app
 
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"catalog-guard serve: binding {args.host} exposes the fake gateway beyond this machine", file=sys.stderr)
     try:
         app = reference_app(args.regression)
     except KeyError as error:
@@ -271,6 +269,8 @@ def run_serve(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"catalog-guard serve: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"catalog-guard serve: binding {args.host} exposes the fake gateway beyond this machine", file=sys.stderr)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     except SystemExit as stopped:

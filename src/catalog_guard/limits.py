@@ -54,9 +54,9 @@ class Limits:
     - ``wait_budget`` (``--wait-budget``, 120 s): all waits between retries together.
     - ``max_requests`` (``--max-requests``, 2000): requests in all, retries included.
     - ``max_failures`` (``--max-failures``, 3): requests in a row without a usable answer (no response, a body
-      cut off by a limit) before the run stops: a gateway that drips or hangs on every request would otherwise
-      cost ``timeout`` per request until the deadline. A gateway that never answered at all stops the run at its
-      first failure.
+      cut off by a limit, a 429) before the run stops: a gateway that drips, hangs or throttles every request
+      would otherwise cost ``timeout`` (or a wait) per request until the deadline. A gateway that never
+      answered at all stops the run at its first failure; a 429 is an answer, so it only counts in the row.
     """
 
     timeout: float = 20.0
