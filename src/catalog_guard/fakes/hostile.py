@@ -25,7 +25,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 #: Which fault (a key of :data:`FAULTS`) answers the ``n``-th request (0-based), or ``None`` for the handler.
 Rule = Callable[[httpx.Request, int], str | None]
 
-ITEM = b'{"id":"hostile/model-0000000000","object":"model","owned_by":"hostile","context_length":131072},'
+ITEM = b'{"id":"hostile/model-0000000000","source_gateway":"hostile","name":"Hostile","context_length":131072},'
 
 
 @dataclass
