@@ -283,3 +283,49 @@ def test_limits_refuse_values_that_bound_nothing(field_name: str, bad: float) ->
 
     with pytest.raises(ValueError, match=OPTIONS[field_name]):
         Limits(**{field_name: bad})
+
+
+# --- the async twin (provider fetches, recordings) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "limits", "error"),
+    [
+        ("drip", {"timeout": 0.3}, "ResponseTimeout"),
+        ("hung", {"timeout": 0.3}, "ResponseTimeout"),
+        ("endless", {"max_body": 100_000}, "ResponseTooLarge"),
+    ],
+)
+def test_the_async_transport_keeps_the_same_bounds(fault: str, limits: dict[str, float], error: str) -> None:
+    import asyncio
+
+    from catalog_guard.bounded import AsyncBoundedTransport
+    from catalog_guard.limits import Limits, Meter
+
+    async def fetch(url: str) -> None:
+        transport = AsyncBoundedTransport(httpx.AsyncHTTPTransport(), Meter(Limits(**limits)))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport) as client:
+            await client.get(url)
+
+    from catalog_guard.errors import LimitReached
+
+    with (
+        HostileServer(always(fault), settings=Settings(drip_interval=0.02)) as url,
+        pytest.raises(LimitReached) as raised,
+    ):
+        asyncio.run(fetch(url))
+    assert type(raised.value).__name__ == error
+
+
+def test_fetch_provider_reports_a_dripping_upstream_as_its_error() -> None:
+    import asyncio
+
+    from catalog_guard.errors import ResponseTimeout
+    from catalog_guard.limits import Limits
+    from catalog_guard.providers import SPECS, fetch_all
+
+    with HostileServer(always("drip"), settings=Settings(drip_interval=0.02)) as url:
+        spec = SPECS["groq"].with_base_url(url)
+        results = asyncio.run(fetch_all([spec], tokens={"groq": ""}, limits=Limits(timeout=0.3)))
+    assert isinstance(results["groq"].error, ResponseTimeout)
+    assert not results["groq"].complete

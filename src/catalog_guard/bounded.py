@@ -38,17 +38,16 @@ from catalog_guard.errors import (
 from catalog_guard.limits import OPTIONS, Meter
 
 
-class BoundedTransport(httpx.BaseTransport):
-    """Wraps ``inner`` (the network, an ASGI app or a mock) so that every request keeps to ``meter.limits``."""
+class _Bounds:
+    """What the sync and async transports share: the per-request deadline, the typed errors, the size cap."""
 
-    def __init__(self, inner: httpx.BaseTransport, meter: Meter) -> None:
-        self._inner = inner
+    def __init__(self, meter: Meter) -> None:
         self.meter = meter
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = str(request.url)
+    def start(self, request: httpx.Request) -> float:
+        """Count the request against the run and give the socket operations what is left of its deadline."""
         meter = self.meter
-        meter.before_request(url)
+        meter.before_request(str(request.url))
         ends = min(meter.clock() + meter.limits.timeout, meter.ends_at)
         left = max(ends - meter.clock(), 0.001)
         request.extensions["timeout"] = {
@@ -57,38 +56,18 @@ class BoundedTransport(httpx.BaseTransport):
             "write": left,
             "pool": left,
         }
-        try:
-            response = self._inner.handle_request(request)
-        except httpx.TimeoutException as error:
-            failure: CatalogGuardError = self._late(url, ends, "no response")
-            meter.failed(url, failure)
-            raise failure from error
-        except httpx.TransportError as error:
-            meter.failed(url, TransportError(f"{type(error).__name__} for {url}: {error}", url=url))
-            raise
-        meter.answered = True
-        try:
-            content = self._read(response, url, ends)
-        except CatalogGuardError as failure:
-            meter.failed(url, failure)
-            raise
-        finally:
-            response.close()
-        if response.status_code == 429:  # an answer, but not a usable one: a gateway throttling every retry
-            meter.failed(url, RateLimitedError(f"429 from {url}", url=url, status=429))
-        else:
-            meter.usable()
-        # raw bytes: a header that is not ASCII (``Retry-After: ³``) must reach the checks, not crash a re-encoding
-        headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"content-encoding"]
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=content,
-            extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
-            request=request,
-        )
+        return ends
 
-    def _late(self, url: str, ends: float, what: str) -> CatalogGuardError:
+    def no_response(self, url: str, ends: float, error: Exception) -> CatalogGuardError:
+        """The typed error for a request that got no response (and tell the meter)."""
+        if isinstance(error, httpx.TimeoutException | TimeoutError):
+            failure: CatalogGuardError = self.late(url, ends, "no response")
+        else:
+            failure = TransportError(f"{type(error).__name__} for {url}: {error}", url=url)
+        self.meter.failed(url, failure)
+        return failure
+
+    def late(self, url: str, ends: float, what: str) -> CatalogGuardError:
         """The error for a response still unfinished at ``ends``: the run's deadline or the response's own."""
         if ends >= self.meter.ends_at - 1e-6:
             return self.meter.stop(self.meter.deadline_error(url))
@@ -99,30 +78,131 @@ class BoundedTransport(httpx.BaseTransport):
             url=url,
         )
 
-    def _read(self, response: httpx.Response, url: str, ends: float) -> bytes:
+    def check_declared(self, response: httpx.Response, url: str) -> None:
         cap = self.meter.limits.max_body
         declared = response.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and len(declared) < 20 and int(declared) > cap:
             raise _too_large(url, cap, f"declares content-length {declared}")
+
+    def add(self, body: bytearray, chunk: bytes, url: str, ends: float) -> None:
+        body += chunk
+        cap = self.meter.limits.max_body
+        if len(body) > cap:
+            raise _too_large(url, cap, f"sent more than {cap:,} bytes")
+        if self.meter.clock() >= ends:
+            raise self.late(url, ends, f"body unfinished ({len(body):,} bytes)")
+
+    def body_failed(
+        self, url: str, ends: float, body: bytearray, error: Exception, timed_out: bool
+    ) -> CatalogGuardError:
+        if timed_out or self.meter.clock() >= ends:
+            return self.late(url, ends, f"body unfinished ({len(body):,} bytes)")
+        return TransportError(
+            f"{type(error).__name__} for {url} after {len(body):,} bytes of the body: {error}", url=url
+        )
+
+    def finish(self, response: httpx.Response, request: httpx.Request, content: bytes) -> httpx.Response:
+        """The response as the client will see it: whole, decoded, and counted by the meter."""
+        url = str(request.url)
+        if response.status_code == 429:  # an answer, but not a usable one: a gateway throttling every retry
+            self.meter.failed(url, RateLimitedError(f"429 from {url}", url=url, status=429))
+        else:
+            self.meter.usable()
+        # raw bytes: a header that is not ASCII (``Retry-After: ³``) must reach the checks, not crash a re-encoding
+        headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"content-encoding"]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=content,
+            extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
+            request=request,
+        )
+
+
+class BoundedTransport(httpx.BaseTransport):
+    """Wraps ``inner`` (the network, an ASGI app or a mock) so that every request keeps to ``meter.limits``."""
+
+    def __init__(self, inner: httpx.BaseTransport, meter: Meter) -> None:
+        self._inner = inner
+        self.meter = meter
+        self._bounds = _Bounds(meter)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        ends = self._bounds.start(request)
+        try:
+            response = self._inner.handle_request(request)
+        except httpx.TransportError as error:
+            failure = self._bounds.no_response(url, ends, error)
+            if isinstance(failure, TransportError):
+                raise  # the walk retries httpx's own transport errors
+            raise failure from error
+        self.meter.answered = True
+        try:
+            content = self._read(response, url, ends)
+        except CatalogGuardError as failure:
+            self.meter.failed(url, failure)
+            raise
+        finally:
+            response.close()
+        return self._bounds.finish(response, request, content)
+
+    def _read(self, response: httpx.Response, url: str, ends: float) -> bytes:
+        self._bounds.check_declared(response, url)
         body = bytearray()
         with _Watchdog(response, ends - self.meter.clock()) as watchdog:
             try:
                 for chunk in response.iter_bytes():  # decoded: a gzip bomb counts by what it inflates to
-                    body += chunk
-                    if len(body) > cap:
-                        raise _too_large(url, cap, f"sent more than {cap:,} bytes")
-                    if self.meter.clock() >= ends:
-                        raise self._late(url, ends, f"body unfinished ({len(body):,} bytes)")
+                    self._bounds.add(body, chunk, url, ends)
             except httpx.HTTPError as error:
-                if watchdog.fired or self.meter.clock() >= ends:
-                    raise self._late(url, ends, f"body unfinished ({len(body):,} bytes)") from error
-                raise TransportError(
-                    f"{type(error).__name__} for {url} after {len(body):,} bytes of the body: {error}", url=url
-                ) from error
+                raise self._bounds.body_failed(url, ends, body, error, watchdog.fired) from error
         return bytes(body)
 
     def close(self) -> None:
         self._inner.close()
+
+
+class AsyncBoundedTransport(httpx.AsyncBaseTransport):
+    """The async twin: the whole response runs under one ``anyio.fail_after``, so no watchdog is needed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, meter: Meter) -> None:
+        self._inner = inner
+        self.meter = meter
+        self._bounds = _Bounds(meter)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        import anyio
+
+        url = str(request.url)
+        ends = self._bounds.start(request)
+        body = bytearray()
+        response: httpx.Response | None = None
+        try:
+            with anyio.fail_after(max(ends - self.meter.clock(), 0.0)):
+                response = await self._inner.handle_async_request(request)
+                self.meter.answered = True
+                self._bounds.check_declared(response, url)
+                async for chunk in response.aiter_bytes():
+                    self._bounds.add(body, chunk, url, ends)
+        except (httpx.TransportError, TimeoutError) as error:
+            if response is None:
+                failure = self._bounds.no_response(url, ends, error)
+                if isinstance(failure, TransportError) and isinstance(error, httpx.TransportError):
+                    raise
+                raise failure from error
+            failure = self._bounds.body_failed(url, ends, body, error, isinstance(error, TimeoutError))
+            self.meter.failed(url, failure)
+            raise failure from error
+        except CatalogGuardError as failure:
+            self.meter.failed(url, failure)
+            raise
+        finally:
+            if response is not None:
+                await response.aclose()
+        return self._bounds.finish(response, request, bytes(body))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def _too_large(url: str, cap: int, what: str) -> ResponseTooLarge:

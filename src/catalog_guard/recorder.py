@@ -46,6 +46,7 @@ import httpx
 
 from catalog_guard import corpus, gallery, schemas
 from catalog_guard import universe as universe_module
+from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
 from catalog_guard.cassettes import (
     ScrubPolicy,
     known_secrets,
@@ -58,6 +59,7 @@ from catalog_guard.cassettes.persister import write_atomically
 from catalog_guard.corpus import GATEWAY, HUGGINGFACE, Recording, Traffic
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.fakes.upstreams import FakeUpstreams
+from catalog_guard.limits import Limits, Meter
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
 
@@ -67,6 +69,7 @@ HF_TOKEN_ENV = "HF_TOKEN"
 GATEWAY_URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
 GATEWAY_TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"
 TIMEOUT = 60.0
+RECORD_LIMITS = Limits(timeout=TIMEOUT, deadline=1800.0)  # one recording; the Hub walk is the longest
 # httpx advertises br/zstd only where brotli/zstandard happen to be installed: fixed here, so that the request
 # headers in a cassette do not depend on the recording machine's packages (the bodies are decoded either way).
 CLIENT_HEADERS = {"accept-encoding": "gzip, deflate"}
@@ -334,9 +337,16 @@ def _traffic(
             tokens=plan.tokens,
             progress=progress,
         )
+    # Live upstreams are held to the same bounds as an audit (a body cap, a deadline per response and per
+    # recording): a hostile or broken upstream fails the recording instead of hanging it.
+    meter = Meter(RECORD_LIMITS)
     return Traffic(
-        client=lambda: httpx.Client(timeout=TIMEOUT, headers=CLIENT_HEADERS),
-        async_client=lambda: httpx.AsyncClient(timeout=TIMEOUT, headers=CLIENT_HEADERS),
+        client=lambda: httpx.Client(
+            transport=BoundedTransport(httpx.HTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
+        ),
+        async_client=lambda: httpx.AsyncClient(
+            transport=AsyncBoundedTransport(httpx.AsyncHTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
+        ),
         base_urls=plan.base_urls,
         tokens=plan.tokens,
         sleep=time.sleep,
