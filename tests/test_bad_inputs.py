@@ -18,6 +18,8 @@ import pytest
 
 from catalog_guard.cli import URL_ENV
 
+pytest_plugins = ["pytester"]
+
 CLI = [sys.executable, "-m", "catalog_guard.cli"]
 LIVE = ["--gateway-url", "http://127.0.0.1:9"]  # a live audit that parses; the bad value must stop it first
 
@@ -135,3 +137,26 @@ def test_an_output_that_goes_away_is_exit_2(tmp_path: Path, capsys: pytest.Captu
     target = tmp_path / "gone" / "report.md"
     assert cli.main(["audit", "--output", str(target)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+CONTRACT = (
+    "from catalog_guard.contract import GatewayContract\n\n\nclass TestLive(GatewayContract):\n    optional = True\n"
+)
+
+
+def test_contract_tests_with_an_empty_gateway_url_fail_instead_of_skipping(pytester: pytest.Pytester) -> None:
+    """``optional`` classes skip without --gateway-url; given but empty (an unset CI variable) is no skip."""
+    pytester.makepyfile(CONTRACT)
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--gateway-url", "")
+    outcomes = run.parseoutcomes()
+    assert "skipped" not in outcomes
+    assert outcomes.get("errors") == 13
+    run.stdout.fnmatch_lines(["*--gateway-url was given but is empty*"])
+
+
+def test_contract_tests_against_a_gateway_that_never_answers_are_not_judged(pytester: pytest.Pytester) -> None:
+    """Nothing listens (port 9, discard): every test errors with the line that says why, after one request."""
+    pytester.makepyfile(CONTRACT)
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--gateway-url", "http://127.0.0.1:9")
+    assert run.parseoutcomes().get("errors") == 13
+    run.stdout.fnmatch_lines(["*not judged: stopped: the gateway never answered*"])

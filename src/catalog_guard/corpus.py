@@ -46,7 +46,7 @@ from catalog_guard import checks, gallery, schemas
 from catalog_guard.cassettes import format as cassette_format
 from catalog_guard.cassettes.errors import CassetteError
 from catalog_guard.cassettes.replay import use_cassette
-from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError, TransportError
+from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError
 from catalog_guard.fakes.gateway import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.hub import HUB_URL, LIST_PATH, STRATEGIES, HubResult, Strategy, fetch_hub
 from catalog_guard.observe import HUGGINGFACE as OBSERVED_HUGGINGFACE
@@ -334,11 +334,12 @@ def _gateway_recording(state: str) -> Recording:
             )
 
     def check(seen: Observation) -> str | None:
-        """A misbehaving gateway *is* the observation; only a connection that failed is not."""
-        walks = [*seen.walks.values(), *seen.aliases.values(), seen.all_walk, *seen.unique_walks.values()]
-        broken = [w.gateway for w in walks if w is not None and isinstance(w.error, TransportError)]
-        if broken or seen.errors:
-            return f"the gateway could not be reached for {', '.join(broken) or ', '.join(seen.errors)}"
+        """A misbehaving gateway *is* the observation; a request that got no answer (a failed connection, a
+        limit) is not: it left nothing to replay."""
+        unanswered = seen.unanswered()
+        if unanswered:
+            label, error = unanswered[0]
+            return f"{len(unanswered)} request(s) got no answer; the first: {label}: {error}"
         return None
 
     name = f"{GATEWAY}/{CURRENT}" if state == CURRENT else f"{GATEWAY}/history/{state}"
