@@ -12,6 +12,7 @@ it says so. Nothing leaves loopback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -80,9 +81,10 @@ class Row:
 def measure(case: Case, kill_after: float) -> Row:
     with HostileServer(case.rule, reference_gateway(), case.settings) as url:
         command = [sys.executable, "-m", "catalog_guard.cli", "audit", "--gateway-url", url, "--no-progress"]
-        with tempfile.TemporaryFile() as errors:
+        command += ["--format", "json"]
+        with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as report:
             started = time.monotonic()
-            child = subprocess.Popen([*command, *case.args], stdout=subprocess.DEVNULL, stderr=errors)
+            child = subprocess.Popen([*command, *case.args], stdout=report, stderr=errors)
             killer = _Killer(child, kill_after)
             _, status, usage = os.wait4(child.pid, 0)
             seconds = time.monotonic() - started
@@ -90,11 +92,20 @@ def measure(case: Case, kill_after: float) -> Row:
             child.returncode = os.waitstatus_to_exitcode(status)
             errors.seek(0)
             err = errors.read().decode("utf-8", "replace").strip()
-    outcome = err.splitlines()[-1] if err else "(no line: passed or a contract violation)"
+            report.seek(0)
+            failed = _failed_checks(report.read())
+    outcome = err.splitlines()[-1] if err else f"FAIL: {', '.join(failed)}" if failed else "PASS"
     if killer.fired:
         outcome = f"KILLED after {kill_after:g} s: {outcome}"
     peak = usage.ru_maxrss / 1024  # Linux reports kB
     return Row(case, seconds, peak, child.returncode, _short(outcome))
+
+
+def _failed_checks(report: bytes) -> list[str]:
+    try:
+        return [check["name"] for check in json.loads(report)["checks"] if not check["passed"]]
+    except (ValueError, KeyError, TypeError):
+        return []
 
 
 class _Killer:
