@@ -427,7 +427,7 @@ def _error_detail(response: httpx.Response) -> str:
                 return value
             if isinstance(value, dict) and isinstance(value.get("message"), str):
                 return str(value["message"])
-    return response.content[:120].decode("utf-8", "replace")
+    return " ".join(response.content[:120].decode("utf-8", "replace").split())
 
 
 def iter_pages(
