@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from catalog_guard import __version__
 from catalog_guard.limits import OPTIONS, Limits
+from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
 from catalog_guard.target import TOKEN_ENV, gateway_url
 
 if TYPE_CHECKING:
@@ -74,6 +75,19 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="fraction a gateway's count may drop below the recorded baseline (default 0)",
     )
+    parser.add_argument(
+        "--skew-max-ids",
+        type=int,
+        default=DEFAULT_MAX_IDS,
+        help="ids a gateway may miss, or list beyond, its upstream's listing (cache skew; default "
+        f"{DEFAULT_MAX_IDS}, and never more than --skew-max-fraction)",
+    )
+    parser.add_argument(
+        "--skew-max-fraction",
+        type=_number,
+        default=DEFAULT_MAX_FRACTION,
+        help=f"the same as a fraction of the upstream's listing, rounded up (default {DEFAULT_MAX_FRACTION})",
+    )
 
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +116,8 @@ def _add_audit(sub: argparse._SubParsersAction[_Parser]) -> None:
         "audit",
         help="judge the recorded cassettes (default) or a live gateway",
         description="Without --gateway-url: the shipped cassettes, no network. With it: a live "
-        "backend, judged against the recorded upstream truth and baseline.",
+        "backend, judged against its upstreams' truth fetched while it is observed (--truth live), or "
+        "against recorded truth (--truth recorded or a --save-truth directory).",
     )
     audit.add_argument(
         "--gateway-url",
@@ -132,7 +147,47 @@ def _add_audit(sub: argparse._SubParsersAction[_Parser]) -> None:
         default=None,
         help="the recorded corpus to judge against (default: the shipped one; env CATALOG_GUARD_CASSETTES)",
     )
+    _truth_options(audit)
     _contract_options(audit)
+
+
+def _truth_options(audit: argparse.ArgumentParser) -> None:
+    from catalog_guard.recorder import parse_base_url
+
+    audit.add_argument(
+        "--truth",
+        metavar="live|recorded|DIR",
+        default=None,
+        help="the upstream truth to judge a live gateway against: live (fetched from the upstreams while the "
+        "gateway is observed; the default with --gateway-url), recorded (the cassettes), or a directory "
+        "written by --save-truth",
+    )
+    audit.add_argument(
+        "--save-truth",
+        metavar="DIR",
+        default=None,
+        help="write the live truth fetched as cassettes (scrubbed) to DIR, to replay later with --truth DIR",
+    )
+    audit.add_argument(
+        "--baseline",
+        metavar="FILE",
+        default=None,
+        help="the count-floor's baseline: a previous (passing) audit's JSON report, or a baseline.json",
+    )
+    audit.add_argument(
+        "--require-all-truth",
+        action="store_true",
+        help="exit 2 when any upstream's truth could not be fetched (no key, 401, outage): for teams that hold "
+        "every key",
+    )
+    audit.add_argument(
+        "--base-url",
+        action="append",
+        type=parse_base_url,
+        default=[],
+        metavar="NAME=URL",
+        help="fetch upstream NAME's live truth from URL instead of its real host (repeatable; as for record)",
+    )
 
 
 def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -173,16 +228,20 @@ def build_parser() -> argparse.ArgumentParser:
 def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard import audit, report
     from catalog_guard.checks import ContractConfig
+    from catalog_guard.errors import CatalogGuardError
+    from catalog_guard.skew import SkewAllowance
 
     try:
-        config = ContractConfig(coverage_floor=args.coverage_floor, count_tolerance=args.count_tolerance)
+        skew = SkewAllowance(args.skew_max_ids, args.skew_max_fraction)
+        config = ContractConfig(coverage_floor=args.coverage_floor, count_tolerance=args.count_tolerance, skew=skew)
         url = gateway_url(*_given_url(args.gateway_url))
         _check_output(args.output)
         live = {name: getattr(args, name) for name in LIVE_OPTIONS if getattr(args, name) is not None}
         limits = Limits(**{k: v for k, v in live.items() if k not in ("token", "limit")})
         plan = _plan(args.gateways, live.get("limit", 100))
-        if url is None and (live or args.gateways):
-            given = [f"--{name.replace('_', '-')}" for name in (*live, *(["gateway"] * bool(args.gateways)))]
+        given = [f"--{name.replace('_', '-')}" for name in (*live, *(["gateway"] * bool(args.gateways)))]
+        given += [flag for flag, value in _LIVE_ONLY.items() if getattr(args, value)]
+        if url is None and given:
             raise UsageError(
                 f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to a live audit; "
                 f"give --gateway-url (or set {URL_ENV})"
@@ -192,11 +251,20 @@ def run_audit(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.cassettes:
         os.environ["CATALOG_GUARD_CASSETTES"] = args.cassettes
-    result = _live(args, url, plan, limits, config) if url else audit.recorded_audit(config)
+    try:
+        result = _live(args, url, plan, limits, config) if url else audit.recorded_audit(config)
+        if args.save_truth:
+            _save_truth(result, args.save_truth)
+    except (CatalogGuardError, UsageError) as error:  # the truth could not be chosen or saved
+        print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_USAGE
     text = report.render(result, args.format)
     print(text)
-    if result.not_judged:
-        print(f"catalog-guard audit: not judged: {result.not_judged}", file=sys.stderr)
+    if result.incomplete:
+        print(f"catalog-guard audit: not judged: {result.incomplete}", file=sys.stderr)
+    elif result.exit_code == EXIT_USAGE and result.truth is not None:
+        unjudged = ", ".join(result.truth.not_judged())
+        print(f"catalog-guard audit: --require-all-truth: no truth for {unjudged} (see NOT JUDGED)", file=sys.stderr)
     if args.output:
         try:
             with open(args.output, "a", encoding="utf-8") as handle:
@@ -205,6 +273,25 @@ def run_audit(args: argparse.Namespace) -> int:
             print(f"catalog-guard audit: cannot write --output {args.output}: {error.strerror}", file=sys.stderr)
             return EXIT_USAGE
     return result.exit_code
+
+
+_LIVE_ONLY = {
+    "--truth": "truth",
+    "--save-truth": "save_truth",
+    "--baseline": "baseline",
+    "--base-url": "base_url",
+    "--require-all-truth": "require_all_truth",
+}
+
+
+def _save_truth(result: Audit, directory: str) -> None:
+    from catalog_guard import corpus, truth
+
+    if result.truth is None or result.truth.kind != truth.LIVE:
+        raise UsageError("--save-truth saves live truth; this audit used --truth recorded or a directory")
+    tokens = corpus.upstream_tokens(os.environ)
+    written = truth.save_truth(result.truth, directory, secrets={f"{k} token": v for k, v in tokens.items()})
+    print(f"catalog-guard audit: saved the live truth as {len(written)} cassettes in {directory}", file=sys.stderr)
 
 
 def _given_url(flag: str | None) -> tuple[str | None, str]:
@@ -237,15 +324,33 @@ def _plan(gateways: list[str] | None, limit: int) -> ObservePlan:
 
 
 def _live(args: argparse.Namespace, url: str, plan: ObservePlan, limits: Limits, config: ContractConfig) -> Audit:
-    from catalog_guard import audit
+    from catalog_guard import audit, truth
     from catalog_guard.progress import Progress
     from catalog_guard.target import GatewayTarget
 
     token = args.token or os.environ.get(TOKEN_ENV)
     target = GatewayTarget(base_url=url, token=token, limits=limits)
+    choice = args.truth or truth.LIVE
+    if args.save_truth and choice != truth.LIVE:
+        raise UsageError("--save-truth saves live truth; it cannot be combined with --truth " + choice)
+    fetch = truth.choose(
+        choice,
+        plan.gateways,
+        environ=os.environ,
+        base_urls=dict(args.base_url),
+        timeout=limits.timeout,
+        baseline=args.baseline,
+    )
     progress = None if args.no_progress else Progress(total=None, label="observing")
     try:
-        return audit.live_audit(target, plan, config=config, progress=progress.step if progress else None)
+        return audit.live_audit(
+            target,
+            plan,
+            truth=fetch,
+            config=config,
+            progress=progress.step if progress else None,
+            require_all_truth=args.require_all_truth,
+        )
     finally:
         if progress:
             progress.close()

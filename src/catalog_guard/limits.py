@@ -111,6 +111,7 @@ class Meter:
     answered: bool = False
     failures_in_a_row: int = 0
     stopped: CatalogGuardError | None = None
+    one_host: bool = True  # False for concurrent fetches of many upstreams: one dead host must not stop the rest
 
     def __post_init__(self) -> None:
         if self.started < 0:
@@ -160,8 +161,9 @@ class Meter:
 
     def failed(self, url: str, error: CatalogGuardError) -> None:
         """A request got no usable answer. Stop the run if the gateway never answered anything yet (it is
-        unreachable) or if ``max_failures`` requests in a row failed (it stopped answering)."""
-        if self.stopped is not None or (isinstance(error, LimitReached) and error.stops_run):
+        unreachable) or if ``max_failures`` requests in a row failed (it stopped answering). A meter over many
+        hosts (``one_host=False``) stops only for its limits: each host's failures stay in its own result."""
+        if self.stopped is not None or (isinstance(error, LimitReached) and error.stops_run) or not self.one_host:
             return
         self.failures_in_a_row += 1
         if not self.answered:

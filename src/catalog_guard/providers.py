@@ -389,7 +389,7 @@ async def fetch_all(
         )
 
     if client is None:
-        bounded = AsyncBoundedTransport(httpx.AsyncHTTPTransport(), Meter(limits or Limits()))
+        bounded = AsyncBoundedTransport(httpx.AsyncHTTPTransport(), Meter(limits or Limits(), one_host=False))
         async with httpx.AsyncClient(transport=bounded) as own:
             outcomes = await run(own)
     else:

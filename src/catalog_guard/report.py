@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from catalog_guard.audit import Audit
+from catalog_guard.truth import NO_BASELINE
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -41,8 +42,17 @@ def _coverage_table(audit: Audit) -> Table:
     return ["strategy", "models", "covered", "coverage", "requests", "complete"], rows
 
 
+def _result(passed: bool, not_judged: Sequence[Any]) -> str:
+    if not passed:
+        return "FAIL"
+    return f"pass, {len(not_judged)} not judged" if not_judged else "pass"
+
+
 def _check_table(audit: Audit) -> Table:
-    rows = [[r.name, "pass" if r.passed else "FAIL", r.summary() if not r.passed else r.title] for r in audit.checks]
+    rows = [
+        [r.name, _result(r.passed, r.not_judged), r.summary() if not r.passed or r.not_judged else r.title]
+        for r in audit.checks
+    ]
     return ["check", "result", "detail"], rows
 
 
@@ -90,10 +100,16 @@ def _header(audit: Audit) -> str:
     else:
         origin = f"live recording of {', '.join(provenance.get('hosts', []))} on {provenance.get('recorded_at')}"
     header = f"catalog-guard audit: {audit.verdict} — {audit.target} — {origin}"
+    if audit.truth is not None:  # which truth, on the first line of every report
+        header += f" — {audit.truth.headline()}"
+        for name, why in audit.truth.not_judged().items():
+            header += f"\nNOT JUDGED: {name}: {why}"
+        if audit.truth.baseline is None:
+            header += f"\nNOT JUDGED: count-floor: {NO_BASELINE}"
     if audit.truth_kind == "synthetic" and audit.source == "live":
         header += (
             "\nWARNING: judged against the synthetic recorded upstream truth shipped with catalog-guard; "
-            "run `catalog-guard record` (live) and point --cassettes at it for real coverage figures"
+            "use --truth live (the default with --gateway-url) to judge against the upstreams as they are now"
         )
     return header
 
@@ -153,8 +169,8 @@ def render_table(audit: Audit) -> str:
 def _closing(audit: Audit) -> str:
     passed = sum(r.passed for r in audit.checks)
     closing = f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}"
-    if audit.not_judged:
-        closing = f"NOT JUDGED: {audit.not_judged}\n{closing} (the checks above saw an incomplete observation)"
+    if audit.incomplete:
+        closing = f"NOT JUDGED: {audit.incomplete}\n{closing} (the checks above saw an incomplete observation)"
     return closing
 
 
@@ -183,12 +199,13 @@ def to_json(audit: Audit) -> dict[str, Any]:
     return {
         "passed": audit.passed,
         "verdict": audit.verdict,
-        "not_judged": audit.not_judged,
+        "incomplete": audit.incomplete,
         "exit_code": audit.exit_code,
         "source": audit.source,
         "target": audit.target,
         "provenance": audit.provenance,
         "truth_kind": audit.truth_kind,
+        "truth": audit.truth.summary() if audit.truth is not None else None,
         "walks": [dataclasses.asdict(w) for w in audit.walks],
         "coverage": [{**dataclasses.asdict(c), "ratio": round(c.ratio, 4)} for c in audit.coverage],
         "merge": audit.merge,
@@ -199,6 +216,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
                 "title": r.title,
                 "passed": r.passed,
                 "violations": [{"message": v.message, "evidence": v.evidence} for v in r.violations],
+                "not_judged": [{"gateway": name, "reason": why} for name, why in r.not_judged],
             }
             for r in audit.checks
         ],
