@@ -161,6 +161,8 @@ def test_contract_tests_with_an_empty_gateway_url_fail_instead_of_skipping(pytes
 def test_contract_tests_against_a_gateway_that_never_answers_are_not_judged(pytester: pytest.Pytester) -> None:
     """Nothing listens (port 9, discard): every test errors with the line that says why, after one request."""
     pytester.makepyfile(CONTRACT)
-    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--gateway-url", "http://127.0.0.1:9")
+    run = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-q", "--gateway-url", "http://127.0.0.1:9", "--catalog-guard-truth", "recorded"
+    )
     assert run.parseoutcomes().get("errors") == 13
     run.stdout.fnmatch_lines(["*not judged: stopped: the gateway never answered*"])
