@@ -27,6 +27,7 @@ from catalog_guard.fakes.gateway import FakeGateway, GatewayState, asgi_app, ren
 from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.mounted import base_urls, mounted, upstream_fakes
 from catalog_guard.fakes.transport import FakeInternet, Handler
+from catalog_guard.limits import Limits
 from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
 from catalog_guard.providers import GATEWAY_SPECS
 from catalog_guard.serve import serving
@@ -92,7 +93,7 @@ def run(
         base_urls=base_urls(base, truth.UPSTREAMS),
         sleep=no_sleep,
     )
-    target = GatewayTarget(base_url=f"{base}/{GATEWAY}", timeout=30)
+    target = GatewayTarget(base_url=f"{base}/{GATEWAY}", limits=Limits(timeout=30))
     return audit.live_audit(target, plan, truth=fetch, config=config, require_all_truth=require_all_truth)
 
 
@@ -286,7 +287,7 @@ def test_the_command_fetches_saves_and_replays_live_truth_with_a_baseline(
 
 def test_truth_options_need_a_live_gateway(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["audit", "--truth", "live"]) == 2
-    assert "--truth judge a live gateway" in capsys.readouterr().err
+    assert "--truth applies to a live audit" in capsys.readouterr().err
     assert cli.main(["audit", "--gateway-url", "http://127.0.0.1:9", "--truth", "/no/such/dir"]) == 2
     assert "--truth '/no/such/dir'" in capsys.readouterr().err
 
