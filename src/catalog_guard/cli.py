@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, NoReturn
 from catalog_guard import __version__
 from catalog_guard.limits import OPTIONS, Limits
 from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
-from catalog_guard.target import TOKEN_ENV, gateway_url
+from catalog_guard.target import TOKEN_ENV, URL_ENV, gateway_url
 
 if TYPE_CHECKING:
     from catalog_guard.audit import Audit
     from catalog_guard.checks import ContractConfig
     from catalog_guard.observe import ObservePlan
 
-URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
 
@@ -315,12 +314,13 @@ def _check_output(path: str | None) -> None:
 
 
 def _plan(gateways: list[str] | None, limit: int) -> ObservePlan:
-    from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
+    from catalog_guard.gateways import KNOWN
+    from catalog_guard.observe import ObservePlan
 
-    unknown = sorted(set(gateways or ()) - set(KNOWN_GATEWAYS))
+    unknown = sorted(set(gateways or ()) - set(KNOWN))
     if unknown:
-        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN_GATEWAYS)}")
-    return ObservePlan(gateways=tuple(gateways or KNOWN_GATEWAYS), limit=limit, include_all=gateways is None)
+        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN)}")
+    return ObservePlan(gateways=tuple(gateways or KNOWN), limit=limit, include_all=gateways is None)
 
 
 def _live(args: argparse.Namespace, url: str, plan: ObservePlan, limits: Limits, config: ContractConfig) -> Audit:

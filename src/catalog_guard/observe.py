@@ -4,7 +4,7 @@ Observing and judging are separate on purpose. The same observation comes from a
 reference server, or from a replayed cassette, and the same pure checks (:mod:`catalog_guard.checks`) judge it,
 so no check is written twice and a cassette is a complete, reviewable record of everything that was judged.
 
-What is observed, per the contract (gateway-contract.md §1):
+What is observed, per the contract (docs/contract.md §1):
 
 - an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
 - one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);
@@ -27,20 +27,16 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import httpx
 
-from catalog_guard import gateways, paging
+from catalog_guard import paging
 from catalog_guard.errors import CatalogGuardError, LimitReached, RateLimitedError, RunStopped, TransportError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
+from catalog_guard.gateways import ALIASES, ALL, HUGGINGFACE, KNOWN
 from catalog_guard.limits import Meter
 from catalog_guard.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from catalog_guard.target import GatewayTarget
 
-HUGGINGFACE = gateways.HUGGINGFACE
-PROVIDER_GATEWAYS = gateways.PROVIDERS
-KNOWN_GATEWAYS = gateways.KNOWN
-ALIASES = gateways.ALIASES
-ALL = gateways.ALL
 UNKNOWN_GATEWAY = "no-such-gateway"
 
 
@@ -48,7 +44,7 @@ UNKNOWN_GATEWAY = "no-such-gateway"
 class ObservePlan:
     """What to ask a gateway. The defaults are the contract; a team narrows ``gateways`` for a quick run."""
 
-    gateways: tuple[str, ...] = KNOWN_GATEWAYS
+    gateways: tuple[str, ...] = KNOWN
     limit: int = 100
     large_limit: int = 1000
     max_limit: int = 1000
@@ -112,9 +108,7 @@ class Observation:
         reset, cut off by a limit, or not sent after the run stopped. Each is a finding on that request; any of
         them means the observation is incomplete and cannot be judged as a whole (exit 2)."""
         found: list[tuple[str, CatalogGuardError]] = []
-        walks = {**self.walks, **self.aliases, **{f"{ALL} {k}": w for k, w in self.unique_walks.items()}}
-        if self.all_walk is not None:
-            walks[ALL] = self.all_walk
+        walks = self.every_walk()
         found += [(f"walk {name}", walk.error) for name, walk in walks.items() if _unanswered(walk.error)]
         responses = {
             **{f"single {k}": r for k, r in self.singles.items()},
@@ -126,6 +120,16 @@ class Observation:
         found += [(f"{label} probe", TransportError(message)) for label, message in self.errors.items()]
         return found
 
+    def every_walk(self, *, unique: bool = True) -> dict[str, GatewayWalk]:
+        """Every walk observed, by name, in one order: each gateway's, each alias's, ``all``, then (with
+        ``unique``) each ``all`` walk with a unique flag as ``all (<flag>)``. The one way to enumerate them."""
+        walks = {**self.walks, **self.aliases}
+        if self.all_walk is not None:
+            walks[ALL] = self.all_walk
+        if unique:
+            walks.update({f"{ALL} ({param})": walk for param, walk in self.unique_walks.items()})
+        return walks
+
     def listed(self, gateway: str) -> list[str]:
         walk = self.walks.get(gateway)
         return list(walk.ids) if walk else []
@@ -133,10 +137,7 @@ class Observation:
     def progression(self) -> dict[str, list[dict[str, Any]]]:
         """Per gateway walk: offset, page size and first/last id of each page (the snapshot shape)."""
         result: dict[str, list[dict[str, Any]]] = {}
-        walks = {**self.walks, **self.aliases}
-        if self.all_walk:
-            walks[ALL] = self.all_walk
-        for name, walk in sorted(walks.items()):
+        for name, walk in sorted(self.every_walk(unique=False).items()):
             rows = []
             for offset, page in zip(walk.offsets(), walk.pages, strict=True):
                 ids = [item.get("id") for item in page.items]
