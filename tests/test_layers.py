@@ -24,8 +24,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "foundation",
         frozenset({
             "catalog_guard", "errors", "retry", "gateways", "records", "netguard", "progress", "schemas", "target",
-            "universe", "skew", "limits", "bounded", "cassettes", "cassettes.errors", "cassettes.format",
-            "cassettes.persister", "cassettes.provenance", "cassettes.replay", "cassettes.scrub",
+            "universe", "skew", "redaction", "record_lock", "chains", "worker_cache", "limits", "bounded",
+            "cassettes", "cassettes.errors", "cassettes.format", "cassettes.persister", "cassettes.provenance",
+            "cassettes.replay", "cassettes.scrub",
         }),
     ),
     ("paging", frozenset({"paging"})),
@@ -36,7 +37,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "simulation",
         frozenset({
-            "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted",
+            "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "fakes.echo",
             "fakes.hostile", "regressions",
         }),
     ),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from catalog_guard import __version__
+from catalog_guard.chains import DEFAULT_CONCURRENCY
 from catalog_guard.limits import OPTIONS, Limits
 from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
 from catalog_guard.target import TOKEN_ENV, URL_ENV, gateway_url
@@ -110,6 +111,13 @@ def _limit_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, type=kind, default=None, metavar=metavar, help=f"{text}; exit 2 when reached")
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _add_audit(sub: argparse._SubParsersAction[_Parser]) -> None:
     audit = sub.add_parser(
         "audit",
@@ -139,6 +147,13 @@ def _add_audit(sub: argparse._SubParsersAction[_Parser]) -> None:
     audit.add_argument("--output", metavar="FILE", help="also write the report to FILE (e.g. $GITHUB_STEP_SUMMARY)")
     audit.add_argument("--limit", type=int, default=None, help="page size to walk with, 1-1000 (default 100)")
     _limit_options(audit)
+    audit.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        help="independent walks and probes of a live audit in flight at once, each walk still page after page "
+        f"(default {DEFAULT_CONCURRENCY}; 1: one request after another)",
+    )
     audit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     audit.add_argument(
         "--cassettes",
@@ -228,6 +243,7 @@ def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard import audit, report
     from catalog_guard.checks import ContractConfig
     from catalog_guard.errors import CatalogGuardError
+    from catalog_guard.redaction import Redactor
     from catalog_guard.skew import SkewAllowance
 
     try:
@@ -257,7 +273,8 @@ def run_audit(args: argparse.Namespace) -> int:
     except (CatalogGuardError, UsageError) as error:  # the truth could not be chosen or saved
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    text = report.render(result, args.format)
+    redactor = Redactor(known_secrets_of(args))  # before rendering: a clipped table cell could hold half a secret
+    text = redactor.redact_output(report.render(redactor.redact_data(result), args.format))
     print(text)
     if result.incomplete:
         print(f"catalog-guard audit: not judged: {result.incomplete}", file=sys.stderr)
@@ -349,6 +366,7 @@ def _live(args: argparse.Namespace, url: str, plan: ObservePlan, limits: Limits,
             truth=fetch,
             config=config,
             progress=progress.step if progress else None,
+            concurrency=args.concurrency,
             require_all_truth=args.require_all_truth,
         )
     finally:
@@ -412,17 +430,29 @@ def run_record(args: argparse.Namespace) -> int:
     return recorder.run(args)
 
 
+def known_secrets_of(args: argparse.Namespace) -> dict[str, str]:
+    """The secrets a run knows: the tokens in the environment and those given as options."""
+    from catalog_guard.redaction import known_secrets
+
+    given = {f"--{name.replace('_', '-')}": getattr(args, name, None) for name in ("token", "gateway_token")}
+    return {**known_secrets(), **{name: value for name, value in given.items() if value}}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from catalog_guard.redaction import Redactor, redacting_output
+
     args = build_parser().parse_args(argv)
     command = {"audit": run_audit, "record": run_record, "serve": run_serve, "gallery": run_gallery}[args.command]
-    try:
-        return command(args)
-    except KeyboardInterrupt:
-        print(f"catalog-guard {args.command}: interrupted", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as error:  # the last net: a gate that crashes must still say why in one line, and not pass
-        print(f"catalog-guard {args.command}: not judged: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    # The output boundary: whatever a gateway or an upstream echoes, no known secret is printed, in any encoding.
+    with redacting_output(Redactor(known_secrets_of(args))):
+        try:
+            return command(args)
+        except KeyboardInterrupt:
+            print(f"catalog-guard {args.command}: interrupted", file=sys.stderr)
+            return EXIT_USAGE
+        except Exception as error:  # the last net: a gate that crashes must still say why in one line, not pass
+            print(f"catalog-guard {args.command}: not judged: {type(error).__name__}: {error}", file=sys.stderr)
+            return EXIT_USAGE
 
 
 if __name__ == "__main__":

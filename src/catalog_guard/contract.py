@@ -27,18 +27,22 @@ import pytest
 
 from catalog_guard import checks, fetcher_checks, truth
 from catalog_guard.observe import Observation, ObservePlan, observe_target
+from catalog_guard.redaction import Redactor, known_secrets
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
+from catalog_guard.worker_cache import once_per_run
 
 PendingTruth = truth.Truth | concurrent.futures.Future[truth.Truth]
 
 
-def _fail_on(results: list[Any], *, require_all_truth: bool = False) -> None:
-    """Fail the calling test with every violation's message (not a bare ``assert False``); a check that could
-    not judge some gateway is skipped with the reason, never passed (failed for truth it needed under
+def _fail_on(results: list[Any], *, require_all_truth: bool = False, secrets: Mapping[str, str] | None = None) -> None:
+    """Fail the calling test with every violation's message (not a bare ``assert False``), without a known secret
+    (the environment's tokens and ``secrets``) in any encoding: a gateway may echo the token it was sent. A check
+    that could not judge some gateway is skipped with the reason, never passed (failed for truth it needed under
     ``require_all_truth``)."""
     messages = [f"[{v.check}] {v.message}" for result in results for v in result.violations]
     if messages:
-        pytest.fail("\n".join(messages), pytrace=False)
+        redactor = Redactor({**known_secrets(), **(secrets or {})})
+        pytest.fail(redactor.redact_output("\n".join(messages)), pytrace=False)
     unjudged = [(r.name, f"{r.name} not judged for {r.unjudged()}") for r in results if getattr(r, "not_judged", ())]
     if unjudged and require_all_truth and any(name in checks.TRUTH_CHECKS for name, _ in unjudged):
         pytest.fail("\n".join(line for _, line in unjudged) + " (require_all_truth)", pytrace=False)
@@ -84,21 +88,34 @@ class GatewayContract:
         return GatewayTarget(base_url=url, token=token)
 
     @pytest.fixture(scope="class")
-    def contract_truth(self, request: pytest.FixtureRequest, gateway_target: GatewayTarget) -> Iterator[PendingTruth]:
+    def contract_truth(
+        self,
+        request: pytest.FixtureRequest,
+        gateway_target: GatewayTarget,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[PendingTruth]:
         """The truth the coverage, phantom and count checks compare against (:mod:`catalog_guard.truth`); live
         truth is fetched on another thread while :meth:`observation` observes the gateway."""
         option = request.config.getoption
         choice = self.truth or option("--catalog-guard-truth", default=None)
         choice = choice or (truth.RECORDED if gateway_target.in_process else truth.LIVE)
         given = dict(option("--catalog-guard-base-url", default=None) or [])
-        try:
-            chosen = truth.choose(
+        baseline = self.baseline or option("--catalog-guard-baseline", default=None)
+
+        def pick() -> truth.Truth | Callable[[], truth.Truth]:
+            return truth.choose(
                 choice,
                 self.plan.gateways,
                 environ=os.environ,
                 base_urls={**given, **self.base_urls} if choice == truth.LIVE else None,
-                baseline=self.baseline or option("--catalog-guard-baseline", default=None),
+                baseline=baseline,
             )
+
+        try:
+            # Replayed truth is the same for every xdist worker: replayed once per run and shared, like the
+            # observation. Live truth is fetched while the gateway is observed, by the worker that observes.
+            key = f"truth\n{choice}\n{self.plan.gateways!r}\n{baseline}"
+            chosen = pick() if choice == truth.LIVE else once_per_run(request.config, tmp_path_factory, key, pick)
         except truth.TruthError as error:
             pytest.fail(str(error), pytrace=False)
         if isinstance(chosen, truth.Truth):
@@ -113,19 +130,37 @@ class GatewayContract:
         return judged.context(self.config)
 
     @pytest.fixture(scope="class")
-    def observation(self, gateway_target: GatewayTarget, contract_truth: PendingTruth) -> Observation:
-        """The observation every test judges, within ``gateway_target.limits``. One that a limit stopped, or with
-        a request that got no answer, is not judged: every test errors with the line that says why."""
+    def observation(
+        self,
+        gateway_target: GatewayTarget,
+        contract_truth: PendingTruth,
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Observation:
+        """The class's one observation, shared by the xdist workers its tests land on (keyed by the class, the
+        target's URL and the plan; see :mod:`catalog_guard.worker_cache`). It asks for ``contract_truth`` first
+        so that a live truth fetch runs while the gateway is observed. It keeps to ``gateway_target.limits``; one
+        that a limit stopped, or with a request that got no answer, is not judged: every test errors with the
+        line that says why."""
         from catalog_guard.audit import why_incomplete
 
-        seen = observe_target(gateway_target, self.plan)
+        def run() -> Observation:
+            return observe_target(gateway_target, self.plan)
+
+        key = f"observation\n{request.node.nodeid}\n{gateway_target.base_url}\n{self.plan!r}"
+        seen = once_per_run(request.config, tmp_path_factory, key, run)
         reason = why_incomplete(seen)
         if reason is not None:
             pytest.fail(f"not judged: {reason}", pytrace=False)
         return seen
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
-        _fail_on(checks.run_checks(observation, context, [name]), require_all_truth=self.require_all_truth)
+        token = self.target.token if self.target is not None else None
+        _fail_on(
+            checks.run_checks(observation, context, [name]),
+            require_all_truth=self.require_all_truth,
+            secrets={"target token": token} if token else None,
+        )
 
     def test_schema(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("schema", observation, contract_context)
@@ -200,10 +235,13 @@ class FetcherContract:
         return fetcher_checks.load_fetcher(spec)
 
     @pytest.fixture(scope="class")
-    def recorded_models(self) -> list[dict[str, Any]]:
+    def recorded_models(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> list[dict[str, Any]]:
+        """The recorded Hub listing the scenarios serve; replayed once per run."""
         from catalog_guard.corpus import recorded_hub_models
 
-        return recorded_hub_models()
+        return once_per_run(request.config, tmp_path_factory, "recorded hub models", recorded_hub_models)
 
     def _check(self, scenario: str, fetcher: Callable[[], Any], models: list[dict[str, Any]]) -> None:
         outcome = fetcher_checks.run_scenario(scenario, fetcher, models, request_slack=self.request_slack)

@@ -61,6 +61,11 @@ class ForeignHostError(PaginationError):
     """A next link points at another host; following it could leak credentials."""
 
 
+class CredentialsInLinkError(PaginationError):
+    """A next link carries ``user:password@``: following it would send those instead of the caller's token (httpx
+    turns URL userinfo into Basic auth). The message names the link without its userinfo."""
+
+
 class IncompleteCatalogError(CatalogGuardError):
     """A caller asked for the models of a walk that did not finish."""
 
@@ -84,6 +89,9 @@ class LimitReached(CatalogGuardError):
         super().__init__(message)
         self.limit = limit
         self.url = url
+
+    def __reduce__(self) -> tuple[object, ...]:  # keyword-only fields survive pickling (xdist-shared observations)
+        return (_rebuild, (type(self), str(self), {"limit": self.limit, "url": self.url}))
 
 
 class ResponseTimeout(LimitReached):
@@ -120,3 +128,10 @@ class RunStopped(CatalogGuardError):
     def __init__(self, cause: CatalogGuardError) -> None:
         super().__init__(f"not sent: the run stopped earlier ({type(cause).__name__})")
         self.cause = cause
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.cause,))
+
+
+def _rebuild(cls: type[LimitReached], message: str, fields: dict[str, str]) -> LimitReached:
+    return cls(message, **fields)

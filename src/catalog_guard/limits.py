@@ -21,6 +21,7 @@ will be learnt by sending the other requests to a closed port or a hung server.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -101,7 +102,7 @@ Sleep = Callable[[float], object]
 @dataclass
 class Meter:
     """One run's account against its :class:`Limits`: elapsed time, requests sent, seconds waited, and the error
-    that stopped the run (``stopped``), if one did. Not thread-safe: one meter per observation."""
+    that stopped the run (``stopped``), if one did. One meter per observation, shared by its threads."""
 
     limits: Limits = field(default_factory=Limits)
     clock: Clock = time.monotonic
@@ -112,6 +113,8 @@ class Meter:
     failures_in_a_row: int = 0
     stopped: CatalogGuardError | None = None
     one_host: bool = True  # False for concurrent fetches of many upstreams: one dead host must not stop the rest
+    # a concurrent observation's chains share the meter: every account is kept under one (re-entrant) lock
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.started < 0:
@@ -127,12 +130,17 @@ class Meter:
 
     def stop(self, error: CatalogGuardError) -> CatalogGuardError:
         """Record the first error that stops the run and return it (later ones do not replace it)."""
-        if self.stopped is None:
-            self.stopped = error
+        with self._lock:
+            if self.stopped is None:
+                self.stopped = error
         return error
 
     def before_request(self, url: str) -> None:
         """Raise if the run has stopped, its deadline passed or its request budget is spent; else count one."""
+        with self._lock:
+            self._count(url)
+
+    def _count(self, url: str) -> None:
         if self.stopped is not None:
             raise RunStopped(self.stopped)
         if self.remaining() <= 0:
@@ -156,13 +164,18 @@ class Meter:
 
     def usable(self) -> None:
         """A request got its whole response (whatever its status)."""
-        self.answered = True
-        self.failures_in_a_row = 0
+        with self._lock:
+            self.answered = True
+            self.failures_in_a_row = 0
 
     def failed(self, url: str, error: CatalogGuardError) -> None:
         """A request got no usable answer. Stop the run if the gateway never answered anything yet (it is
         unreachable) or if ``max_failures`` requests in a row failed (it stopped answering). A meter over many
         hosts (``one_host=False``) stops only for its limits: each host's failures stay in its own result."""
+        with self._lock:
+            self._fail(url, error)
+
+    def _fail(self, url: str, error: CatalogGuardError) -> None:
         if self.stopped is not None or (isinstance(error, LimitReached) and error.stops_run) or not self.one_host:
             return
         self.failures_in_a_row += 1
@@ -188,34 +201,38 @@ class Meter:
         past the deadline stops the run instead of sleeping."""
 
         def charged(seconds: float) -> object:
-            limits = self.limits
-            if seconds > limits.max_wait:
-                raise self.stop(
-                    WaitTooLong(
-                        f"the gateway asked to wait {_seconds(seconds)} before a retry; --max-wait allows "
-                        f"{limits.max_wait:g} s",
-                        limit=OPTIONS["max_wait"],
-                    )
-                )
-            if self.waited + seconds > limits.wait_budget:
-                raise self.stop(
-                    WaitBudgetSpent(
-                        f"a further wait of {_seconds(seconds)} would exceed the --wait-budget of "
-                        f"{limits.wait_budget:g} s ({self.waited:g} s waited already)",
-                        limit=OPTIONS["wait_budget"],
-                    )
-                )
-            if seconds >= self.remaining():
-                raise self.stop(
-                    DeadlineExceeded(
-                        f"a wait of {_seconds(seconds)} would pass the --deadline of {limits.deadline:g} s",
-                        limit=OPTIONS["deadline"],
-                    )
-                )
-            self.waited += seconds
+            with self._lock:
+                self._charge(seconds)
             return sleep(seconds)
 
         return charged
+
+    def _charge(self, seconds: float) -> None:
+        limits = self.limits
+        if seconds > limits.max_wait:
+            raise self.stop(
+                WaitTooLong(
+                    f"the gateway asked to wait {_seconds(seconds)} before a retry; --max-wait allows "
+                    f"{limits.max_wait:g} s",
+                    limit=OPTIONS["max_wait"],
+                )
+            )
+        if self.waited + seconds > limits.wait_budget:
+            raise self.stop(
+                WaitBudgetSpent(
+                    f"a further wait of {_seconds(seconds)} would exceed the --wait-budget of "
+                    f"{limits.wait_budget:g} s ({self.waited:g} s waited already)",
+                    limit=OPTIONS["wait_budget"],
+                )
+            )
+        if seconds >= self.remaining():
+            raise self.stop(
+                DeadlineExceeded(
+                    f"a wait of {_seconds(seconds)} would pass the --deadline of {limits.deadline:g} s",
+                    limit=OPTIONS["deadline"],
+                )
+            )
+        self.waited += seconds
 
 
 def _seconds(value: float) -> str:
