@@ -81,7 +81,8 @@ class Row:
 def measure(case: Case, kill_after: float) -> Row:
     with HostileServer(case.rule, reference_gateway(), case.settings) as url:
         command = [sys.executable, "-m", "catalog_guard.cli", "audit", "--gateway-url", url, "--no-progress"]
-        command += ["--format", "json", "--truth", "recorded"]  # the upstreams' live listings are beyond loopback
+        # recorded truth: the upstreams' live listings are beyond loopback; one request after another, as measured
+        command += ["--format", "json", "--truth", "recorded", "--concurrency", "1"]
         with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as report:
             started = time.monotonic()
             child = subprocess.Popen([*command, *case.args], stdout=report, stderr=errors)

@@ -21,7 +21,8 @@ from catalog_guard.fakes.hostile import HostileServer, Rule, Settings, always, o
 from catalog_guard.serve import reference_gateway
 
 # recorded truth: the upstreams' live listings are beyond loopback, and the faults here are the gateway's
-QUICK = ["--gateway", "groq", "--no-progress", "--format", "json", "--truth", "recorded"]
+# one request after another: each case's first limit is then the one named (concurrent chains would race to it)
+QUICK = ["--gateway", "groq", "--no-progress", "--format", "json", "--truth", "recorded", "--concurrency", "1"]
 
 
 @dataclass(frozen=True)
