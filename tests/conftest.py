@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +11,7 @@ import yaml
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from catalog_guard import universe
+from catalog_guard import plugin, universe
 from catalog_guard.netguard import loopback_only
 
 
@@ -31,8 +30,8 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.fixture(autouse=True, scope="session")
 def no_network(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every socket the suite opens goes to loopback (tests' own servers); anything else is refused. Opt-in live
-    tests (``--live``/``CATALOG_GUARD_LIVE=1``) lift the guard for the session."""
-    if request.config.getoption("--live") or os.environ.get("CATALOG_GUARD_LIVE") == "1":
+    tests (``--catalog-guard-live``/``CATALOG_GUARD_LIVE=1``) lift the guard for the session."""
+    if plugin.live_enabled(request.config):
         yield
         return
     with loopback_only():

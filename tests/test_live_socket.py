@@ -87,7 +87,7 @@ def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytes
         pytester.makepyfile(
             "from catalog_guard.contract import GatewayContract\n\n\nclass TestLive(GatewayContract):\n    pass\n"
         )
-        run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--gateway-url", url)
+        run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--catalog-guard-gateway-url", url)
         run.assert_outcomes(passed=13)
 
 

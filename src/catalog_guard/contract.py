@@ -12,8 +12,12 @@ A backend team writes, in its own repository::
 
 and gets one test per contract check. Every test calls the same functions as ``catalog-guard audit``
 (:mod:`catalog_guard.checks`, :mod:`catalog_guard.fetcher_checks`); the classes only wire fixtures.
-Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --gateway-url URL`` and/or
-``--fetcher module:function``.
+Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --catalog-guard-gateway-url URL`` and/or
+``--catalog-guard-fetcher module:function``.
+
+The class-scoped fixtures are classmethods: they read only class attributes (``target``, ``plan``, ``config``,
+``fetcher``), and pytest deprecates class-scoped fixtures written as instance methods (``PytestRemovedIn10Warning``,
+an error in any project that turns warnings into errors).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from catalog_guard import checks, fetcher_checks
+from catalog_guard import checks, fetcher_checks, plugin
 from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
 
@@ -40,45 +44,49 @@ class GatewayContract:
     """Every check of gateway-contract.md §1 against one gateway deployment.
 
     Set ``target`` (a :class:`GatewayTarget`: a base URL, an ASGI app, or an httpx handler) or override the
-    ``gateway_target`` fixture; without either, ``--gateway-url`` is used. ``plan`` and ``config`` narrow or
-    loosen the contract (fewer gateways, a coverage floor below 100 %, a count tolerance).
+    ``gateway_target`` fixture; without either, ``--catalog-guard-gateway-url`` is used. ``plan`` and ``config``
+    narrow or loosen the contract (fewer gateways, a coverage floor below 100 %, a count tolerance).
     """
 
     target: ClassVar[GatewayTarget | None] = None
-    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --gateway-url
+    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without a gateway URL
     plan: ClassVar[ObservePlan] = ObservePlan()
     config: ClassVar[checks.ContractConfig] = checks.ContractConfig()
 
     @pytest.fixture(scope="class")
-    def gateway_target(self, request: pytest.FixtureRequest) -> GatewayTarget:
-        if self.target is not None:
-            return self.target
-        url = request.config.getoption("--gateway-url", default=None)
+    @classmethod
+    def gateway_target(cls, request: pytest.FixtureRequest) -> GatewayTarget:
+        if cls.target is not None:
+            return cls.target
+        url = request.config.getoption(plugin.GATEWAY_URL, default=None)
         if not url:
-            if self.optional:
-                pytest.skip("no --gateway-url given")
+            if cls.optional:
+                pytest.skip(f"no {plugin.GATEWAY_URL} given")
             pytest.fail(
-                "GatewayContract needs a gateway: set `target`, override `gateway_target`, or pass --gateway-url",
+                "GatewayContract needs a gateway: set `target`, override `gateway_target`, "
+                f"or pass {plugin.GATEWAY_URL}",
                 pytrace=False,
             )
-        token = request.config.getoption("--gateway-token", default=None) or os.environ.get(TOKEN_ENV)
+        token = request.config.getoption(plugin.GATEWAY_TOKEN, default=None) or os.environ.get(TOKEN_ENV)
         return GatewayTarget(base_url=url, token=token)
 
     @pytest.fixture(scope="class")
-    def contract_context(self) -> checks.Context:
+    @classmethod
+    def contract_context(cls) -> checks.Context:
         """The upstream truth and count baseline the coverage and count checks compare against: the recorded
         corpus shipped with catalog-guard (or re-recorded by the team)."""
         from catalog_guard.corpus import recorded_context
 
-        return recorded_context(self.config)
+        return recorded_context(cls.config)
 
     @pytest.fixture(scope="class")
-    def observation(self, gateway_target: GatewayTarget) -> Iterator[Observation]:
+    @classmethod
+    def observation(cls, gateway_target: GatewayTarget) -> Iterator[Observation]:
         with gateway_target.client() as client:
             yield observe(
                 client,
                 gateway_target.base_url,
-                self.plan,
+                cls.plan,
                 headers=gateway_target.headers(),
                 sleep=gateway_target.sleep(),
             )
@@ -130,33 +138,35 @@ class FetcherContract:
     """A Hugging Face catalog fetcher against the recorded Hub and the fake Hub's scenarios.
 
     Set ``fetcher`` (any zero-argument callable, e.g. a function that calls module-level ``httpx.get``) or
-    override the ``catalog_fetcher`` fixture; without either, ``--fetcher module:function`` is used. The
+    override the ``catalog_fetcher`` fixture; without either, ``--catalog-guard-fetcher module:function`` is used. The
     fetcher may return model dicts, ids, or an object with ``complete``/``models()``; it may raise on upstream
     trouble. What it may not do is return a shorter catalog as if it were whole.
     """
 
     fetcher: ClassVar[Any] = None  # a zero-argument callable; wrap plain functions in staticmethod()
-    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --fetcher
+    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without a fetcher
     request_slack: ClassVar[int] = 1
 
     @pytest.fixture(scope="class")
-    def catalog_fetcher(self, request: pytest.FixtureRequest) -> Callable[[], Any]:
-        if self.fetcher is not None:
-            chosen: Callable[[], Any] = self.fetcher
+    @classmethod
+    def catalog_fetcher(cls, request: pytest.FixtureRequest) -> Callable[[], Any]:
+        if cls.fetcher is not None:
+            chosen: Callable[[], Any] = cls.fetcher
             return chosen
-        spec = request.config.getoption("--fetcher", default=None)
+        spec = request.config.getoption(plugin.FETCHER, default=None)
         if not spec:
-            if self.optional:
-                pytest.skip("no --fetcher given")
+            if cls.optional:
+                pytest.skip(f"no {plugin.FETCHER} given")
             pytest.fail(
                 "FetcherContract needs a fetcher: set `fetcher`, override `catalog_fetcher`, "
-                "or pass --fetcher module:function",
+                f"or pass {plugin.FETCHER} module:function",
                 pytrace=False,
             )
         return fetcher_checks.load_fetcher(spec)
 
     @pytest.fixture(scope="class")
-    def recorded_models(self) -> list[dict[str, Any]]:
+    @classmethod
+    def recorded_models(cls) -> list[dict[str, Any]]:
         from catalog_guard.corpus import recorded_hub_models
 
         return recorded_hub_models()
