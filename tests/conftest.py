@@ -8,11 +8,18 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from catalog_guard import plugin, universe
 from catalog_guard.netguard import loopback_only
+
+# Hypothesis fails an example that takes over 200 ms by default: a timing assertion, which this suite does not make
+# (speed is measured by scripts/, never asserted). On a shared 2-core CI machine under load, walks of 50-80 pages
+# took 250-280 ms and failed as "flaky"; every property is still checked on every example, only not timed.
+settings.register_profile("catalog-guard", deadline=None)
+settings.load_profile("catalog-guard")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
