@@ -109,19 +109,34 @@ def fail_on_content_differences(shipped: Path, rebuilt: dict[str, bytes]) -> Non
         )
 
 
+def stamp_httpx(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
+    """Make recordings say they were made with httpx ``version``, as a fresh venv that resolved it would."""
+    installed = provenance.metadata.version
+    monkeypatch.setattr(provenance.metadata, "version", lambda name: version if name == "httpx" else installed(name))
+
+
 def test_a_different_httpx_version_in_the_provenance_is_not_a_content_difference(
     corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A newcomer's fresh venv resolves a newer httpx than the one that recorded the corpus: the rebuild records
     that version in its provenance, and the comparison still passes."""
-    installed = provenance.metadata.version
-    monkeypatch.setattr(provenance.metadata, "version", lambda name: "0.99.0" if name == "httpx" else installed(name))
+    stamp_httpx(monkeypatch, "0.99.0")
     assert record(corpus_dir, only=["providers/groq"]).ok
     rebuilt = snapshot(corpus_dir)
     shipped = corpus.find_cassettes_dir(environ={})
     assert '"httpx": "0.99.0"' in rebuilt["providers/groq.json"].decode()  # the stamp is really in the file
     assert rebuilt["providers/groq.json"] != (shipped / "providers/groq.json").read_bytes()
     fail_on_content_differences(shipped, rebuilt)
+
+
+def test_a_re_record_under_a_newer_httpx_reports_library_versions_only(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert record(corpus_dir, only=["providers/groq"]).ok
+    stamp_httpx(monkeypatch, "0.99.0")
+    [diff] = record(corpus_dir, only=["providers/groq"]).diffs
+    assert (diff.identical, diff.versions_only, diff.has_changes) == (False, True, False)
+    assert diff.line(20).endswith("unchanged (library versions only)")
 
 
 def test_a_content_difference_fails_with_a_unified_diff_naming_the_file(tmp_path: Path) -> None:
