@@ -252,3 +252,24 @@ def test_no_duplicates_flags_a_provider_row_listed_twice_in_all() -> None:
 
     found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_unique=False)))
     assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)
+
+
+def test_phantom_flags_ids_the_upstream_does_not_list_beyond_the_skew_allowance() -> None:
+    allowed = checks.ContractConfig().skew.allowed(len(u.build().catalogs[u.DAY_1]["groq"]))
+
+    def invent(count: int) -> Tamper:
+        def tamper(request: httpx.Request, body: Body) -> Body | None:
+            if gateway_of(request) == "groq" and body["offset"] == 0:
+                body["data"] += [{**body["data"][0], "id": f"phantom/model-{n}"} for n in range(count)]
+                body["returned"] = len(body["data"])
+                body["total"] = len(body["data"])
+            return body
+
+        return tamper
+
+    plan = ObservePlan(gateways=("groq",), include_all=False, probe_parameters=False, probe_routing=False)
+    assert "phantom" not in failing(observed(tampered(invent(allowed)), plan))
+    found = failing(observed(tampered(invent(allowed + 1)), plan))
+    violation = found["phantom"].violations[0]
+    assert violation.evidence["extra"] == sorted(f"phantom/model-{n}" for n in range(allowed + 1))
+    assert "phantom/model-0" in violation.message

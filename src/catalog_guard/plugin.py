@@ -8,7 +8,7 @@ heard of it, so it is inert by construction:
 - the only marker it registers is ``catalog_guard_live``, and its one collection hook touches only tests that carry
   that marker: a project's own ``live`` marker, ``tests/live/`` folder or ``live`` parametrize id is none of its
   business;
-- it defines no fixtures and imports nothing but pytest.
+- it defines no fixtures, and imports nothing of catalog-guard's until an option that needs it is given.
 
 ``-p no:catalog_guard`` leaves it out of a session altogether. ``tests/test_plugin.py`` proves the above by running
 an unrelated project with and without it.
@@ -24,9 +24,20 @@ PREFIX = "--catalog-guard-"
 GATEWAY_URL = f"{PREFIX}gateway-url"
 GATEWAY_TOKEN = f"{PREFIX}gateway-token"
 FETCHER = f"{PREFIX}fetcher"
+TRUTH = f"{PREFIX}truth"
+BASELINE = f"{PREFIX}baseline"
+BASE_URL = f"{PREFIX}base-url"
 LIVE = f"{PREFIX}live"
 LIVE_ENV = "CATALOG_GUARD_LIVE"
 LIVE_MARKER = "catalog_guard_live"
+
+
+def _base_url(value: str) -> tuple[str, str]:
+    """``NAME=URL``, parsed as ``catalog-guard record --base-url`` parses it. The recorder is imported only when
+    the option is given: the plugin loads in every pytest session of the venv and must stay light."""
+    from catalog_guard.recorder import parse_base_url
+
+    return parse_base_url(value)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,6 +57,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="MODULE:FUNCTION",
         help="catalog-guard: the Hugging Face catalog fetcher the FetcherContract tests run.",
+    )
+    group.addoption(
+        TRUTH,
+        default=None,
+        metavar="live|recorded|DIR",
+        help="catalog-guard: the upstream truth GatewayContract judges against (default: live for a URL).",
+    )
+    group.addoption(
+        BASELINE,
+        default=None,
+        metavar="FILE",
+        help="catalog-guard: the count-floor baseline, a previous audit's JSON report.",
+    )
+    group.addoption(
+        BASE_URL,
+        action="append",
+        default=None,
+        type=_base_url,
+        metavar="NAME=URL",
+        help="catalog-guard: fetch upstream NAME's live truth from URL (repeatable).",
     )
     group.addoption(
         LIVE,
