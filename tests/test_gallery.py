@@ -17,7 +17,7 @@ pytest_plugins = ["pytester"]
 CONTRACT_MODULE = """
 from catalog_guard import gallery
 from catalog_guard.contract import GatewayContract
-from catalog_guard.fakes.gateway import GATEWAY_URL
+from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.target import GatewayTarget
 
 

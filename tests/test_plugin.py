@@ -10,11 +10,13 @@ marker, its own ``--live``, ``--gateway-url`` and ``--fetcher`` options, a ``liv
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Any
 
 import pytest
 
-from catalog_guard import checks, fetcher_checks, plugin
+from catalog_guard import checks, contract, fetcher_checks, plugin
 
 pytest_plugins = ["pytester"]
 
@@ -182,8 +184,8 @@ def test_live_replay():
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
-def test_every_option_carries_the_prefix() -> None:
-    """A new option added without the prefix fails here, before it can collide with a project's own."""
+def registered_options() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Every ``(names, attributes)`` the plugin's ``pytest_addoption`` registers."""
 
     class Recorder:
         def __init__(self) -> None:
@@ -199,10 +201,22 @@ def test_every_option_carries_the_prefix() -> None:
 
     recorder = Recorder()
     plugin.pytest_addoption(recorder)  # type: ignore[arg-type]
-    assert recorder.options
-    for names, attrs in recorder.options:
+    return recorder.options
+
+
+def test_every_option_carries_the_prefix() -> None:
+    """A new option added without the prefix fails here, before it can collide with a project's own."""
+    options = registered_options()
+    assert options
+    for names, attrs in options:
         assert all(name.startswith(plugin.PREFIX) for name in names), names
         assert attrs.get("dest") is None or attrs["dest"].startswith("catalog_guard_"), attrs
+
+
+def test_the_contract_classes_read_only_options_the_plugin_registers() -> None:
+    used = set(re.findall(r'option\("(--[a-z-]+)"', inspect.getsource(contract)))
+    assert used
+    assert used <= {name for names, _ in registered_options() for name in names}
 
 
 CONTRACT_SUBCLASSES = """

@@ -20,13 +20,15 @@ from typing import Any
 import httpx
 import pytest
 
-from catalog_guard import corpus, recorder, serve, universe
+from catalog_guard import corpus, recorder, serve, target, universe
 from catalog_guard.cassettes import REDACTED, ScrubPolicy, content_diff, provenance, scan_for_secrets
-from catalog_guard.fakes.gateway import GATEWAY_HOST, asgi_app, current_state, fake_gateway
+from catalog_guard.cassettes.scrub import LINK_REDACTED
+from catalog_guard.fakes.gateway import asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
-from catalog_guard.fakes.providers import Fault, make_fake
+from catalog_guard.fakes.providers import ProviderFault, make_fake
 from catalog_guard.fakes.transport import Handler
 from catalog_guard.fakes.upstreams import FakeUpstreams
+from catalog_guard.gateways import GATEWAY_HOST
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
 
@@ -261,7 +263,7 @@ def test_planted_tokens_never_reach_the_disk(corpus_dir: Path) -> None:
     for secret in [*PLANTED.values(), ECHO_KEY]:
         assert secret.encode() not in everything
     assert f"served to Bearer {REDACTED}".encode() in everything or f"served to {REDACTED}".encode() in everything
-    assert f"key={REDACTED}".encode() in everything
+    assert f"key={LINK_REDACTED}".encode() in everything  # inside a Link's <...>, the placeholder is percent-encoded
     assert f'"authorization": "{REDACTED}"'.encode() in everything
     assert f'"x-goog-api-key": "{REDACTED}"'.encode() in everything
     assert scan_for_secrets(corpus_dir, policy=ScrubPolicy(PLANTED)) == []
@@ -285,7 +287,7 @@ def test_tokens_without_digits_and_odd_cased_key_parameters_never_reach_the_disk
     assert session.encode() not in written
     assert query.encode() not in written
     assert f"Bearer {REDACTED}".encode() in written
-    assert f"apiKey={REDACTED}&Token={REDACTED}".encode() in written
+    assert f"apiKey={LINK_REDACTED}&Token={LINK_REDACTED}".encode() in written
     assert scan_for_secrets(corpus_dir, policy=ScrubPolicy({})) == []
 
 
@@ -445,7 +447,8 @@ def test_an_upstream_that_fails_fails_the_run(corpus_dir: Path) -> None:
     assert record(corpus_dir, only=["providers"]).ok
     before = snapshot(corpus_dir)
     offers = world().catalogs[DAY]["groq"]
-    broken = FakeUpstreams(providers={"groq": lambda: make_fake("groq", offers, always=Fault.server_error(503))})
+    fault = ProviderFault.server_error(503)
+    broken = FakeUpstreams(providers={"groq": lambda: make_fake("groq", offers, always=fault)})
     report = record(corpus_dir, only=["providers"], fakes=broken)
     assert list(report.failures) == ["providers/groq"]
     assert "ServerError" in report.failures["providers/groq"] or "503" in report.failures["providers/groq"]
@@ -551,7 +554,7 @@ def test_a_base_url_override_is_stored_under_the_canonical_host(corpus_dir: Path
 def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpus_dir: Path) -> None:
     token = "gw-" + "Plant3dGatewayToken0123456789"
     with serving(lambda _base_url: fake_gateway()) as local:
-        environ = {recorder.GATEWAY_URL_ENV: local, recorder.GATEWAY_TOKEN_ENV: token}
+        environ = {target.URL_ENV: local, target.TOKEN_ENV: token}
         report = record(corpus_dir, only=["gateway/current"], source="live", environ=environ)
     assert report.ok, report.failures
     path = corpus.cassette_path("gateway/current", corpus_dir)

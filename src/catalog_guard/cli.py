@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 
 from catalog_guard import __version__
 from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
-from catalog_guard.target import TOKEN_ENV
+from catalog_guard.target import TOKEN_ENV, URL_ENV
 
 if TYPE_CHECKING:
     from catalog_guard.audit import Audit
     from catalog_guard.checks import ContractConfig
 
-URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
 
@@ -175,6 +174,7 @@ def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard import audit, report
     from catalog_guard.checks import ContractConfig
     from catalog_guard.errors import CatalogGuardError
+    from catalog_guard.redaction import Redactor
     from catalog_guard.skew import SkewAllowance
 
     try:
@@ -202,7 +202,8 @@ def run_audit(args: argparse.Namespace) -> int:
     except (CatalogGuardError, UsageError) as error:
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    text = report.render(result, args.format)
+    redactor = Redactor(known_secrets_of(args))  # before rendering: a clipped table cell could hold half a secret
+    text = redactor.redact_output(report.render(redactor.redact_data(result), args.format))
     print(text)
     if args.output:
         with open(args.output, "a", encoding="utf-8") as handle:
@@ -234,14 +235,15 @@ def _save_truth(result: Audit, directory: str) -> None:
 
 def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
     from catalog_guard import audit, truth
-    from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
+    from catalog_guard.gateways import KNOWN
+    from catalog_guard.observe import ObservePlan
     from catalog_guard.progress import Progress
     from catalog_guard.target import GatewayTarget
 
-    gateways = tuple(args.gateways or KNOWN_GATEWAYS)
-    unknown = sorted(set(gateways) - set(KNOWN_GATEWAYS))
+    gateways = tuple(args.gateways or KNOWN)
+    unknown = sorted(set(gateways) - set(KNOWN))
     if unknown:
-        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN_GATEWAYS)}")
+        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN)}")
     plan = ObservePlan(gateways=gateways, limit=args.limit, include_all=args.gateways is None)
     token = args.token or os.environ.get(TOKEN_ENV)
     target = GatewayTarget(base_url=args.gateway_url, token=token, timeout=args.timeout, max_requests=args.max_requests)
@@ -295,17 +297,29 @@ def run_gallery(args: argparse.Namespace) -> int:
     return EXIT_OK if all(row.ok for row in rows) else EXIT_VIOLATION
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "audit":
-        return run_audit(args)
-    if args.command == "record":
-        from catalog_guard import recorder
+def known_secrets_of(args: argparse.Namespace) -> dict[str, str]:
+    """The secrets a run knows: the tokens in the environment and those given as options."""
+    from catalog_guard.redaction import known_secrets
 
-        return recorder.run(args)
-    if args.command == "serve":
-        return run_serve(args)
-    return run_gallery(args)
+    given = {f"--{name.replace('_', '-')}": getattr(args, name, None) for name in ("token", "gateway_token")}
+    return {**known_secrets(), **{name: value for name, value in given.items() if value}}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from catalog_guard.redaction import Redactor, redacting_output
+
+    args = build_parser().parse_args(argv)
+    # The output boundary: whatever a gateway or an upstream echoes, no known secret is printed, in any encoding.
+    with redacting_output(Redactor(known_secrets_of(args))):
+        if args.command == "audit":
+            return run_audit(args)
+        if args.command == "record":
+            from catalog_guard import recorder
+
+            return recorder.run(args)
+        if args.command == "serve":
+            return run_serve(args)
+        return run_gallery(args)
 
 
 if __name__ == "__main__":

@@ -29,20 +29,23 @@ from typing import Any, ClassVar
 
 import pytest
 
-from catalog_guard import checks, fetcher_checks, plugin, truth
+from catalog_guard import checks, fetcher_checks, truth
 from catalog_guard.observe import Observation, ObservePlan, observe
+from catalog_guard.redaction import Redactor, known_secrets
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
 
 PendingTruth = truth.Truth | concurrent.futures.Future[truth.Truth]
 
 
-def _fail_on(results: list[Any], *, require_all_truth: bool = False) -> None:
-    """Fail the calling test with every violation's message (not a bare ``assert False``); a check that could
-    not judge some gateway is skipped with the reason, never passed (failed for truth it needed under
+def _fail_on(results: list[Any], *, require_all_truth: bool = False, secrets: Mapping[str, str] | None = None) -> None:
+    """Fail the calling test with every violation's message (not a bare ``assert False``), without a known secret
+    (the environment's tokens and ``secrets``) in any encoding: a gateway may echo the token it was sent. A check
+    that could not judge some gateway is skipped with the reason, never passed (failed for truth it needed under
     ``require_all_truth``)."""
     messages = [f"[{v.check}] {v.message}" for result in results for v in result.violations]
     if messages:
-        pytest.fail("\n".join(messages), pytrace=False)
+        redactor = Redactor({**known_secrets(), **(secrets or {})})
+        pytest.fail(redactor.redact_output("\n".join(messages)), pytrace=False)
     unjudged = [(r.name, f"{r.name} not judged for {r.unjudged()}") for r in results if getattr(r, "not_judged", ())]
     if unjudged and require_all_truth and any(name in checks.TRUTH_CHECKS for name, _ in unjudged):
         pytest.fail("\n".join(line for _, line in unjudged) + " (require_all_truth)", pytrace=False)
@@ -51,7 +54,7 @@ def _fail_on(results: list[Any], *, require_all_truth: bool = False) -> None:
 
 
 class GatewayContract:
-    """Every check of gateway-contract.md §1 against one gateway deployment.
+    """Every check of docs/contract.md §1 against one gateway deployment.
 
     Set ``target`` (a :class:`GatewayTarget`: a base URL, an ASGI app, or an httpx handler) or override the
     ``gateway_target`` fixture; without either, ``--catalog-guard-gateway-url`` is used. ``plan`` and ``config``
@@ -74,16 +77,16 @@ class GatewayContract:
     def gateway_target(cls, request: pytest.FixtureRequest) -> GatewayTarget:
         if cls.target is not None:
             return cls.target
-        url = request.config.getoption(plugin.GATEWAY_URL, default=None)
+        url = request.config.getoption("--catalog-guard-gateway-url", default=None)
         if not url:
             if cls.optional:
-                pytest.skip(f"no {plugin.GATEWAY_URL} given")
+                pytest.skip("no --catalog-guard-gateway-url given")
             pytest.fail(
                 "GatewayContract needs a gateway: set `target`, override `gateway_target`, "
-                f"or pass {plugin.GATEWAY_URL}",
+                "or pass --catalog-guard-gateway-url",
                 pytrace=False,
             )
-        token = request.config.getoption(plugin.GATEWAY_TOKEN, default=None) or os.environ.get(TOKEN_ENV)
+        token = request.config.getoption("--catalog-guard-gateway-token", default=None) or os.environ.get(TOKEN_ENV)
         return GatewayTarget(base_url=url, token=token)
 
     @pytest.fixture(scope="class")
@@ -92,16 +95,16 @@ class GatewayContract:
         """The truth the coverage, phantom and count checks compare against (:mod:`catalog_guard.truth`); live
         truth is fetched on another thread while :meth:`observation` observes the gateway."""
         option = request.config.getoption
-        choice = cls.truth or option(plugin.TRUTH, default=None)
+        choice = cls.truth or option("--catalog-guard-truth", default=None)
         choice = choice or (truth.RECORDED if gateway_target.in_process else truth.LIVE)
-        given = dict(option(plugin.BASE_URL, default=None) or [])
+        given = dict(option("--catalog-guard-base-url", default=None) or [])
         try:
             chosen = truth.choose(
                 choice,
                 cls.plan.gateways,
                 environ=os.environ,
                 base_urls={**given, **cls.base_urls} if choice == truth.LIVE else None,
-                baseline=cls.baseline or option(plugin.BASELINE, default=None),
+                baseline=cls.baseline or option("--catalog-guard-baseline", default=None),
             )
         except truth.TruthError as error:
             pytest.fail(str(error), pytrace=False)
@@ -130,7 +133,12 @@ class GatewayContract:
             )
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
-        _fail_on(checks.run_checks(observation, context, [name]), require_all_truth=self.require_all_truth)
+        token = self.target.token if self.target is not None else None
+        _fail_on(
+            checks.run_checks(observation, context, [name]),
+            require_all_truth=self.require_all_truth,
+            secrets={"target token": token} if token else None,
+        )
 
     def test_schema(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("schema", observation, contract_context)
@@ -194,13 +202,13 @@ class FetcherContract:
         if cls.fetcher is not None:
             chosen: Callable[[], Any] = cls.fetcher
             return chosen
-        spec = request.config.getoption(plugin.FETCHER, default=None)
+        spec = request.config.getoption("--catalog-guard-fetcher", default=None)
         if not spec:
             if cls.optional:
-                pytest.skip(f"no {plugin.FETCHER} given")
+                pytest.skip("no --catalog-guard-fetcher given")
             pytest.fail(
                 "FetcherContract needs a fetcher: set `fetcher`, override `catalog_fetcher`, "
-                f"or pass {plugin.FETCHER} module:function",
+                "or pass --catalog-guard-fetcher module:function",
                 pytrace=False,
             )
         return fetcher_checks.load_fetcher(spec)

@@ -32,6 +32,7 @@ import httpx
 from catalog_guard.errors import (
     CatalogGuardError,
     ClientError,
+    CredentialsInLinkError,
     ForeignHostError,
     HtmlErrorPageError,
     MalformedResponseError,
@@ -42,22 +43,13 @@ from catalog_guard.errors import (
     TransportError,
     UpstreamError,
 )
+from catalog_guard.records import any_id
 from catalog_guard.retry import RetryPolicy
 
 Item = dict[str, Any]
 Extract = Callable[[Any], list[Item]]
 IdOf = Callable[[Mapping[str, Any]], str | None]
 Sleep = Callable[[float], object]
-
-
-def default_id(item: Mapping[str, Any]) -> str | None:
-    """The id of an item in any envelope we know: ``id``, else ``name`` (Google), else ``model_name`` (DeepInfra
-    native)."""
-    for key in ("id", "name", "model_name"):
-        value = item.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def bare_array(body: Any) -> list[Item]:
@@ -203,6 +195,13 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port or {"https": 443, "http": 80}.get(url.scheme)
 
 
+def without_userinfo(url: httpx.URL) -> str:
+    """``url`` as text, any ``user:password@`` replaced by ``<REDACTED>@``: the form a link is named in."""
+    if not url.userinfo:
+        return str(url)
+    return str(url.copy_with(username=None, password=None)).replace("://", "://<REDACTED>@", 1)
+
+
 def int_param(url: httpx.URL, name: str, default: int | None = 0) -> int | None:
     """An integer query parameter, ``default`` when absent or not an integer."""
     value = url.params.get(name)
@@ -224,7 +223,7 @@ class Page:
     items: list[Item]
     next_url: str | None
 
-    def ids(self, id_of: IdOf = default_id) -> list[str | None]:
+    def ids(self, id_of: IdOf = any_id) -> list[str | None]:
         return [id_of(item) for item in self.items]
 
 
@@ -246,8 +245,18 @@ class Walk:
 
     @property
     def stop_reason(self) -> str:
-        """``end`` for a complete walk, else the error's class name (``PaginationLoopError``, ...)."""
-        return "end" if self.complete else type(self.error).__name__ if self.error else "unfinished"
+        return stop_reason(self.complete, self.error)
+
+
+def stop_reason(complete: bool, error: CatalogGuardError | None, *, truncated: bool = False) -> str:
+    """Why a walk (or a fetch made of walks) ended, the one wording every result uses: ``end`` when complete, else
+    the class name of the error that ended it (``PaginationLoopError``, ``ServerError``, ...), else ``truncated``
+    when a next page was ignored, else ``unfinished``."""
+    if complete:
+        return "end"
+    if error is not None:
+        return type(error).__name__
+    return "truncated" if truncated else "unfinished"
 
 
 @dataclass(frozen=True)
@@ -305,7 +314,7 @@ def _walk_protocol(
             headers={key.lower(): value for key, value in response.headers.items()},
             body=body,
             items=items,
-            next_url=str(following) if following is not None else None,
+            next_url=without_userinfo(following) if following is not None else None,
         )
         walk.pages.append(page)
         yield _Yield(page)
@@ -320,6 +329,11 @@ def _walk_protocol(
         if following is None:
             walk.complete = True
             return
+        if following.userinfo:
+            raise CredentialsInLinkError(
+                f"next link {without_userinfo(following)} carries credentials; refusing to send them in place of "
+                "the caller's own"
+            )
         if _origin(following) != _origin(start) and not settings.allow_foreign_hosts:
             raise ForeignHostError(
                 f"next link {following} leaves {start.scheme}://{start.netloc.decode()}; refusing to send "
@@ -422,7 +436,7 @@ def iter_pages(
     extract: Extract,
     params: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
-    id_of: IdOf = default_id,
+    id_of: IdOf = any_id,
     settings: WalkSettings | None = None,
     sleep: Sleep = time.sleep,
     walk: Walk | None = None,
@@ -456,7 +470,7 @@ async def aiter_pages(
     extract: Extract,
     params: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
-    id_of: IdOf = default_id,
+    id_of: IdOf = any_id,
     settings: WalkSettings | None = None,
     sleep: Callable[[float], Any] | None = None,
     walk: Walk | None = None,
