@@ -24,8 +24,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "foundation",
         frozenset({
             "catalog_guard", "errors", "retry", "gateways", "records", "netguard", "progress", "schemas", "target",
-            "universe", "skew", "redaction", "record_lock", "cassettes", "cassettes.compare", "cassettes.errors",
-            "cassettes.format", "cassettes.persister", "cassettes.provenance", "cassettes.replay", "cassettes.scrub",
+            "universe", "skew", "redaction", "record_lock", "chains", "worker_cache", "cassettes", "cassettes.compare",
+            "cassettes.errors", "cassettes.format", "cassettes.persister", "cassettes.provenance", "cassettes.replay",
+            "cassettes.scrub",
         }),
     ),
     ("paging", frozenset({"paging"})),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from catalog_guard import __version__
+from catalog_guard.chains import DEFAULT_CONCURRENCY
 from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
 from catalog_guard.target import TOKEN_ENV, URL_ENV
 
@@ -55,6 +56,13 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser(
         "audit",
@@ -85,6 +93,13 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--max-requests", type=int, default=2000, help="give up (exit 2) after this many requests in all (default 2000)"
     )
     audit.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    audit.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        help="independent walks and probes of a live audit in flight at once, each walk still page after page "
+        f"(default {DEFAULT_CONCURRENCY}; 1: one request after another)",
+    )
     audit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     audit.add_argument(
         "--cassettes",
@@ -266,6 +281,7 @@ def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
             truth=fetch,
             config=config,
             progress=progress.step if progress else None,
+            concurrency=args.concurrency,
             require_all_truth=args.require_all_truth,
         )
     finally:

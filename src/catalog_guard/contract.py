@@ -33,6 +33,7 @@ from catalog_guard import checks, fetcher_checks, truth
 from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.redaction import Redactor, known_secrets
 from catalog_guard.target import TOKEN_ENV, GatewayTarget
+from catalog_guard.worker_cache import once_per_run
 
 PendingTruth = truth.Truth | concurrent.futures.Future[truth.Truth]
 
@@ -91,21 +92,34 @@ class GatewayContract:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def contract_truth(cls, request: pytest.FixtureRequest, gateway_target: GatewayTarget) -> Iterator[PendingTruth]:
+    def contract_truth(
+        cls,
+        request: pytest.FixtureRequest,
+        gateway_target: GatewayTarget,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[PendingTruth]:
         """The truth the coverage, phantom and count checks compare against (:mod:`catalog_guard.truth`); live
         truth is fetched on another thread while :meth:`observation` observes the gateway."""
         option = request.config.getoption
         choice = cls.truth or option("--catalog-guard-truth", default=None)
         choice = choice or (truth.RECORDED if gateway_target.in_process else truth.LIVE)
         given = dict(option("--catalog-guard-base-url", default=None) or [])
-        try:
-            chosen = truth.choose(
+        baseline = cls.baseline or option("--catalog-guard-baseline", default=None)
+
+        def pick() -> truth.Truth | Callable[[], truth.Truth]:
+            return truth.choose(
                 choice,
                 cls.plan.gateways,
                 environ=os.environ,
                 base_urls={**given, **cls.base_urls} if choice == truth.LIVE else None,
-                baseline=cls.baseline or option("--catalog-guard-baseline", default=None),
+                baseline=baseline,
             )
+
+        try:
+            # Replayed truth is the same for every xdist worker: replayed once per run and shared, like the
+            # observation. Live truth is fetched while the gateway is observed, by the worker that observes.
+            key = f"truth\n{choice}\n{cls.plan.gateways!r}\n{baseline}"
+            chosen = pick() if choice == truth.LIVE else once_per_run(request.config, tmp_path_factory, key, pick)
         except truth.TruthError as error:
             pytest.fail(str(error), pytrace=False)
         if isinstance(chosen, truth.Truth):
@@ -122,15 +136,29 @@ class GatewayContract:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def observation(cls, gateway_target: GatewayTarget, contract_truth: PendingTruth) -> Iterator[Observation]:
-        with gateway_target.client() as client:
-            yield observe(
-                client,
-                gateway_target.base_url,
-                cls.plan,
-                headers=gateway_target.headers(),
-                sleep=gateway_target.sleep(),
-            )
+    def observation(
+        cls,
+        gateway_target: GatewayTarget,
+        contract_truth: PendingTruth,
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Observation:
+        """The class's one observation, shared by the xdist workers its tests land on (keyed by the class, the
+        target's URL and the plan; see :mod:`catalog_guard.worker_cache`). It asks for ``contract_truth`` first
+        so that a live truth fetch runs while the gateway is observed."""
+
+        def run() -> Observation:
+            with gateway_target.client() as client:
+                return observe(
+                    client,
+                    gateway_target.base_url,
+                    cls.plan,
+                    headers=gateway_target.headers(),
+                    sleep=gateway_target.sleep(),
+                )
+
+        key = f"observation\n{request.node.nodeid}\n{gateway_target.base_url}\n{cls.plan!r}"
+        return once_per_run(request.config, tmp_path_factory, key, run)
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
         token = self.target.token if self.target is not None else None
@@ -215,10 +243,13 @@ class FetcherContract:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def recorded_models(cls) -> list[dict[str, Any]]:
+    def recorded_models(
+        cls, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> list[dict[str, Any]]:
+        """The recorded Hub listing the scenarios serve; replayed once per run."""
         from catalog_guard.corpus import recorded_hub_models
 
-        return recorded_hub_models()
+        return once_per_run(request.config, tmp_path_factory, "recorded hub models", recorded_hub_models)
 
     def _check(self, scenario: str, fetcher: Callable[[], Any], models: list[dict[str, Any]]) -> None:
         outcome = fetcher_checks.run_scenario(scenario, fetcher, models, request_slack=self.request_slack)

@@ -8,6 +8,7 @@ with its lifespan started and stopped around it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -33,13 +34,15 @@ class BudgetTransport(httpx.BaseTransport):
         self._inner = inner
         self.max_requests = max_requests
         self.sent = 0
+        self._lock = threading.Lock()  # one budget for every chain of a concurrent observation
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.sent >= self.max_requests:
-            raise RequestBudgetExceeded(
-                f"gave up after {self.max_requests} requests (--max-requests); the observation is incomplete"
-            )
-        self.sent += 1
+        with self._lock:
+            if self.sent >= self.max_requests:
+                raise RequestBudgetExceeded(
+                    f"gave up after {self.max_requests} requests (--max-requests); the observation is incomplete"
+                )
+            self.sent += 1
         return self._inner.handle_request(request)
 
     def close(self) -> None:
