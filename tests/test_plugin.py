@@ -223,7 +223,8 @@ CONTRACT_SUBCLASSES = """
 import httpx
 
 from catalog_guard.contract import FetcherContract, GatewayContract
-from catalog_guard.fakes.gateway import GATEWAY_URL, fake_gateway
+from catalog_guard.fakes.gateway import fake_gateway
+from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.hub import fetch_hub
 from catalog_guard.target import GatewayTarget
 
