@@ -18,8 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def declared() -> list[Requirement]:
+    """The dependencies and the ``test`` extra, with the extras it names of catalog-guard itself expanded."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [Requirement(text) for text in [*project["dependencies"], *project["optional-dependencies"]["test"]]]
+    extras = project["optional-dependencies"]
+    found, todo, seen = [Requirement(text) for text in project["dependencies"]], ["test"], set()
+    while todo:
+        extra = todo.pop()
+        seen.add(extra)
+        for requirement in map(Requirement, extras[extra]):
+            if canonicalize_name(requirement.name) == canonicalize_name(project["name"]):
+                todo += [name for name in requirement.extras if name not in seen]
+            else:
+                found.append(requirement)
+    return found
 
 
 def pins(text: str) -> dict[str, Version]:

@@ -39,9 +39,10 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset({
             "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "fakes.echo",
             "regressions",
+            "fakes.interception", "fakes.sleeps",
         }),
     ),
-    ("scenarios", frozenset({"fetcher_checks", "gallery", "truth"})),
+    ("scenarios", frozenset({"fetcher_checks", "gallery", "truth", "diagnosis"})),
     (
         "applications",
         frozenset({"audit", "report", "gallery_run", "serve", "recorder", "contract", "fakes.upstreams"}),

@@ -140,11 +140,18 @@ def test_an_unrelated_project_runs_the_same_with_and_without_the_plugin(
         assert "the project's own rule" in str(seen["tests/test_marked.py::test_marked_live_by_the_project"])
 
 
-def test_the_plugin_adds_no_fixtures(pytester: pytest.Pytester) -> None:
+def test_the_plugin_adds_only_its_own_prefixed_fixtures(pytester: pytest.Pytester) -> None:
+    """A fixture reaches only a test that asks for it by name: prefixed, none can shadow or meet a project's own."""
     unrelated_project(pytester)
-    listing = fixture_listing(pytester)
-    assert any(line.startswith("settings -- ") for line in listing)  # the project's own fixture is listed
-    assert listing == fixture_listing(pytester, "-p", "no:catalog_guard")
+
+    def names(listing: list[str]) -> set[str]:
+        return {line.split(" ")[0] for line in listing if " -- " in line and not line.startswith(" ")}
+
+    with_plugin = names(fixture_listing(pytester))
+    without = names(fixture_listing(pytester, "-p", "no:catalog_guard"))
+    assert "settings" in without  # the project's own fixture is listed
+    assert without <= with_plugin
+    assert with_plugin - without == {"catalog_guard_upstreams"}
 
 
 def test_the_comparison_catches_a_plugin_that_is_not_inert(pytester: pytest.Pytester) -> None:

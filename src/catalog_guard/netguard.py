@@ -37,9 +37,14 @@ import ipaddress
 import socket
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+# Packages between a client and the socket (event loops, TLS) or around the code under test (pytest): never the
+# client to name when a connection is refused.
+_PLUMBING = ("anyio", "sniffio", "trio", "certifi", "pytest", "pluggy", "execnet", "xdist", "catalog_guard")
 
 
 class NetworkRefused(ConnectionRefusedError):
@@ -47,14 +52,30 @@ class NetworkRefused(ConnectionRefusedError):
     :func:`loopback_only`."""
 
 
+def client_behind(stack: traceback.StackSummary | None = None) -> str | None:
+    """The installed library that reached for a socket, from the stack of the refused connection: the innermost
+    frame's top-level package that is not plumbing (``None``: plain code or the standard library)."""
+    frames = stack if stack is not None else traceback.extract_stack()
+    for frame in reversed(frames):
+        path = frame.filename.replace("\\", "/")
+        if "/site-packages/" not in path:
+            continue
+        top = path.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+        if top not in _PLUMBING and not top.startswith("_"):
+            return top
+    return None
+
+
 # Hosts that name this machine without leaving it: the unspecified addresses connect to the local host.
 _LOCAL_NAMES = frozenset({"localhost", "", "0.0.0.0", "::"})
-_ACTIVE: list[list[str]] = []  # the attempt lists of the guards now active, innermost last
+# the (attempts, clients) lists of the guards now active, innermost last
+_ACTIVE: list[tuple[list[str], list[str | None] | None]] = []
 _STATE = threading.Lock()
 _INSTALLED: list[bool] = []
 
 
-def _is_loopback(host: Any) -> bool:
+def is_loopback(host: Any) -> bool:
+    """Whether ``host`` (a name, an address, bytes or ``None`` for the wildcard) stays on this machine."""
     if host is None:
         return True  # getaddrinfo(None, port): the local wildcard, for a server
     if isinstance(host, bytes | bytearray):
@@ -94,7 +115,7 @@ def _target(event: str, args: tuple[Any, ...]) -> str | None:
         port = sockaddr[1] if isinstance(sockaddr, tuple) and len(sockaddr) > 1 else ""
     else:
         return None
-    if _is_loopback(host):
+    if is_loopback(host):
         return None
     shown = host.decode("ascii", "replace") if isinstance(host, bytes | bytearray) else str(host)
     return f"{shown}:{port}" if port not in ("", None) else shown
@@ -106,8 +127,11 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     target = _target(event, args)
     if target is None:
         return
-    for seen in list(_ACTIVE):
+    behind = client_behind() if any(clients is not None for _, clients in _ACTIVE) else None
+    for seen, clients in list(_ACTIVE):
         seen.append(target)
+        if clients is not None:
+            clients.append(behind)
     what = event.removeprefix("socket.")
     raise NetworkRefused(f"refused {what} to {target}: only loopback is reachable here")
 
@@ -143,10 +167,11 @@ def _unpatch() -> None:
 
 
 @contextmanager
-def loopback_only(attempts: list[str] | None = None) -> Iterator[list[str]]:
+def loopback_only(attempts: list[str] | None = None, clients: list[str | None] | None = None) -> Iterator[list[str]]:
     """Within the block, in every thread of the process, lookups of and connections or datagrams to anything but
-    loopback raise :class:`NetworkRefused`; ``attempts`` collects ``host:port`` (or ``host``) of each refusal.
-    Guards nest: an inner one also sees what the outer ones refuse while it is active."""
+    loopback raise :class:`NetworkRefused`; ``attempts`` collects ``host:port`` (or ``host``) of each refusal and
+    ``clients`` the library behind it (:func:`client_behind`). Guards nest: an inner one also sees what the outer
+    ones refuse while it is active."""
     seen = attempts if attempts is not None else []
     with _STATE:
         if not _INSTALLED:
@@ -154,13 +179,13 @@ def loopback_only(attempts: list[str] | None = None) -> Iterator[list[str]]:
             _INSTALLED.append(True)
         if not _ACTIVE:
             _patch()
-        _ACTIVE.append(seen)
+        _ACTIVE.append((seen, clients))
     try:
         yield seen
     finally:
         with _STATE:
             for index in range(len(_ACTIVE) - 1, -1, -1):
-                if _ACTIVE[index] is seen:
+                if _ACTIVE[index][0] is seen:
                     del _ACTIVE[index]
                     break
             if not _ACTIVE:

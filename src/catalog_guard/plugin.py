@@ -8,7 +8,8 @@ heard of it, so it is inert by construction:
 - the only marker it registers is ``catalog_guard_live``, and its one collection hook touches only tests that carry
   that marker: a project's own ``live`` marker, ``tests/live/`` folder or ``live`` parametrize id is none of its
   business;
-- it defines no fixtures, and imports nothing of catalog-guard's until an option that needs it is given.
+- its one fixture is prefixed too (``catalog_guard_upstreams``) and reaches only a test that asks for it by
+  name; it imports nothing of catalog-guard's until an option or that fixture needs it.
 
 ``-p no:catalog_guard`` leaves it out of a session altogether. ``tests/test_plugin.py`` proves the above by running
 an unrelated project with and without it.
@@ -17,6 +18,8 @@ an unrelated project with and without it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -110,3 +113,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker(LIVE_MARKER) is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def catalog_guard_upstreams() -> Iterator[Any]:
+    """For one test, the recorded Hub and providers answer the code under test's calls to their hosts, whatever
+    HTTP client it uses; yields the ``FakeInternet`` holding every exchange. The same as
+    ``with catalog_guard.contract.serve_upstreams():`` (and ``GatewayContract.upstreams = "recorded"``)."""
+    from catalog_guard.fakes.upstreams import serve_upstreams
+
+    with serve_upstreams() as internet:
+        yield internet
