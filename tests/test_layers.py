@@ -25,8 +25,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset({
             "catalog_guard", "errors", "retry", "gateways", "records", "netguard", "progress", "schemas", "target",
             "universe", "skew", "redaction", "record_lock", "chains", "worker_cache", "limits", "bounded",
-            "cassettes", "cassettes.errors", "cassettes.format", "cassettes.persister", "cassettes.provenance",
-            "cassettes.replay", "cassettes.scrub",
+            "cassettes", "cassettes.compare", "cassettes.errors", "cassettes.format", "cassettes.persister",
+            "cassettes.provenance", "cassettes.replay", "cassettes.scrub",
         }),
     ),
     ("paging", frozenset({"paging"})),

@@ -310,7 +310,7 @@ def test_the_pyargs_runner_takes_the_same_truth_choices(
         monkeypatch.setenv(spec.token_env, TOKENS[name])
     with loopback(other, correct_state(other)) as base:
         common = ["-p", "no:cacheprovider", "-q", "-rs", "--pyargs", "catalog_guard.contract_tests"]
-        common += ["--gateway-url", f"{base}/{GATEWAY}"]
+        common += ["--catalog-guard-gateway-url", f"{base}/{GATEWAY}"]
         overrides = [f"--catalog-guard-base-url={n}={url}" for n, url in base_urls(base, truth.UPSTREAMS).items()]
         live = pytester.runpytest_subprocess(*common, *overrides)  # live is the default for a URL
         recorded = pytester.runpytest_subprocess(*common, "--catalog-guard-truth", "recorded")

@@ -53,6 +53,7 @@ from catalog_guard import universe as universe_module
 from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
 from catalog_guard.cassettes import (
     ScrubPolicy,
+    content_diff,
     known_secrets,
     live_provenance,
     scan_for_secrets,
@@ -156,6 +157,7 @@ class CassetteDiff:
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     identical: bool = False
+    versions_only: bool = False  # the bytes differ only in provenance.recorded_with (cassettes.content_diff)
 
     @property
     def has_changes(self) -> bool:
@@ -167,7 +169,9 @@ class CassetteDiff:
         if self.before is None:
             return f"{self.name:<{width}}  {counts}  new cassette"
         if not self.has_changes:
-            state = "unchanged" + ("" if self.identical else " (bytes differ)")
+            state = "unchanged" + (
+                "" if self.identical else " (library versions only)" if self.versions_only else " (bytes differ)"
+            )
             return f"{self.name:<{width}}  {counts}  {state}"
         delta = f"+{len(self.added):,} added  -{len(self.removed):,} removed  ~{len(self.changed):,} changed"
         return f"{self.name:<{width}}  {counts}  {delta}"
@@ -532,6 +536,8 @@ def _diff(
     after = read(new)
     if old.is_file() and old.read_bytes() == new.read_bytes():
         return CassetteDiff(name, len(after), len(after), identical=True)
+    if old.is_file() and not content_diff(name, old.read_bytes(), new.read_bytes()):
+        return CassetteDiff(name, len(after), len(after), versions_only=True)
     try:
         before = read(old) if old.is_file() else None
     except unreadable:  # an unreadable old file: everything is new
