@@ -182,7 +182,9 @@ def live_audit(
         if progress is not None:
             # one step per response: walking thousands of pages must not look hung
             client.event_hooks = {"response": [lambda response: progress(_describe(response.request))]}
-        seen = observe(client, target.base_url, plan, headers=target.headers(), sleep=target.sleep())
+        seen = observe(
+            client, target.base_url, plan, headers=target.headers(), sleep=target.sleep(), clock=target.timer()
+        )
     return Audit(
         source="live",
         target=target.base_url,

@@ -81,6 +81,7 @@ class GatewayContract:
                 self.plan,
                 headers=gateway_target.headers(),
                 sleep=gateway_target.sleep(),
+                clock=gateway_target.timer(),
             )
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
@@ -124,6 +125,21 @@ class GatewayContract:
 
     def test_routable(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("routable", observation, contract_context)
+
+    def test_id_hygiene(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("id-hygiene", observation, contract_context)
+
+    def test_no_phantoms(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("no-phantoms", observation, contract_context)
+
+    def test_paging_ends(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("paging-ends", observation, contract_context)
+
+    def test_provenance(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("provenance", observation, contract_context)
+
+    def test_latency(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("latency", observation, contract_context)
 
 
 class FetcherContract:

@@ -258,11 +258,12 @@ def walk_gateway(
     settings: paging.WalkSettings | None = None,
     extra_params: Mapping[str, Any] | None = None,
     sleep: paging.Sleep = time.sleep,
+    clock: paging.Clock = time.perf_counter,
 ) -> GatewayWalk:
     """Walk ``offset = 0, n, 2n, …`` (advancing by what each page returned) until the gateway says the end.
     Never raises for upstream trouble; see :class:`GatewayWalk`."""
     options = _walk_options(base_url, gateway, limit, headers, settings, extra_params)
-    result = paging.walk(client, options.pop("url"), sleep=sleep, **options)
+    result = paging.walk(client, options.pop("url"), sleep=sleep, clock=clock, **options)
     return GatewayWalk.of(gateway, limit, result)
 
 
@@ -299,6 +300,7 @@ class GatewayResponse:
     text: str
     items: list[paging.Item]
     error: CatalogGuardError | None
+    elapsed: float | None = None  # seconds from sending the request to its body read
 
     @property
     def ok(self) -> bool:
@@ -324,13 +326,14 @@ def get_models(
     params: Mapping[str, Any] | None = None,
     *,
     headers: Mapping[str, str] | None = None,
+    clock: paging.Clock = time.perf_counter,
 ) -> GatewayResponse:
     """One request, no retry (a probe must see the first answer). 4xx/5xx and unusable bodies are returned with
     their typed error; only a failed connection raises :class:`~catalog_guard.errors.TransportError`, since
     there is no response to keep."""
     url = _models_url(base_url).copy_merge_params(dict(params or {}))
     try:
-        response = client.get(url, headers=dict(headers or {}))
+        response = paging.timed_get(client, url, headers, clock)
     except httpx.RequestError as failure:
         raise TransportError(f"{type(failure).__name__} for {url}: {failure}", url=str(url)) from failure
     body: Any = None
@@ -353,4 +356,5 @@ def get_models(
         text=response.text,
         items=items,
         error=problem,
+        elapsed=paging.elapsed_of(response),
     )

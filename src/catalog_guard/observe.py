@@ -9,8 +9,12 @@ What is observed, per the contract (gateway-contract.md §1):
 - an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
 - one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);
 - the aliases (``hug``) walked like their targets; ``gateway=all`` walked, plain and with ``unique_models``;
-- the documented spelling of that flag, ``unique=true`` (a real gateway silently ignored it: G10), asked once;
+- the documented spelling of that flag, ``unique=true`` (a real gateway silently ignored it: G10), asked once,
+  and the implemented one, ``unique_models=true``, asked the same way, so the two are compared like for like
+  (a broken ``unique_models`` *walk* must not read as an ignored flag);
 - probes with bad parameters (negative offset, limit 0 and above the maximum, an unknown gateway);
+- probes at and past the end of the first gateway's listing (``offset = total``, ``offset > total``, the last row
+  alone with ``limit=1``) and one past the largest ``limit`` (:meth:`ObservePlan.end_probes`);
 - one request sent twice (bodies and ETags must not change);
 - a chat completion for a listed model without a key (it must be routable: 401, not 404).
 """
@@ -18,6 +22,7 @@ What is observed, per the contract (gateway-contract.md §1):
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +56,7 @@ class ObservePlan:
     unique_params: tuple[str, ...] = ("unique_models",)
     flag_aliases: Mapping[str, str] = field(default_factory=lambda: {"unique": "unique_models"})
     probe_parameters: bool = True
+    probe_ends: bool = True  # offset at and past the end, the last row alone, limit one past the maximum
     probe_routing: bool = True
     walk_budget: int | None = None  # per walk; None: enough for 50,000 models at ``limit``, and at least 400
 
@@ -67,6 +73,18 @@ class ObservePlan:
             "non-integer-limit": {"gateway": first, "limit": "ten", "offset": 0},
             "unknown-gateway": {"gateway": UNKNOWN_GATEWAY, "limit": self.limit, "offset": 0},
         }
+
+    def end_probes(self, gateway: str, total: int) -> dict[str, dict[str, Any]]:
+        """Requests at the ends of ``gateway``'s listing of ``total`` models, which a walk never sends: a client
+        that pages until an empty page asks ``offset = total``; one that trusts ``has_more`` may ask past it."""
+        probes: dict[str, dict[str, Any]] = {
+            "offset-at-total": {"gateway": gateway, "limit": self.limit, "offset": total},
+            "offset-past-total": {"gateway": gateway, "limit": self.limit, "offset": total + self.limit},
+        }
+        if total > 0:
+            probes["last-row"] = {"gateway": gateway, "limit": 1, "offset": total - 1}
+        probes["limit-one-past-maximum"] = {"gateway": gateway, "limit": self.max_limit + 1, "offset": 0}
+        return probes
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,9 @@ class Observation:
     all_walk: GatewayWalk | None = None
     unique_walks: dict[str, GatewayWalk] = field(default_factory=dict)
     flag_probes: dict[str, GatewayResponse] = field(default_factory=dict)
+    unique_singles: dict[str, GatewayResponse] = field(default_factory=dict)  # ``param=true``, one large request
     probes: dict[str, GatewayResponse] = field(default_factory=dict)
+    end_probes: dict[str, GatewayResponse] = field(default_factory=dict)
     repeats: list[tuple[GatewayResponse, GatewayResponse]] = field(default_factory=list)
     route: RouteProbe | None = None
     errors: dict[str, str] = field(default_factory=dict)
@@ -132,6 +152,7 @@ def observe(
     headers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: paging.Sleep | None = None,
+    clock: paging.Clock = time.perf_counter,
 ) -> Observation:
     """Ask ``base_url`` everything the contract checks need. Never raises for a misbehaving gateway: what it
     did is the observation. Only a gateway that cannot be reached at all raises (``TransportError``)."""
@@ -140,7 +161,7 @@ def observe(
     # A gateway is ours to judge, not to nurse: two retries, then its 5xx is part of the observation.
     settings = paging.WalkSettings(budget=plan.budget(), retry=RetryPolicy(max_retries=2))
     note = progress or (lambda _step: None)
-    options: dict[str, Any] = {"headers": headers, "settings": settings}
+    options: dict[str, Any] = {"headers": headers, "settings": settings, "clock": clock}
     if sleep is not None:
         options["sleep"] = sleep
 
@@ -148,12 +169,13 @@ def observe(
         note(f"walk {gateway}")
         return walk_gateway(client, base_url, gateway, limit=plan.limit, extra_params=extra, **options)
 
+    def ask(params: Mapping[str, Any]) -> GatewayResponse:
+        return get_models(client, base_url, params, headers=headers, clock=clock)
+
     for gateway in plan.gateways:
         seen.walks[gateway] = walk(gateway)
         note(f"single {gateway}")
-        seen.singles[gateway] = get_models(
-            client, base_url, {"gateway": gateway, "limit": plan.large_limit, "offset": 0}, headers=headers
-        )
+        seen.singles[gateway] = ask({"gateway": gateway, "limit": plan.large_limit, "offset": 0})
     for alias, target in plan.aliases.items():
         if target in plan.gateways:
             seen.aliases[alias] = walk(alias)
@@ -162,21 +184,30 @@ def observe(
         if plan.include_unique:
             for param in plan.unique_params:
                 seen.unique_walks[param] = walk(ALL, {param: "true"})
+                note(f"single all {param}")
+                seen.unique_singles[param] = ask(
+                    {"gateway": ALL, param: "true", "limit": plan.large_limit, "offset": 0}
+                )
             for alias, target in plan.flag_aliases.items():
                 if target in seen.unique_walks:
                     note(f"flag {alias}")
-                    params = {"gateway": ALL, alias: "true", "limit": plan.large_limit, "offset": 0}
-                    seen.flag_probes[alias] = get_models(client, base_url, params, headers=headers)
+                    seen.flag_probes[alias] = ask(
+                        {"gateway": ALL, alias: "true", "limit": plan.large_limit, "offset": 0}
+                    )
     if plan.probe_parameters:
         for name, params in plan.probes().items():
             note(f"probe {name}")
-            seen.probes[name] = get_models(client, base_url, params, headers=headers)
+            seen.probes[name] = ask(params)
     first = plan.gateways[0] if plan.gateways else HUGGINGFACE
+    first_walk = seen.walks.get(first)
+    if plan.probe_ends and first_walk is not None and first_walk.pages:
+        total = first_walk.reported_total()
+        for name, params in plan.end_probes(first, total if total is not None else len(first_walk.ids)).items():
+            note(f"probe {name}")
+            seen.end_probes[name] = ask(params)
     repeat = {"gateway": first, "limit": plan.limit, "offset": 0}
     note("repeat")
-    seen.repeats.append(
-        (get_models(client, base_url, repeat, headers=headers), get_models(client, base_url, repeat, headers=headers))
-    )
+    seen.repeats.append((ask(repeat), ask(repeat)))
     if plan.probe_routing:
         seen.route = _probe_route(client, base_url, seen)
     return seen

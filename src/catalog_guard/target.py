@@ -106,6 +106,14 @@ class GatewayTarget:
     token: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     max_requests: int | None = None
+    clock: Callable[[], float] | None = None  # what latency is read on; None: time.perf_counter
+
+    def timer(self) -> Callable[[], float]:
+        """The clock each request's latency is measured on: real time, unless a fake brought its own
+        (:class:`~catalog_guard.fakes.clock.SimulatedClock`: a slow gallery mode that does not sleep)."""
+        import time
+
+        return self.clock or time.perf_counter
 
     @property
     def in_process(self) -> bool:
