@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog_guard import checks, gateways, merge
+from catalog_guard import checks, gateways, latency, merge
+from catalog_guard.checks import CheckResult
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, model_id
 from catalog_guard.observe import ALL, Observation, ObservePlan, observe
 from catalog_guard.records import ModelRecord
@@ -74,6 +75,17 @@ class Audit:
     history: list[StateVerdict] = field(default_factory=list)
     seed_merge: dict[str, Any] | None = None
     truth_kind: str = "synthetic"  # provenance of the recorded upstream truth the checks compared against
+    latency: dict[str, latency.Figures] = field(default_factory=dict)
+    latency_budget: float | None = None  # the p95 budget the latency check applied (None: off)
+
+    @property
+    def latency_measured(self) -> bool:
+        """Live figures are the gateway's; a replayed cassette's are the replay's (cassettes record no timing)."""
+        return self.source == "live"
+
+    @property
+    def root_causes(self) -> list[CheckResult]:
+        return checks.root_causes(self.checks)
 
     @property
     def passed(self) -> bool:
@@ -157,6 +169,7 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         history=history,
         seed_merge=seed_merge,
         truth_kind=str(corpus.provenance_of("huggingface/cursor").get("kind", "unknown")),
+        latency_budget=context.config.latency_budget or None,  # no figures: a replay's timing is not the gateway's
     )
 
 
@@ -193,4 +206,6 @@ def live_audit(
         walks=walk_rows(seen),
         checks=checks.run_checks(seen, context),
         merge=merge_walks(seen).stats.to_dict(),
+        latency=latency.by_gateway(seen),
+        latency_budget=context.config.latency_budget or None,
     )
