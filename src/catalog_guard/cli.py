@@ -40,6 +40,39 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="fraction a gateway's count may drop below the recorded baseline (default 0)",
     )
+    parser.add_argument(
+        "--latency-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="p95 seconds per gateway before latency is a finding (default 10: generous on purpose; 0 turns it off)",
+    )
+    parser.add_argument(
+        "--curated",
+        action="append",
+        default=[],
+        metavar="GATEWAY=PATTERN",
+        help="ids GATEWAY (or *) lists on purpose without an upstream, a shell pattern; not phantoms (repeatable)",
+    )
+
+
+def _config(args: argparse.Namespace) -> ContractConfig:
+    """The contract's knobs from the command line (``UsageError`` for a malformed ``--curated``)."""
+    from catalog_guard.checks import ContractConfig
+
+    curated: dict[str, tuple[str, ...]] = {}
+    for entry in args.curated:
+        gateway, sep, pattern = entry.partition("=")
+        if not sep or not gateway or not pattern:
+            raise UsageError(f"--curated wants GATEWAY=PATTERN (e.g. openrouter=openrouter/*), got {entry!r}")
+        curated[gateway] = (*curated.get(gateway, ()), pattern)
+    budget = ContractConfig().latency_budget if args.latency_budget is None else (args.latency_budget or None)
+    return ContractConfig(
+        coverage_floor=args.coverage_floor,
+        count_tolerance=args.count_tolerance,
+        curated=curated,
+        latency_budget=budget,
+    )
 
 
 def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -118,10 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard import audit, report
-    from catalog_guard.checks import ContractConfig
     from catalog_guard.errors import CatalogGuardError
 
-    config = ContractConfig(coverage_floor=args.coverage_floor, count_tolerance=args.count_tolerance)
+    try:
+        config = _config(args)
+    except UsageError as error:
+        print(f"catalog-guard audit: {error}", file=sys.stderr)
+        return EXIT_USAGE
     if args.cassettes:
         os.environ["CATALOG_GUARD_CASSETTES"] = args.cassettes
     if args.gateways and not args.gateway_url:
