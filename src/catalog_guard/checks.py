@@ -612,7 +612,7 @@ def check_routable(seen: Observation, context: Context) -> list[Violation]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Issue 11: what the original thirteen did not name.
+# Regressions no contract row named (U1-U11): id hygiene, phantoms, paging ends, provenance, latency.
 
 MAX_ID_LENGTH = 256
 """Longer than any real catalog id (Hub repo ids are at most 96 characters; provider ids far less): an id this

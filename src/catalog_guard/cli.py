@@ -122,7 +122,7 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--regression",
         metavar="MODE",
         default=None,
-        help="serve a gallery mode instead of the correct gateway (G1-G13, F1-F10)",
+        help="serve a gallery mode instead of the correct gateway (G1-G13, U1-U11, F1-F10)",
     )
     serve.add_argument("--log-level", default="warning")
 

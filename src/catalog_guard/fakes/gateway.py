@@ -2,8 +2,9 @@
 
 The contract checks need something to pass on and something to fail on. This module is both: a gateway that
 keeps every invariant of ``gateway-contract.md`` §1 (the correct mode), and one switchable :class:`Regression`
-per row G1..G13 of §2 "Endpoint side", each reproducing what a real gateway shipped. A check that passes on the
-correct gateway and fails on its regression mode is known to catch that regression.
+per row G1..G13 of §2 "Endpoint side", each reproducing what a real gateway shipped, and U1..U11 for what no
+row names (near-duplicate ids, phantoms, paging past the end, mislabelled sources, slow pages). A check that
+passes on the correct gateway and fails on its regression mode is known to catch that regression.
 
 What it serves is a :class:`GatewayState`: each gateway's model objects in listing order, a fixed snapshot time
 (so identical requests give identical bytes) and a name. :meth:`GatewayState.from_universe` renders a seed day's
