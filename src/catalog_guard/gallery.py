@@ -3,8 +3,9 @@
 Endpoint regressions G1-G13 (and U1-U11, the "unlisted" ones no contract row names) are modes of
 :class:`~catalog_guard.fakes.gateway.FakeGateway`. Fetcher regressions F1-F10 are *states*: the gateway's catalog
 is whatever the buggy fetcher of :mod:`catalog_guard.regressions` fetched from the fake Hub or a fake provider,
-exactly as a backend built on that fetcher would have listed it. Each mode names the check that must catch it; ``catalog-guard gallery`` and
-the meta-tests hold every mode to that, and the correct gateway to zero violations.
+exactly as a backend built on that fetcher would have listed it. Each mode names the check that must catch it
+(and, for a mode whose cause lies elsewhere, the check that must *not* fail); ``catalog-guard gallery`` and the
+meta-tests hold every mode to that, and the correct gateway to zero violations.
 
 The seed days' historical deployments are gallery states too (:data:`HISTORY`), recorded into
 ``cassettes/gateway/history/``.
