@@ -755,7 +755,9 @@ def _end_probe(name: str, response: GatewayResponse, walk: GatewayWalk | None) -
         what = "an empty page" if name == "offset-at-total" else "an empty page or a 4xx"
         return [Violation("paging-ends", f"{name}: {response.url} answered {response.status}, not {what}", evidence)]
     if response.status != 200:
-        return []  # past the end, a 4xx is an answer a client stops on
+        if _has_message(response):
+            return []  # past the end, a 4xx that says why is an answer a client stops on
+        return [Violation("paging-ends", f"{name}: {response.status} without an error message", evidence)]
     if name == "last-row":
         last = walk.ids[-1] if walk is not None and walk.complete and walk.ids else None
         ids = response.ids()
