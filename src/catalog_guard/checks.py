@@ -811,13 +811,15 @@ def check_provenance(seen: Observation, context: Context) -> list[Violation]:
                 )
             )
         listed_ids = {model for _, model in pairs}
+        sources = {source for source, _ in pairs}  # a gateway left out whole is all-completeness's finding
         unclaimed = sorted(
             (gateway, model)
             for gateway, ids in lists.items()
+            if gateway in sources
             for model in ids
             if model in listed_ids and (gateway, model) not in pairs
         )
-        if unclaimed and any(isinstance(source, str) for source, _ in pairs):
+        if unclaimed:
             gateway, model = unclaimed[0]
             found.append(
                 Violation(
