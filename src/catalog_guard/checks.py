@@ -811,11 +811,11 @@ def check_provenance(seen: Observation, context: Context) -> list[Violation]:
                 )
             )
         listed_ids = {model for _, model in pairs}
-        sources = {source for source, _ in pairs}  # a gateway left out whole is all-completeness's finding
+        complete = {g for g, ids in lists.items() if ids <= listed_ids}  # else all-completeness reports the gateway
         unclaimed = sorted(
             (gateway, model)
             for gateway, ids in lists.items()
-            if gateway in sources
+            if gateway in complete
             for model in ids
             if model in listed_ids and (gateway, model) not in pairs
         )
