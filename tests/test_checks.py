@@ -323,20 +323,24 @@ def test_id_hygiene_flags_one_model_listed_twice(gateway: str, twin: Callable[[B
 
 def test_id_hygiene_passes_a_known_suffix_variant_as_its_own_offer() -> None:
     free = with_row("groq", lambda row: {**row, "id": row["id"] + ":free"})
-    found = failing(observed(tampered(free), GROQ))
-    assert "id-hygiene" not in found
-    assert "no-phantoms" in found  # the variant is still not in the recorded upstream
+    assert "id-hygiene" not in failing(observed(tampered(free), GROQ))
 
 
-def test_no_phantoms_flags_a_model_the_upstream_does_not_list_unless_curated() -> None:
-    house = with_row("groq", lambda row: {**row, "id": "groq-house/router"})
+def test_phantom_does_not_count_what_the_gateway_curates() -> None:
+    allowed = checks.ContractConfig().skew.allowed(len(current_state().catalog("groq")))
+
+    def house(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and body["offset"] == 0:
+            body["data"] += [{**body["data"][0], "id": f"groq-house/router-{n}"} for n in range(allowed + 1)]
+            body["returned"] = body["total"] = len(body["data"])
+        return body
+
     seen = observed(tampered(house), GROQ)
-    found = failing(seen)
-    assert "groq-house/router" in found["no-phantoms"].violations[0].message
-    assert "no-phantoms" not in failing(seen, curated={"groq": ("groq-house/*",)})
-    assert "no-phantoms" not in failing(seen, curated={"*": ("groq-house/router",)})
-    assert "no-phantoms" in failing(seen, curated={"google": ("groq-house/*",)})  # another gateway's allowance
-    assert "no-phantoms" in failing(seen, curated={"groq": ("groq-house/route",)})  # one character short
+    assert "groq-house/router-0" in failing(seen)["phantom"].violations[0].message
+    assert "phantom" not in failing(seen, curated={"groq": ("groq-house/*",)})
+    assert "phantom" not in failing(seen, curated={"*": ("groq-house/router-*",)})
+    assert "phantom" in failing(seen, curated={"google": ("groq-house/*",)})  # another gateway's allowance
+    assert "phantom" in failing(seen, curated={"groq": ("groq-house/router-1",)})  # one id curated, the rest not
 
 
 def end_probe(offsets: Callable[[int, int], bool], answer: Callable[[Body], Body]) -> Tamper:
@@ -529,3 +533,24 @@ def test_coverage_of_a_walk_that_did_not_end_follows_from_offset_progression() -
     assert "follows from offset-progression" in by_name["coverage"].summary()
     assert by_name["offset-progression"] in checks.root_causes(results)
     assert by_name["coverage"] not in checks.root_causes(results)
+
+
+def test_phantom_flags_ids_the_upstream_does_not_list_beyond_the_skew_allowance() -> None:
+    allowed = checks.ContractConfig().skew.allowed(len(u.build().catalogs[u.DAY_1]["groq"]))
+
+    def invent(count: int) -> Tamper:
+        def tamper(request: httpx.Request, body: Body) -> Body | None:
+            if gateway_of(request) == "groq" and body["offset"] == 0:
+                body["data"] += [{**body["data"][0], "id": f"phantom/model-{n}"} for n in range(count)]
+                body["returned"] = len(body["data"])
+                body["total"] = len(body["data"])
+            return body
+
+        return tamper
+
+    plan = ObservePlan(gateways=("groq",), include_all=False, probe_parameters=False, probe_routing=False)
+    assert "phantom" not in failing(observed(tampered(invent(allowed)), plan))
+    found = failing(observed(tampered(invent(allowed + 1)), plan))
+    violation = found["phantom"].violations[0]
+    assert violation.evidence["extra"] == sorted(f"phantom/model-{n}" for n in range(allowed + 1))
+    assert "phantom/model-0" in violation.message

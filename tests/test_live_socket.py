@@ -65,7 +65,8 @@ def server(regression: str | None = None) -> Iterator[str]:
 def audit(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "CATALOG_GUARD_GATEWAY_URL"}
     return subprocess.run(
-        [*CLI, "audit", "--gateway-url", url, "--format", "json", "--no-progress", *extra],
+        # the reference server serves the recorded corpus: it is judged against the recorded truth
+        [*CLI, "audit", "--gateway-url", url, "--truth", "recorded", "--format", "json", "--no-progress", *extra],
         capture_output=True,
         text=True,
         timeout=300,
@@ -87,7 +88,9 @@ def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytes
         pytester.makepyfile(
             "from catalog_guard.contract import GatewayContract\n\n\nclass TestLive(GatewayContract):\n    pass\n"
         )
-        run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--gateway-url", url)
+        run = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-q", "--gateway-url", url, "--catalog-guard-truth", "recorded"
+        )
         from catalog_guard.checks import CHECKS
 
         run.assert_outcomes(passed=len(CHECKS))  # one contract test per check
@@ -127,7 +130,7 @@ def test_live_audit_shows_progress_per_request() -> None:
     with server() as url:
         env = {k: v for k, v in os.environ.items() if k != "CATALOG_GUARD_GATEWAY_URL"}
         result = subprocess.run(
-            [*CLI, "audit", "--gateway-url", url, "--gateway", "groq", "--format", "json"],
+            [*CLI, "audit", "--gateway-url", url, "--gateway", "groq", "--truth", "recorded", "--format", "json"],
             capture_output=True,
             text=True,
             timeout=120,

@@ -6,12 +6,14 @@ formats can never disagree. Two sources:
 - **recorded** (the default): the shipped cassettes. The gateway observation is ``gateway/current``; the Hub
   coverage comes from replaying each Hub strategy's cassette; the seed days' deployments are replayed too, so
   the report shows what the gate would have said on each of them.
-- **live**: a running backend (``--gateway-url``), observed over HTTP and judged against the recorded upstream
-  truth and count baseline.
+- **live**: a running backend (``--gateway-url``), observed over HTTP and judged against a
+  :class:`~catalog_guard.truth.Truth`: fetched from the upstreams while the gateway is observed (``--truth
+  live``), or replayed from cassettes (``recorded``, a directory).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,7 @@ from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, model_id
 from catalog_guard.observe import ALL, Observation, ObservePlan, observe
 from catalog_guard.records import ModelRecord
 from catalog_guard.target import GatewayTarget
+from catalog_guard.truth import Truth, load_truth
 
 STRATEGIES = gateways.STRATEGIES
 
@@ -75,6 +78,8 @@ class Audit:
     history: list[StateVerdict] = field(default_factory=list)
     seed_merge: dict[str, Any] | None = None
     truth_kind: str = "synthetic"  # provenance of the recorded upstream truth the checks compared against
+    truth: Truth | None = None  # what the truth checks compared with (None: no truth at all)
+    require_all_truth: bool = False  # an upstream not judged is exit 2 (--require-all-truth)
     latency: dict[str, latency.Figures] = field(default_factory=dict)
     latency_budget: float | None = None  # the p95 budget the latency check applied (None: off)
 
@@ -93,7 +98,11 @@ class Audit:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.passed else 1
+        """1 for a violation; 2 when every judged check passed but ``require_all_truth`` and an upstream was not
+        judged; else 0."""
+        if not self.passed:
+            return 1
+        return 2 if self.require_all_truth and self.truth is not None and self.truth.not_judged() else 0
 
 
 def walk_rows(seen: Observation) -> list[WalkRow]:
@@ -138,7 +147,8 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
     """The audit of the shipped (or re-recorded) cassettes. Reads only the corpus: no network."""
     from catalog_guard import corpus, gallery
 
-    context = corpus.recorded_context(config)
+    judged = load_truth()
+    context = judged.context(config)
     seen = corpus.replay_observation("current")
     truth = context.truth.get("huggingface", frozenset())
     coverage = []
@@ -168,8 +178,9 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         coverage=coverage,
         history=history,
         seed_merge=seed_merge,
-        truth_kind=str(corpus.provenance_of("huggingface/cursor").get("kind", "unknown")),
-        latency_budget=context.config.latency_budget or None,  # no figures: a replay's timing is not the gateway's
+        truth_kind=judged.data,
+        truth=judged,
+        latency_budget=(config or checks.ContractConfig()).latency_budget or None,  # no figures: replay timing
     )
 
 
@@ -184,28 +195,34 @@ def live_audit(
     target: GatewayTarget,
     plan: ObservePlan,
     *,
+    truth: Truth | Callable[[], Truth] | None = None,
     config: checks.ContractConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    require_all_truth: bool = False,
 ) -> Audit:
-    """Observe a running gateway and judge it against the recorded upstream truth and baseline."""
-    from catalog_guard import corpus
-
-    context = corpus.recorded_context(config)
-    with target.client() as client:
-        if progress is not None:
-            # one step per response: walking thousands of pages must not look hung
-            client.event_hooks = {"response": [lambda response: progress(_describe(response.request))]}
-        seen = observe(
-            client, target.base_url, plan, headers=target.headers(), sleep=target.sleep(), clock=target.timer()
-        )
+    """Observe a running gateway and judge it against ``truth``: a :class:`Truth`, or a zero-argument fetch of
+    one (:func:`catalog_guard.truth.choose`), run on another thread *while* the gateway is observed so that both
+    describe the same moment. ``None`` is the recorded corpus."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-guard-truth") as pool:
+        pending = pool.submit(truth) if callable(truth) else None
+        with target.client() as client:
+            if progress is not None:
+                # one step per response: walking thousands of pages must not look hung
+                client.event_hooks = {"response": [lambda response: progress(_describe(response.request))]}
+            seen = observe(
+                client, target.base_url, plan, headers=target.headers(), sleep=target.sleep(), clock=target.timer()
+            )
+        judged = pending.result() if pending is not None else truth if isinstance(truth, Truth) else load_truth()
     return Audit(
         source="live",
         target=target.base_url,
         provenance={"kind": "live", "url": target.base_url},
-        truth_kind=str(corpus.provenance_of("huggingface/cursor").get("kind", "unknown")),
+        truth_kind=judged.data,
         walks=walk_rows(seen),
-        checks=checks.run_checks(seen, context),
+        checks=checks.run_checks(seen, judged.context(config)),
         merge=merge_walks(seen).stats.to_dict(),
+        truth=judged,
+        require_all_truth=require_all_truth,
         latency=latency.by_gateway(seen),
-        latency_budget=context.config.latency_budget or None,
+        latency_budget=(config or checks.ContractConfig()).latency_budget or None,
     )

@@ -20,6 +20,7 @@ import httpx
 from catalog_guard import latency, merge, paging
 from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
 from catalog_guard.observe import ALL, KNOWN_GATEWAYS, Observation, describe_error
+from catalog_guard.skew import Skew, SkewAllowance
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,10 @@ class ContractConfig:
     coverage_floor: float = 1.0
     count_tolerance: float = 0.0
     max_examples: int = 5
+    skew: SkewAllowance = field(default_factory=SkewAllowance)  # ids a listing may differ from its upstream by
     curated: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Models a gateway lists on purpose without an upstream (its own routers, aliases it curates): per gateway
-    (``"*"``: every gateway), shell-style patterns of ids the no-phantoms check allows."""
+    (``"*"``: every gateway), shell-style patterns of ids the phantom check does not count."""
     latency_budget: float | None = latency.DEFAULT_BUDGET
     """p95 seconds per gateway the latency check allows; ``None`` (or 0) turns the check off."""
 
@@ -53,6 +55,9 @@ class Context:
     truth: Mapping[str, frozenset[str]] = field(default_factory=dict)
     baseline: Mapping[str, int] = field(default_factory=dict)
     config: ContractConfig = field(default_factory=ContractConfig)
+    #: per check, the gateways it cannot judge and why (an upstream whose truth could not be fetched, no
+    #: baseline): reported as "not judged", never as passed (:mod:`catalog_guard.truth` fills it)
+    not_judged: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,9 +65,11 @@ class CheckResult:
     name: str
     title: str
     violations: tuple[Violation, ...]
+    not_judged: tuple[tuple[str, str], ...] = ()  # (gateway, reason) this check could not judge
 
     @property
     def passed(self) -> bool:
+        """No violation among what was judged (see :attr:`not_judged` for what was not)."""
         return not self.violations
 
     @property
@@ -71,7 +78,16 @@ class CheckResult:
         named = {violation.cause for violation in self.violations}
         return tuple(sorted(c for c in named if c)) if None not in named else ()
 
+    def unjudged(self) -> str:
+        """What this check could not judge, gateways grouped by reason: ``a, b (reason); c (other reason)``."""
+        by_reason: dict[str, list[str]] = {}
+        for name, why in self.not_judged:
+            by_reason.setdefault(why, []).append(name)
+        return "; ".join(f"{', '.join(names)} ({why})" for why, names in by_reason.items())
+
     def summary(self) -> str:
+        if self.passed and self.not_judged:
+            return f"not judged: {self.unjudged()}"
         if self.passed:
             return "pass"
         first = self.violations[0].message
@@ -517,27 +533,83 @@ def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[s
     return sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
+MAX_IDS_SHOWN = 100
+
+
+def _ids_shown(ids: tuple[str, ...]) -> list[str]:
+    """The differing ids a violation carries: all of them for a skew-sized difference, the first 100 of a loss."""
+    return list(ids[:MAX_IDS_SHOWN])
+
+
+def _ids_said(ids: tuple[str, ...], context: Context) -> str:
+    """The first few differing ids, for a message: ``a, b, c (+12 more)``."""
+    shown = context.config.max_examples
+    more = f" (+{len(ids) - shown:,} more)" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
 def check_coverage(seen: Observation, context: Context) -> list[Violation]:
-    """Each gateway lists at least ``coverage_floor`` of what its upstream lists (the recorded truth)."""
+    """Each gateway lists its upstream's listing: it fails when it lists less than ``coverage_floor`` of it *and*
+    misses more ids than the skew allowance forgives (:mod:`catalog_guard.skew`)."""
     found: list[Violation] = []
+    allowance = context.config.skew
     for name, truth in _in_plan_order(seen, context.truth):
         if name not in seen.walks or not truth:
             continue
-        listed = set(seen.walks[name].ids)
-        covered = len(truth & listed)
+        skew = Skew.measure(seen.walks[name].ids, truth)
+        covered = len(truth) - len(skew.missing)
         ratio = covered / len(truth)
-        if ratio < context.config.coverage_floor:
+        if ratio < context.config.coverage_floor and skew.missing_exceeds(allowance):
             found.append(
                 Violation(
                     "coverage",
                     f"{name}: lists {covered:,} of the {len(truth):,} models its upstream lists ({ratio:.1%}, "
-                    f"floor {context.config.coverage_floor:.1%})",
+                    f"floor {context.config.coverage_floor:.1%}, {allowance.describe(len(truth))}); missing "
+                    + _ids_said(skew.missing, context),
                     {
                         "gateway": name,
                         "covered": covered,
                         "upstream": len(truth),
                         "ratio": round(ratio, 4),
-                        "missing_examples": _examples(truth - listed, context),
+                        "allowed": allowance.allowed(len(truth)),
+                        "missing_count": len(skew.missing),
+                        "missing": _ids_shown(skew.missing),
+                        "missing_examples": list(skew.missing[: context.config.max_examples]),
+                    },
+                )
+            )
+    return found
+
+
+def curated(context: Context, gateway: str, model_id: str) -> bool:
+    """Whether ``gateway`` may list ``model_id`` without an upstream (``ContractConfig.curated``)."""
+    patterns = (*context.config.curated.get(gateway, ()), *context.config.curated.get("*", ()))
+    return any(fnmatch.fnmatchcase(model_id, pattern) for pattern in patterns)
+
+
+def check_phantom(seen: Observation, context: Context) -> list[Violation]:
+    """Each gateway lists only what its upstream lists: ids only in the gateway beyond the skew allowance are
+    phantoms (a stale cache, a hard-coded fallback list, another gateway's models). Models the gateway curates
+    itself (``ContractConfig.curated``) are not counted."""
+    found: list[Violation] = []
+    allowance = context.config.skew
+    for name, truth in _in_plan_order(seen, context.truth):
+        if name not in seen.walks or not truth:
+            continue
+        listed = [model for model in seen.walks[name].ids if not curated(context, name, model)]
+        skew = Skew.measure(listed, truth)
+        if skew.extra_exceeds(allowance):
+            found.append(
+                Violation(
+                    "phantom",
+                    f"{name}: lists {len(skew.extra):,} models its upstream does not list "
+                    f"({allowance.describe(len(truth))}): " + _ids_said(skew.extra, context),
+                    {
+                        "gateway": name,
+                        "upstream": len(truth),
+                        "allowed": allowance.allowed(len(truth)),
+                        "extra_count": len(skew.extra),
+                        "extra": _ids_shown(skew.extra),
                     },
                 )
             )
@@ -679,34 +751,6 @@ def check_id_hygiene(seen: Observation, context: Context) -> list[Violation]:
                         "gateway": name,
                         "examples": [[repr(m) for m in ids] for ids in twins[: context.config.max_examples]],
                     },
-                )
-            )
-    return found
-
-
-def curated(context: Context, gateway: str, model_id: str) -> bool:
-    """Whether ``gateway`` may list ``model_id`` without an upstream (``ContractConfig.curated``)."""
-    patterns = (*context.config.curated.get(gateway, ()), *context.config.curated.get("*", ()))
-    return any(fnmatch.fnmatchcase(model_id, pattern) for pattern in patterns)
-
-
-def check_no_phantoms(seen: Observation, context: Context) -> list[Violation]:
-    """Each gateway lists nothing its upstream does not list (the recorded truth), except the models it curates
-    itself (``ContractConfig.curated``). Coverage judges the other direction; a phantom is a model a client
-    will pick and the provider will refuse."""
-    found: list[Violation] = []
-    for name, truth in _in_plan_order(seen, context.truth):
-        walk = seen.walks.get(name)
-        if walk is None or not truth:
-            continue
-        phantoms = sorted(m for m in set(walk.ids) - truth if not curated(context, name, m))
-        if phantoms:
-            found.append(
-                Violation(
-                    "no-phantoms",
-                    f"{name}: lists {len(phantoms):,} models its upstream does not list, e.g. {phantoms[0]!r} "
-                    "(allow models the gateway curates itself with ContractConfig.curated / --curated)",
-                    {"gateway": name, "phantoms": len(phantoms), "examples": _examples(phantoms, context)},
                 )
             )
     return found
@@ -882,13 +926,13 @@ def check_latency(seen: Observation, context: Context) -> list[Violation]:
 DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "coverage": ("known-gateways", "offset-progression"),
     "count-floor": ("known-gateways", "offset-progression"),
-    "no-phantoms": ("id-hygiene",),
+    "phantom": ("id-hygiene",),
     "all-completeness": ("offset-progression",),
     "provenance": ("all-completeness",),
     "alias": ("no-duplicates", "offset-progression", "paging-arithmetic"),
 }
 """Which failing checks can explain a violation of another, on the same gateway: an unfinished walk lists fewer
-models (coverage, count-floor); a twin id is not in the upstream (no-phantoms)."""
+models (coverage, count-floor); a twin id is not in the upstream (phantom)."""
 
 
 def _subject(violation: Violation) -> str | None:
@@ -936,11 +980,11 @@ CHECKS: dict[str, Check] = {
         Check("alias", "aliases list what their targets list", check_alias),
         Check("all-completeness", "gateway=all holds every gateway's models", check_all_completeness),
         Check("coverage", "each gateway covers its upstream's listing", check_coverage),
+        Check("phantom", "each gateway lists only what its upstream lists", check_phantom),
         Check("count-floor", "counts stay at or above the baseline", check_count_floor),
         Check("stable-bodies", "identical requests, identical bodies and ETags", check_stable_bodies),
         Check("routable", "a listed model can be routed (401 without a key, not 404)", check_routable),
         Check("id-hygiene", "each model under one clean id (no case, space or wrapper twins)", check_id_hygiene),
-        Check("no-phantoms", "nothing listed that the upstream does not list (or curated)", check_no_phantoms),
         Check("paging-ends", "offset at and past the end is empty; limit bounds exact", check_paging_ends),
         Check("provenance", "every row of all / unique_models names the right gateways", check_provenance),
         Check("latency", "p95 latency per gateway within the budget", check_latency),
@@ -954,4 +998,23 @@ def run_checks(
     """Run the named checks (all by default) in their documented order."""
     context = context or Context()
     wanted = list(names) if names is not None else list(CHECKS)
-    return attribute([CheckResult(name, CHECKS[name].title, tuple(CHECKS[name].run(seen, context))) for name in wanted])
+    return attribute(
+        [
+            CheckResult(
+                name, CHECKS[name].title, tuple(CHECKS[name].run(seen, context)), _not_judged(seen, context, name)
+            )
+            for name in wanted
+        ]
+    )
+
+
+#: The checks that compare with the upstream truth, and the one that compares with the count baseline: what an
+#: upstream whose truth could not be fetched, or a missing baseline, leaves unjudged.
+TRUTH_CHECKS: tuple[str, ...] = ("coverage", "phantom")
+BASELINE_CHECKS: tuple[str, ...] = ("count-floor",)
+
+
+def _not_judged(seen: Observation, context: Context, name: str) -> tuple[tuple[str, str], ...]:
+    """What ``name`` could not judge among the gateways this observation asked for."""
+    reasons = context.not_judged.get(name, {})
+    return tuple((gateway, why) for gateway, why in _in_plan_order(seen, reasons) if gateway in seen.walks)

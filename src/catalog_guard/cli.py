@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from catalog_guard import __version__
+from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
 from catalog_guard.target import TOKEN_ENV
 
 if TYPE_CHECKING:
@@ -41,6 +42,19 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
         help="fraction a gateway's count may drop below the recorded baseline (default 0)",
     )
     parser.add_argument(
+        "--skew-max-ids",
+        type=int,
+        default=DEFAULT_MAX_IDS,
+        help="ids a gateway may miss, or list beyond, its upstream's listing (cache skew; default "
+        f"{DEFAULT_MAX_IDS}, and never more than --skew-max-fraction)",
+    )
+    parser.add_argument(
+        "--skew-max-fraction",
+        type=float,
+        default=DEFAULT_MAX_FRACTION,
+        help=f"the same as a fraction of the upstream's listing, rounded up (default {DEFAULT_MAX_FRACTION})",
+    )
+    parser.add_argument(
         "--latency-budget",
         type=float,
         default=None,
@@ -57,8 +71,10 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> ContractConfig:
-    """The contract's knobs from the command line (``UsageError`` for a malformed ``--curated``)."""
+    """The contract's knobs from the command line (``ValueError`` for a bad skew allowance, ``UsageError`` for a
+    malformed ``--curated``)."""
     from catalog_guard.checks import ContractConfig
+    from catalog_guard.skew import SkewAllowance
 
     curated: dict[str, tuple[str, ...]] = {}
     for entry in args.curated:
@@ -70,6 +86,7 @@ def _config(args: argparse.Namespace) -> ContractConfig:
     return ContractConfig(
         coverage_floor=args.coverage_floor,
         count_tolerance=args.count_tolerance,
+        skew=SkewAllowance(args.skew_max_ids, args.skew_max_fraction),
         curated=curated,
         latency_budget=budget,
     )
@@ -80,7 +97,8 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "audit",
         help="judge the recorded cassettes (default) or a live gateway",
         description="Without --gateway-url: the shipped cassettes, no network. With it: a live "
-        "backend, judged against the recorded upstream truth and baseline.",
+        "backend, judged against its upstreams' truth fetched while it is observed (--truth live), or "
+        "against recorded truth (--truth recorded or a --save-truth directory).",
     )
     audit.add_argument(
         "--gateway-url", default=os.environ.get(URL_ENV), help=f"base URL of a running gateway (env {URL_ENV})"
@@ -111,7 +129,47 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="the recorded corpus to judge against (default: the shipped one; env CATALOG_GUARD_CASSETTES)",
     )
+    _truth_options(audit)
     _contract_options(audit)
+
+
+def _truth_options(audit: argparse.ArgumentParser) -> None:
+    from catalog_guard.recorder import parse_base_url
+
+    audit.add_argument(
+        "--truth",
+        metavar="live|recorded|DIR",
+        default=None,
+        help="the upstream truth to judge a live gateway against: live (fetched from the upstreams while the "
+        "gateway is observed; the default with --gateway-url), recorded (the cassettes), or a directory "
+        "written by --save-truth",
+    )
+    audit.add_argument(
+        "--save-truth",
+        metavar="DIR",
+        default=None,
+        help="write the live truth fetched as cassettes (scrubbed) to DIR, to replay later with --truth DIR",
+    )
+    audit.add_argument(
+        "--baseline",
+        metavar="FILE",
+        default=None,
+        help="the count-floor's baseline: a previous (passing) audit's JSON report, or a baseline.json",
+    )
+    audit.add_argument(
+        "--require-all-truth",
+        action="store_true",
+        help="exit 2 when any upstream's truth could not be fetched (no key, 401, outage): for teams that hold "
+        "every key",
+    )
+    audit.add_argument(
+        "--base-url",
+        action="append",
+        type=parse_base_url,
+        default=[],
+        metavar="NAME=URL",
+        help="fetch upstream NAME's live truth from URL instead of its real host (repeatable; as for record)",
+    )
 
 
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -155,7 +213,7 @@ def run_audit(args: argparse.Namespace) -> int:
 
     try:
         config = _config(args)
-    except UsageError as error:
+    except (ValueError, UsageError) as error:
         print(f"catalog-guard audit: {error}", file=sys.stderr)
         return EXIT_USAGE
     if args.cassettes:
@@ -165,8 +223,15 @@ def run_audit(args: argparse.Namespace) -> int:
             "catalog-guard audit: --gateway selects gateways of a live audit; give --gateway-url too", file=sys.stderr
         )
         return EXIT_USAGE
+    live_only = [flag for flag, value in _LIVE_ONLY.items() if getattr(args, value)]
+    if live_only and not args.gateway_url:
+        given = ", ".join(live_only)
+        print(f"catalog-guard audit: {given} judge a live gateway; give --gateway-url too", file=sys.stderr)
+        return EXIT_USAGE
     try:
         result = _live(args, config) if args.gateway_url else audit.recorded_audit(config)
+        if args.save_truth:
+            _save_truth(result, args.save_truth)
     except (CatalogGuardError, UsageError) as error:
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -175,11 +240,33 @@ def run_audit(args: argparse.Namespace) -> int:
     if args.output:
         with open(args.output, "a", encoding="utf-8") as handle:
             handle.write(text + "\n")
+    if result.exit_code == EXIT_USAGE and result.truth is not None:
+        unjudged = ", ".join(result.truth.not_judged())
+        print(f"catalog-guard audit: --require-all-truth: no truth for {unjudged} (see NOT JUDGED)", file=sys.stderr)
     return result.exit_code
 
 
+_LIVE_ONLY = {
+    "--truth": "truth",
+    "--save-truth": "save_truth",
+    "--baseline": "baseline",
+    "--base-url": "base_url",
+    "--require-all-truth": "require_all_truth",
+}
+
+
+def _save_truth(result: Audit, directory: str) -> None:
+    from catalog_guard import corpus, truth
+
+    if result.truth is None or result.truth.kind != truth.LIVE:
+        raise UsageError("--save-truth saves live truth; this audit used --truth recorded or a directory")
+    tokens = corpus.upstream_tokens(os.environ)
+    written = truth.save_truth(result.truth, directory, secrets={f"{k} token": v for k, v in tokens.items()})
+    print(f"catalog-guard audit: saved the live truth as {len(written)} cassettes in {directory}", file=sys.stderr)
+
+
 def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
-    from catalog_guard import audit
+    from catalog_guard import audit, truth
     from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
     from catalog_guard.progress import Progress
     from catalog_guard.target import GatewayTarget
@@ -191,9 +278,27 @@ def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
     plan = ObservePlan(gateways=gateways, limit=args.limit, include_all=args.gateways is None)
     token = args.token or os.environ.get(TOKEN_ENV)
     target = GatewayTarget(base_url=args.gateway_url, token=token, timeout=args.timeout, max_requests=args.max_requests)
+    choice = args.truth or truth.LIVE
+    if args.save_truth and choice != truth.LIVE:
+        raise UsageError("--save-truth saves live truth; it cannot be combined with --truth " + choice)
+    fetch = truth.choose(
+        choice,
+        gateways,
+        environ=os.environ,
+        base_urls=dict(args.base_url),
+        timeout=args.timeout,
+        baseline=args.baseline,
+    )
     progress = None if args.no_progress else Progress(total=None, label="observing")
     try:
-        return audit.live_audit(target, plan, config=config, progress=progress.step if progress else None)
+        return audit.live_audit(
+            target,
+            plan,
+            truth=fetch,
+            config=config,
+            progress=progress.step if progress else None,
+            require_all_truth=args.require_all_truth,
+        )
     finally:
         if progress:
             progress.close()

@@ -168,6 +168,34 @@ def canonical_base_url(upstream: str) -> str:
     raise UnknownRecordingError(f"no upstream {upstream!r}; known: {', '.join(upstreams())}")
 
 
+#: Where each upstream's credentials are read from: ``HF_TOKEN`` for the Hub, each provider spec's ``token_env``.
+HF_TOKEN_ENV = "HF_TOKEN"
+
+
+def upstream_tokens(environ: Mapping[str, str]) -> dict[str, str]:
+    """The upstreams' tokens found in ``environ``, keyed by upstream (unset or empty variables are left out).
+
+    One reading of the environment for ``catalog-guard record`` and for live truth (``audit --truth live``), so
+    both authenticate with the same keys; the gateway's own token is read apart (it is the gateway's, not an
+    upstream's)."""
+    found: dict[str, str] = {}
+    if environ.get(HF_TOKEN_ENV):
+        found[HUGGINGFACE] = environ[HF_TOKEN_ENV]
+    for name, spec in GATEWAY_SPECS.items():
+        value = environ.get(spec.token_env) if spec.token_env else None
+        if value:
+            found[name] = value
+    return found
+
+
+def key_missing(upstream: str, tokens: Mapping[str, str]) -> str:
+    """Why ``upstream`` cannot be listed with ``tokens`` (its listing needs a key that is not there), or ``""``."""
+    spec = GATEWAY_SPECS.get(upstream)
+    if spec is not None and spec.auth_required and upstream not in tokens:
+        return f"{spec.token_env} is not set and {spec.name} requires a key"
+    return ""
+
+
 def provider_names() -> list[str]:
     """The gateways with a ``providers/<name>`` recording (the twelve of the seed reports), in manifest order."""
     return list(GATEWAY_SPECS)

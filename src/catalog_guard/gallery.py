@@ -126,7 +126,7 @@ _ENDPOINT_EXPECTED = {
     "G4": ("coverage",), "G5": ("coverage",), "G6": ("page-bounds",), "G7": ("all-completeness",),
     "G8": ("bad-parameters",), "G9": ("bad-parameters",), "G10": ("alias",),
     "G11": ("stable-bodies",), "G12": ("all-completeness",), "G13": ("routable",),
-    "U1": ("id-hygiene",), "U2": ("id-hygiene",), "U3": ("id-hygiene",), "U4": ("no-phantoms",),
+    "U1": ("id-hygiene",), "U2": ("id-hygiene",), "U3": ("id-hygiene",), "U4": ("phantom",),
     "U5": ("paging-ends",), "U6": ("paging-ends",), "U7": ("paging-ends",), "U8": ("provenance",),
     "U9": ("provenance",), "U10": ("latency",), "U11": ("no-duplicates", "offset-progression"),
 }  # fmt: skip

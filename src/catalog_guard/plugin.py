@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 
+def _base_url(value: str) -> tuple[str, str]:
+    """``NAME=URL``, parsed as ``catalog-guard record --base-url`` parses it. The recorder is imported only when
+    the option is given: the plugin loads in every pytest session of the venv and must stay light."""
+    from catalog_guard.recorder import parse_base_url
+
+    return parse_base_url(value)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("catalog-guard")
     group.addoption(
@@ -22,6 +30,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="MODULE:FUNCTION",
         help="catalog-guard: the Hugging Face catalog fetcher the FetcherContract tests run.",
+    )
+    group.addoption(
+        "--catalog-guard-truth",
+        default=None,
+        metavar="live|recorded|DIR",
+        help="catalog-guard: the upstream truth GatewayContract judges against (default: live for a URL).",
+    )
+    group.addoption(
+        "--catalog-guard-baseline",
+        default=None,
+        metavar="FILE",
+        help="catalog-guard: the count-floor baseline, a previous audit's JSON report.",
+    )
+    group.addoption(
+        "--catalog-guard-base-url",
+        action="append",
+        default=None,
+        type=_base_url,
+        metavar="NAME=URL",
+        help="catalog-guard: fetch upstream NAME's live truth from URL (repeatable).",
     )
     group.addoption(
         "--live",

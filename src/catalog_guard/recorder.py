@@ -63,7 +63,7 @@ from catalog_guard.providers import GATEWAY_SPECS
 
 Source = Literal["live", "fakes"]
 SOURCES: tuple[Source, ...] = ("live", "fakes")
-HF_TOKEN_ENV = "HF_TOKEN"
+HF_TOKEN_ENV = corpus.HF_TOKEN_ENV
 GATEWAY_URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
 GATEWAY_TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"
 TIMEOUT = 60.0
@@ -271,14 +271,7 @@ def _plan(
 def _tokens(source: Source, gateway_token: str | None, environ: Mapping[str, str]) -> dict[str, str]:
     """Tokens by upstream. With the fakes every upstream gets one (the environment's, or a synthetic one) so that
     the synthetic corpus is the authenticated view whatever the environment holds: the same bytes everywhere."""
-    found: dict[str, str] = {}
-    hf = environ.get(HF_TOKEN_ENV)
-    if hf:
-        found[HUGGINGFACE] = hf
-    for name, spec in GATEWAY_SPECS.items():
-        value = environ.get(spec.token_env) if spec.token_env else None
-        if value:
-            found[name] = value
+    found = corpus.upstream_tokens(environ)
     gateway = gateway_token or environ.get(GATEWAY_TOKEN_ENV)
     if gateway:
         found[GATEWAY] = gateway
@@ -295,10 +288,7 @@ def _skip_reason(recording: Recording, source: Source, urls: Mapping[str, str], 
         return "a past deployment exists only as a synthetic recording (record it with --source fakes)"
     if recording.upstream == GATEWAY and GATEWAY not in urls:
         return f"no gateway to record: pass --gateway-url or set {GATEWAY_URL_ENV}"
-    spec = GATEWAY_SPECS.get(recording.upstream)
-    if spec is not None and spec.auth_required and recording.upstream not in tokens:
-        return f"{spec.token_env} is not set and {spec.name} requires a key"
-    return ""
+    return corpus.key_missing(recording.upstream, tokens)
 
 
 def _provenance(recording: Recording, source: Source, urls: Mapping[str, str], recorded_at: str) -> dict[str, Any]:
@@ -608,7 +598,8 @@ def recover(directory: Path) -> list[str]:
 # ------------------------------------------------------------------------------------------------ command line
 
 
-def _base_url(value: str) -> tuple[str, str]:
+def parse_base_url(value: str) -> tuple[str, str]:
+    """``NAME=URL`` of ``--base-url`` (record, and audit's live truth)."""
     name, sep, url = value.partition("=")
     if not sep or not name or not url:
         raise argparse.ArgumentTypeError(f"expected NAME=URL, got {value!r}")
@@ -635,7 +626,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url",
         action="append",
-        type=_base_url,
+        type=parse_base_url,
         default=[],
         metavar="NAME=URL",
         help="record upstream NAME (huggingface, openrouter, ..., gateway) from URL; the cassette is stored under "

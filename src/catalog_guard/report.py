@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from catalog_guard.audit import Audit
+from catalog_guard.truth import NO_BASELINE
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -41,8 +42,17 @@ def _coverage_table(audit: Audit) -> Table:
     return ["strategy", "models", "covered", "coverage", "requests", "complete"], rows
 
 
+def _result(passed: bool, not_judged: Sequence[Any]) -> str:
+    if not passed:
+        return "FAIL"
+    return f"pass, {len(not_judged)} not judged" if not_judged else "pass"
+
+
 def _check_table(audit: Audit) -> Table:
-    rows = [[r.name, "pass" if r.passed else "FAIL", r.summary() if not r.passed else r.title] for r in audit.checks]
+    rows = [
+        [r.name, _result(r.passed, r.not_judged), r.summary() if not r.passed or r.not_judged else r.title]
+        for r in audit.checks
+    ]
     return ["check", "result", "detail"], rows
 
 
@@ -122,11 +132,19 @@ def _header(audit: Audit) -> str:
     else:
         origin = f"live recording of {', '.join(provenance.get('hosts', []))} on {provenance.get('recorded_at')}"
     verdict = "PASS" if audit.passed else "FAIL"
+    if audit.passed and audit.truth is not None and audit.truth.not_judged():
+        verdict = "PASS for what was judged"  # an upstream without truth is never reported as passed
     header = f"catalog-guard audit: {verdict} — {audit.target} — {origin}"
+    if audit.truth is not None:  # which truth, on the first line of every report
+        header += f" — {audit.truth.headline()}"
+        for name, why in audit.truth.not_judged().items():
+            header += f"\nNOT JUDGED: {name}: {why}"
+        if audit.truth.baseline is None:
+            header += f"\nNOT JUDGED: count-floor: {NO_BASELINE}"
     if audit.truth_kind == "synthetic" and audit.source == "live":
         header += (
             "\nWARNING: judged against the synthetic recorded upstream truth shipped with catalog-guard; "
-            "run `catalog-guard record` (live) and point --cassettes at it for real coverage figures"
+            "use --truth live (the default with --gateway-url) to judge against the upstreams as they are now"
         )
     return header
 
@@ -219,6 +237,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
         "target": audit.target,
         "provenance": audit.provenance,
         "truth_kind": audit.truth_kind,
+        "truth": audit.truth.summary() if audit.truth is not None else None,
         "walks": [dataclasses.asdict(w) for w in audit.walks],
         "coverage": [{**dataclasses.asdict(c), "ratio": round(c.ratio, 4)} for c in audit.coverage],
         "merge": audit.merge,
@@ -235,6 +254,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
                 "title": r.title,
                 "passed": r.passed,
                 "violations": [{"message": v.message, "evidence": v.evidence, "cause": v.cause} for v in r.violations],
+                "not_judged": [{"gateway": name, "reason": why} for name, why in r.not_judged],
             }
             for r in audit.checks
         ],

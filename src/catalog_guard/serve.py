@@ -1,8 +1,8 @@
 """``catalog-guard serve``: the reference gateway over the recorded catalogs, as a real HTTP server.
 
 The correct deployment serves exactly what the cassettes recorded upstream (the Hub's cursor walk and each
-provider's list), so a live audit against it must pass; ``--regression MODE`` swaps in any gallery mode, which is
-the easiest way to watch the gate fail.
+provider's list), so a live audit of it against that recorded truth (``--truth recorded``) must pass;
+``--regression MODE`` swaps in any gallery mode, which is the easiest way to watch the gate fail.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ G3_KEPT = SEED_PAGE + 1  # 101: the fetcher stopped after its second (1-model) p
 G5_HUB_LIMIT = universe_module.TOP  # 1,000: one request with limit=1000 and no next page
 G7_LEFT_OUT: tuple[str, ...] = (HUGGINGFACE, "featherless", "chutes", "fireworks", "nebius", "novita")
 U3_GATEWAY = "google"  # ids wrapped in ``models/``
-U4_GATEWAY = "groq"
+U4_GATEWAY, U4_FROM = "groq", "cerebras"
 U8_FROM, U8_TO = "groq", "cerebras"
 U10_SECONDS = 12.0
 
@@ -89,7 +89,7 @@ class Regression(enum.Enum):
     U1 = "the same Hugging Face model twice, under ids that differ only in letter case"
     U2 = "the same Hugging Face model twice, one id with a trailing space"
     U3 = "a Google model twice, once without the `models/` wrapper the canonical merge strips"
-    U4 = "a model the upstream no longer lists, still served from a stale cache (a phantom)"
+    U4 = "Groq's listing also serves a stale copy of Cerebras' models: phantoms, its upstream does not list them"
     U5 = "an offset at or past the end answered with the last page again instead of an empty page"
     U6 = "`limit` at the documented maximum (1000) refused: the bound is checked with `<`, not `<=`"
     U7 = "`has_more` computed as `returned == limit`: a last page that is exactly full says there is more"
@@ -356,8 +356,8 @@ class FakeGateway:
         rows = self.state.catalog(gateway)
         if Regression.U3 in self.modes and gateway == U3_GATEWAY:
             rows = _twin(rows, lambda model: model.removeprefix("models/"))
-        if Regression.U4 in self.modes and gateway == U4_GATEWAY and rows:
-            rows = [*rows, {**rows[0], "id": f"{rows[0]['id']}-deprecated", "name": f"{rows[0]['name']} (retired)"}]
+        if Regression.U4 in self.modes and gateway == U4_GATEWAY:
+            rows = [*rows, *({**row, "source_gateway": gateway} for row in self.state.catalog(U4_FROM))]
         if gateway != HUGGINGFACE:
             return rows
         if Regression.U1 in self.modes:
