@@ -331,7 +331,7 @@ def test_phantom_does_not_count_what_the_gateway_curates() -> None:
 
     def house(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "groq" and body["offset"] == 0:
-            body["data"] += [{**body["data"][0], "id": f"groq-house/router-{n}"} for n in range(allowed + 1)]
+            body["data"] += [{**body["data"][0], "id": f"groq-house/router-{n}"} for n in range(allowed + 2)]
             body["returned"] = body["total"] = len(body["data"])
         return body
 
