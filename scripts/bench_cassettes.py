@@ -1,7 +1,7 @@
 """Measure the catalog-guard cassette format against vcrpy's default YAML serializer (libyaml) on the same traffic.
 
 Why this exists: the format was chosen for safe loading and reviewable diffs, and it must not pay for them with
-slower replays (tooling-notes §1.7: a "readable" structured body made YAML cassettes ~200x slower to load). So
+slower replays (docs/tooling.md §1.6: a "readable" structured body made YAML cassettes ~200x slower to load). So
 the same traffic is recorded twice into a temporary directory, once per format, and then:
 
 - every cassette is replayed through vcrpy with a plain ``httpx.Client()``, best of N, with the project's scrub

@@ -22,9 +22,10 @@ import time
 import httpx
 
 from catalog_guard import universe
-from catalog_guard.fakes.gateway import GATEWAY_HOST, GATEWAY_URL, fake_gateway
+from catalog_guard.fakes.gateway import fake_gateway
 from catalog_guard.fakes.providers import fake_providers
 from catalog_guard.fakes.transport import FakeInternet
+from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.observe import observe
 from catalog_guard.providers import GATEWAY_SPECS, ProviderSpec, fetch_all
 

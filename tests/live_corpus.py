@@ -13,7 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
-from catalog_guard import corpus, recorder, universe
+from catalog_guard import corpus, gateways, recorder, universe
 from catalog_guard.cassettes import live_provenance
 from catalog_guard.fakes.providers import FakeProvider, PageTokenFake, make_fake
 from catalog_guard.fakes.upstreams import FakeUpstreams
@@ -24,7 +24,7 @@ RECORDED_AT = "2025-11-20T12:00:00Z"
 
 def copy_corpus(target: Path) -> Path:
     """The shipped Hub and provider cassettes (what the truth is made of), copied to ``target``."""
-    for group in (corpus.HUGGINGFACE, corpus.PROVIDERS):
+    for group in (gateways.HUGGINGFACE, corpus.PROVIDERS):
         shutil.copytree(SHIPPED / group, target / group)
     return target
 

@@ -18,7 +18,8 @@ import pytest
 from catalog_guard import checks, latency
 from catalog_guard import universe as u
 from catalog_guard.fakes.clock import SimulatedClock
-from catalog_guard.fakes.gateway import GATEWAY_URL, FakeGateway, current_state
+from catalog_guard.fakes.gateway import FakeGateway, current_state
+from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.target import GatewayTarget
 
@@ -554,3 +555,10 @@ def test_phantom_flags_ids_the_upstream_does_not_list_beyond_the_skew_allowance(
     violation = found["phantom"].violations[0]
     assert violation.evidence["extra"] == sorted(f"phantom/model-{n}" for n in range(allowed + 1))
     assert "phantom/model-0" in violation.message
+
+
+def test_a_check_name_is_registered_once() -> None:
+    """The registry refuses a second check under a name already taken (the decorator's failing case)."""
+    with pytest.raises(ValueError, match="two contract checks are named 'schema'"):
+        checks.contract_check("schema", "again")(checks.check_schema)
+    assert checks.CHECKS["schema"].run is checks.check_schema

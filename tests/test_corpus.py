@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import live_corpus
-from catalog_guard import checks, corpus, gallery, recorder, schemas, universe
+from catalog_guard import checks, corpus, gallery, gateways, recorder, schemas, universe
 from catalog_guard.cassettes import CassetteError, ScrubPolicy, live_provenance, scan_for_secrets, synthetic_provenance
 from catalog_guard.errors import IncompleteCatalogError
 from catalog_guard.fakes.providers import make_fake
@@ -33,7 +33,7 @@ from catalog_guard.recorder import body_problems
 SHIPPED = corpus.find_cassettes_dir(environ={})
 NAMES = list(corpus.MANIFEST)
 #: The cassette each upstream's truth is read from.
-TRUTH = {corpus.HUGGINGFACE: "huggingface/cursor", **{name: f"providers/{name}" for name in GATEWAY_SPECS}}
+TRUTH = {gateways.HUGGINGFACE: "huggingface/cursor", **{name: f"providers/{name}" for name in GATEWAY_SPECS}}
 
 
 def synthetic_only(*names: str, directory: Path = SHIPPED) -> None:
@@ -240,7 +240,7 @@ def test_the_secret_scanner_finds_nothing_in_the_corpus() -> None:
 def universe_listing(upstream: str) -> list[str]:
     """The ids the universe's fake of ``upstream`` lists, in order (Google's as ``models/...``)."""
     built = world()
-    if upstream == corpus.HUGGINGFACE:
+    if upstream == gateways.HUGGINGFACE:
         return [model["id"] for model in universe.hub_order(built.hub_models)]
     return make_fake(upstream, built.catalogs[universe.DAY_1][upstream]).ids
 
@@ -272,7 +272,7 @@ def test_a_live_provider_cassette_is_judged_as_live_and_its_neighbours_still_by_
     with pytest.raises(pytest.skip.Exception, match=r"providers/groq recorded live"):
         check_truth_is_the_universes("groq", directory)
     check_truth_is_the_universes("xai", directory)  # a synthetic neighbour is still held to the universe
-    check_truth_is_the_universes(corpus.HUGGINGFACE, directory)
+    check_truth_is_the_universes(gateways.HUGGINGFACE, directory)
 
 
 def test_an_incomplete_recorded_walk_is_never_a_shorter_truth(tmp_path: Path, no_sockets: None) -> None:

@@ -40,11 +40,12 @@ import httpx
 import pytest
 
 import live_corpus
-from catalog_guard import corpus, universe
+from catalog_guard import corpus, gateways, universe
 from catalog_guard.cassettes import REDACTED
 from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.upstreams import FakeUpstreams, recorded_upstreams
+from catalog_guard.records import any_id
 
 SHIPPED = corpus.find_cassettes_dir(environ={})
 NAMES = list(corpus.MANIFEST)
@@ -117,7 +118,7 @@ def parsed(body: bytes) -> Any:
 
 def ids(body: Any) -> list[str | None] | None:
     items = corpus.body_items(body)
-    return None if items is None else [corpus.item_id(item) for item in items]
+    return None if items is None else [any_id(item) for item in items]
 
 
 def differences(recorded: corpus.Interaction, answer: httpx.Response) -> list[str]:
@@ -183,7 +184,7 @@ def fakes_for(name: str, directory: Path = SHIPPED) -> FakeUpstreams:
             f"{name} was recorded live from a gateway: that gateway is judged by the contract checks; the fake "
             "gateway is the reference implementation, not a model of it"
         )
-    if recording.upstream == corpus.HUGGINGFACE and not corpus.is_live("huggingface/cursor", directory):
+    if recording.upstream == gateways.HUGGINGFACE and not corpus.is_live("huggingface/cursor", directory):
         pytest.skip(
             f"{name} is live but huggingface/cursor is synthetic, and the Hub fake is built from the recorded cursor "
             "walk: re-record the Hub as a whole (catalog-guard record --only huggingface)"

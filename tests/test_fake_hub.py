@@ -1,4 +1,4 @@
-"""FakeHub behaves as hf-hub-api.md says the Hub does.
+"""FakeHub behaves as docs/upstreams.md says the Hub does.
 
 Expected orders and sets come from ``hub_models`` (an oracle written apart from the fake), and the spec's literal
 facts (key names, valid sorts, header formats) are typed here from the spec, not imported from the fake, so that
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
+from catalog_guard.fakes.hub import FakeHub, HubFault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.paging import LinkHeader, WalkSettings, bare_array, walk
 from hub_models import hub_order, make_models, providers_of, served_by
@@ -28,7 +28,7 @@ from hub_models import hub_order, make_models, providers_of, served_by
 URL = "https://huggingface.co/api/models"
 MODELS = make_models(240, seed=1)
 
-# hf-hub-api.md §0.16 / §3.1, in the spec's order; pipeline_tag and library_name only when set.
+# docs/upstreams.md §H0.16 / §H3.1, in the spec's order; pipeline_tag and library_name only when set.
 SPEC_DEFAULT_KEYS = [
     "_id", "id", "likes", "trendingScore", "private", "downloads", "tags",
     "pipeline_tag", "library_name", "createdAt", "modelId",
@@ -303,7 +303,7 @@ def assert_hub_headers(response: httpx.Response, quota: int) -> None:
 
 def test_every_response_carries_the_hub_headers() -> None:
     quota = 4
-    hub = FakeHub(MODELS, settings=HubSettings(quota_anonymous=quota)).inject(Fault.server_error(503), at=3)
+    hub = FakeHub(MODELS, settings=HubSettings(quota_anonymous=quota)).inject(HubFault.server_error(503), at=3)
     with client_for(hub) as client:
         urls = [URL, f"{URL}?sort=trending", URL, "https://huggingface.co/api/nope", URL]
         responses = [client.get(url) for url in urls]
@@ -362,23 +362,23 @@ def test_requests_are_logged_with_their_authorization() -> None:
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_error_at_a_request_number(status: int) -> None:
-    hub = FakeHub(MODELS).inject(Fault.server_error(status), at=2)
+    hub = FakeHub(MODELS).inject(HubFault.server_error(status), at=2)
     assert [get(hub).status_code for _ in range(3)] == [200, status, 200]
     assert [r.fault for r in hub.requests] == [None, "status", None]
 
 
 def test_fault_by_url_match_with_a_cap() -> None:
     hub = FakeHub(MODELS)
-    hub.inject(Fault.server_error(502), match="sort=likes", times=1)
-    hub.inject(Fault.server_error(504), match=re.compile(r"sort=down"))
-    hub.inject(Fault.server_error(500), match=lambda url: url.params.get("author") == "org1")
+    hub.inject(HubFault.server_error(502), match="sort=likes", times=1)
+    hub.inject(HubFault.server_error(504), match=re.compile(r"sort=down"))
+    hub.inject(HubFault.server_error(500), match=lambda url: url.params.get("author") == "org1")
     queries = ["sort=likes", "sort=likes", "sort=downloads", "sort=downloads", "author=org1", "author=org2"]
     statuses = [get(hub, query).status_code for query in queries]
     assert statuses == [502, 200, 504, 504, 500, 200]
 
 
 def test_rate_limited_fault_headers() -> None:
-    hub = FakeHub(MODELS).inject(Fault.rate_limited(reset=42, retry_after=7), at=1)
+    hub = FakeHub(MODELS).inject(HubFault.rate_limited(reset=42, retry_after=7), at=1)
     limited = get(hub)
     assert limited.status_code == 429
     assert limited.headers["ratelimit"] == '"api";r=0;t=42'
@@ -386,7 +386,7 @@ def test_rate_limited_fault_headers() -> None:
 
 
 def test_malformed_and_html_faults() -> None:
-    hub = FakeHub(MODELS).inject(Fault.malformed(), at=1).inject(Fault.html(), at=2)
+    hub = FakeHub(MODELS).inject(HubFault.malformed(), at=1).inject(HubFault.html(), at=2)
     malformed, html = get(hub), get(hub)
     assert malformed.status_code == 200
     assert malformed.headers["content-type"].startswith("application/json")
@@ -398,7 +398,7 @@ def test_malformed_and_html_faults() -> None:
 
 
 def test_link_loop_points_back_at_a_served_url() -> None:
-    hub = FakeHub(MODELS).inject(Fault.link_loop(), at=2)
+    hub = FakeHub(MODELS).inject(HubFault.link_loop(), at=2)
     first = get(hub, "limit=10")
     second = get(hub, first.links["next"]["url"].removeprefix(f"{URL}?"))
     assert second.links["next"]["url"] == hub.requests[0].url == str(first.request.url)

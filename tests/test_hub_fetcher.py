@@ -22,7 +22,7 @@ from catalog_guard.errors import (
     RequestBudgetExceeded,
     ServerError,
 )
-from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
+from catalog_guard.fakes.hub import FakeHub, HubFault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.hub import PAGE_SIZE, HubResult, fetch_hub
 from catalog_guard.paging import WalkSettings
@@ -159,7 +159,7 @@ def test_token_defaults_to_hf_token_and_empty_sends_none(monkeypatch: pytest.Mon
 
 def test_429_then_200_waits_the_ratelimit_reset_plus_one() -> None:
     reset = 17
-    hub = FakeHub(MODELS).inject(Fault.rate_limited(reset=reset), at=2)
+    hub = FakeHub(MODELS).inject(HubFault.rate_limited(reset=reset), at=2)
     result, slept = run(hub)
     assert result.complete
     assert result.ids == ORDER
@@ -188,7 +188,7 @@ def test_spent_quota_recovers_after_sleeping_into_the_next_window() -> None:
 
 def test_a_503_storm_ends_in_server_error_within_the_budget() -> None:
     policy, budget = RetryPolicy(), 50
-    hub = FakeHub(MODELS).inject(Fault.server_error(503))
+    hub = FakeHub(MODELS).inject(HubFault.server_error(503))
     result, slept = run(hub, settings=WalkSettings(budget=budget, retry=policy))
     assert isinstance(result.error, ServerError)
     assert result.error.status == 503
@@ -203,7 +203,7 @@ def test_a_503_storm_ends_in_server_error_within_the_budget() -> None:
 
 def test_a_storm_longer_than_the_budget_is_a_budget_error() -> None:
     budget = 3
-    hub = FakeHub(MODELS).inject(Fault.server_error(502))
+    hub = FakeHub(MODELS).inject(HubFault.server_error(502))
     result, _ = run(hub, settings=WalkSettings(budget=budget))
     assert isinstance(result.error, RequestBudgetExceeded)
     assert hub.request_count == budget
@@ -211,7 +211,7 @@ def test_a_storm_longer_than_the_budget_is_a_budget_error() -> None:
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_a_transient_5xx_on_page_two_is_retried(status: int) -> None:
-    hub = FakeHub(MODELS).inject(Fault.server_error(status), match="cursor=", times=1)
+    hub = FakeHub(MODELS).inject(HubFault.server_error(status), match="cursor=", times=1)
     result, slept = run(hub)
     assert result.complete
     assert result.ids == ORDER
@@ -219,7 +219,7 @@ def test_a_transient_5xx_on_page_two_is_retried(status: int) -> None:
 
 
 def test_sort_union_stops_at_the_first_failed_walk() -> None:
-    hub = FakeHub(MODELS).inject(Fault.server_error(500), match="sort=likes")
+    hub = FakeHub(MODELS).inject(HubFault.server_error(500), match="sort=likes")
     result, _ = run(hub, strategy="sort-union", settings=WalkSettings(retry=RetryPolicy(max_retries=0)))
     assert isinstance(result.error, ServerError)
     assert len(result.walks) == 1
@@ -230,7 +230,7 @@ def test_sort_union_stops_at_the_first_failed_walk() -> None:
 
 
 def test_a_link_loop_is_a_pagination_loop_error() -> None:
-    hub = FakeHub(MODELS).inject(Fault.link_loop(), at=PAGES)
+    hub = FakeHub(MODELS).inject(HubFault.link_loop(), at=PAGES)
     result, _ = run(hub)
     assert isinstance(result.error, PaginationLoopError)
     assert not result.complete
@@ -238,14 +238,14 @@ def test_a_link_loop_is_a_pagination_loop_error() -> None:
 
 
 def test_a_malformed_page_is_a_malformed_response_error() -> None:
-    result, _ = run(FakeHub(MODELS).inject(Fault.malformed(), at=2))
+    result, _ = run(FakeHub(MODELS).inject(HubFault.malformed(), at=2))
     assert type(result.error) is MalformedResponseError
     assert result.requests == 2, "a 200 with a broken body is not retried"
     assert result.stop_reason == "MalformedResponseError"
 
 
 def test_an_html_page_is_an_html_error_page_error() -> None:
-    result, _ = run(FakeHub(MODELS).inject(Fault.html(), at=1))
+    result, _ = run(FakeHub(MODELS).inject(HubFault.html(), at=1))
     assert isinstance(result.error, HtmlErrorPageError)
     assert not result.complete
 

@@ -1,4 +1,4 @@
-"""The historical Hub fetcher bugs F1-F8 (gateway-contract.md §2), replayed against FakeHub.
+"""The historical Hub fetcher bugs F1-F8 (docs/contract.md §2), replayed against FakeHub.
 
 Each bug is a small function below that calls module-level ``httpx.get`` the way the gateway's code did, run
 under ``FakeInternet.install()`` so that no client has to be handed in. Next to each, the reference fetcher
@@ -22,7 +22,7 @@ import pytest
 
 from catalog_guard import regressions
 from catalog_guard.errors import ClientError, IncompleteCatalogError, ServerError
-from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
+from catalog_guard.fakes.hub import FakeHub, HubFault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.hub import PAGE_SIZE, HubResult, fetch_hub
 from catalog_guard.paging import WalkSettings
@@ -207,11 +207,11 @@ def test_f6_invalid_sort_is_a_400_not_an_empty_catalog(world: Universe) -> None:
 def test_f7_an_outage_is_not_a_short_catalog(
     world: Universe, fetcher: Callable[[], list[Model]], expected: list[str]
 ) -> None:
-    hub = FakeHub.from_universe(world).inject(Fault.server_error(503))
+    hub = FakeHub.from_universe(world).inject(HubFault.server_error(503))
     assert ids_of(buggy_run(hub, fetcher)) == expected
     assert hub.request_count == 1
     policy = RetryPolicy()
-    result, slept = reference_run(FakeHub.from_universe(world).inject(Fault.server_error(503)))
+    result, slept = reference_run(FakeHub.from_universe(world).inject(HubFault.server_error(503)))
     assert isinstance(result.error, ServerError)
     assert not result.complete
     assert result.requests == policy.max_retries + 1
@@ -223,7 +223,7 @@ def test_f7_an_outage_is_not_a_short_catalog(
 
 def test_f8_a_transient_503_on_page_two_loses_the_rest(world: Universe, reference: HubResult) -> None:
     def hub() -> FakeHub:
-        return FakeHub.from_universe(world).inject(Fault.server_error(503), match="cursor=", times=1)
+        return FakeHub.from_universe(world).inject(HubFault.server_error(503), match="cursor=", times=1)
 
     buggy_hub = hub()
     ids = ids_of(buggy_run(buggy_hub, lambda: f8_follows_link_but_retries_only_429(buggy_hub.advance)))

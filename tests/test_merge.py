@@ -255,7 +255,7 @@ def test_strip_wrappers(wrapped_id: str, inner: str) -> None:
 
 
 def test_canonical_joins_on_the_hub_repo_id() -> None:
-    """providers.md §3: OpenRouter's ``hugging_face_id`` and DeepInfra's ``root`` name the Hub repo."""
+    """docs/upstreams.md §P3: OpenRouter's ``hugging_face_id`` and DeepInfra's ``root`` name the Hub repo."""
     repo = "meta-llama/Llama-3.3-70B-Instruct"
     catalogs = {
         "huggingface": [ModelRecord(repo, "huggingface")],

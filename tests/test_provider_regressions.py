@@ -1,4 +1,4 @@
-"""Fetcher regressions F7, F9 and F10 (gateway-contract.md §2), each as a small buggy fetcher and the reference.
+"""Fetcher regressions F7, F9 and F10 (docs/contract.md §2), each as a small buggy fetcher and the reference.
 
 The buggy fetchers are written the way real gateway code was: module-level ``httpx.get`` with a hand-made loop,
 run under ``FakeInternet(...).install()`` so that they talk to the fakes without knowing it. Each test shows the
@@ -17,7 +17,7 @@ import pytest
 
 from catalog_guard import paging, regressions, universe
 from catalog_guard.errors import IncompleteCatalogError, PaginationLoopError, ServerError
-from catalog_guard.fakes.providers import FakeProvider, Fault, PageTokenFake, make_fake
+from catalog_guard.fakes.providers import FakeProvider, PageTokenFake, ProviderFault, make_fake
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.providers import SPECS, ProviderResult, ProviderSpec, fetch_provider
 from catalog_guard.retry import RetryPolicy
@@ -139,7 +139,7 @@ def buggy_groq(url: str, key: str, *, fallback: list[str]) -> list[str]:
 @pytest.mark.parametrize("fallback", [[], FALLBACK], ids=["empty", "fallback"])
 def test_f7_503_becomes_a_short_list(fallback: list[str]) -> None:
     spec = SPECS["groq"]
-    fake = make_fake("groq", offers("groq-vendor", 19), always=Fault.server_error(503))
+    fake = make_fake("groq", offers("groq-vendor", 19), always=ProviderFault.server_error(503))
     internet = FakeInternet({spec.host: fake})
     with internet.install():
         silently = buggy_groq(spec.url, TOKEN, fallback=fallback)
@@ -162,12 +162,12 @@ def test_f7_503_becomes_a_short_list(fallback: list[str]) -> None:
 def test_f7_a_transient_503_is_retried_not_replaced() -> None:
     """One 503, then the catalog: the buggy fetcher already gave up; the reference retries and gets it all."""
     spec = SPECS["groq"]
-    buggy_fake = make_fake("groq", offers("groq-vendor", 19), faults={1: Fault.server_error(503)})
+    buggy_fake = make_fake("groq", offers("groq-vendor", 19), faults={1: ProviderFault.server_error(503)})
     with FakeInternet({spec.host: buggy_fake}).install():
         silently = buggy_groq(spec.url, TOKEN, fallback=FALLBACK)
     assert silently == FALLBACK
 
-    fake = make_fake("groq", offers("groq-vendor", 19), faults={1: Fault.server_error(503)})
+    fake = make_fake("groq", offers("groq-vendor", 19), faults={1: ProviderFault.server_error(503)})
     result = reference(FakeInternet({spec.host: fake}), spec)
     assert result.models() == fake.ids
     assert result.walk.retries == 1

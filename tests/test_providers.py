@@ -1,6 +1,6 @@
 """Every provider spec against its fake: envelope, pagination, auth style, normalisation, concurrency, failure.
 
-The fakes (``catalog_guard.fakes.providers``) transcribe providers.md independently of the specs, so a spec that
+The fakes (``catalog_guard.fakes.providers``) transcribe docs/upstreams.md independently of the specs, so a spec that
 drifts from its provider (wrong path, header, envelope, id field, context field) fails here. Expected figures are
 computed from the offers a test builds, from the fake (``fake.ids``, ``stated(...)``, page sizes) or from the
 universe, never typed in.
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from catalog_guard import paging, universe
+from catalog_guard import gateways, paging, universe
 from catalog_guard.errors import (
     ClientError,
     HtmlErrorPageError,
@@ -37,9 +37,9 @@ from catalog_guard.fakes.providers import (
     PROFILES,
     DelayedTransport,
     FakeProvider,
-    Fault,
     PageNumberFake,
     PageTokenFake,
+    ProviderFault,
     TickClock,
     View,
     fake_providers,
@@ -63,7 +63,7 @@ ALL = sorted(SPECS)
 REQUIRED = sorted(name for name in SPECS if PROFILES[name].auth_required)
 OPTIONAL = sorted(name for name in SPECS if not PROFILES[name].auth_required)
 CONTEXTS = (None, 8192, 131072, 1_048_576)
-# Id conventions of providers.md §0 (so that e.g. Google's ``models/`` prefix and Fireworks' paths are exercised).
+# Id conventions of docs/upstreams.md §P0 (so that e.g. Google's ``models/`` prefix and Fireworks' paths are exercised).
 ID_SHAPES = {
     "openrouter": "vendor-{i}/model-{i}:free",
     "novita": "vendor-{i}/model-{i}",
@@ -124,8 +124,8 @@ def fetch_one(
 
 
 def test_a_spec_and_a_fake_for_every_gateway() -> None:
-    assert set(GATEWAY_SPECS) == set(universe.GATEWAYS)
-    assert set(SPECS) == set(universe.GATEWAYS) | {"portkey"}
+    assert set(GATEWAY_SPECS) == set(gateways.PROVIDERS)
+    assert set(SPECS) == set(gateways.PROVIDERS) | {"portkey"}
     assert set(PROFILES) == set(SPECS)
     for name, spec in SPECS.items():
         assert spec.name == name
@@ -136,7 +136,7 @@ def test_a_spec_and_a_fake_for_every_gateway() -> None:
 
 @pytest.mark.parametrize("gateway", ALL)
 def test_spec_agrees_with_providers_md(gateway: str) -> None:
-    """The spec's path and auth facts equal the fake's transcription of providers.md."""
+    """The spec's path and auth facts equal the fake's transcription of docs/upstreams.md."""
     spec, profile = SPECS[gateway], PROFILES[gateway]
     assert spec.path == profile.path
     assert spec.auth == profile.auth
@@ -183,7 +183,7 @@ def test_spec_round_trips_its_fake(gateway: str) -> None:
 
 @pytest.mark.parametrize("gateway", ALL)
 def test_fake_serves_the_providers_envelope(gateway: str) -> None:
-    """One raw response per fake, read as providers.md §1 describes its family."""
+    """One raw response per fake, read as docs/upstreams.md §P1 describes its family."""
     fake = make_fake(gateway, offers_for(gateway, 4))
     spec = SPECS[gateway]
     with FakeInternet({spec.host: fake}).client() as client:
@@ -205,7 +205,7 @@ def test_fake_serves_the_providers_envelope(gateway: str) -> None:
     assert spec.extract(body) == fake.rows(View(authenticated=True))
 
 
-# Keys providers.md lists for each row (required ones where the source has a schema, else the documented ones).
+# Keys docs/upstreams.md lists for each row (required ones where the source has a schema, else the documented ones).
 ROW_KEYS = {
     "openrouter": {"id", "canonical_slug", "hugging_face_id", "name", "created", "context_length", "architecture",
                    "pricing", "top_provider", "per_request_limits", "supported_parameters", "default_parameters"},
@@ -235,7 +235,7 @@ def test_rows_have_the_providers_shape_and_render_deterministically(gateway: str
 
 
 def test_provider_specific_field_forms() -> None:
-    """The unit and naming quirks of providers.md §1.4 and §2, checked on rendered rows."""
+    """The unit and naming quirks of docs/upstreams.md §P1.4 and §P2, checked on rendered rows."""
     offer = Offer(id="meta-llama/Llama-3.3-70B-Instruct", name="Llama 3.3 70B", context_length=131072)
     openrouter = make_fake("openrouter", [offer]).rows()[0]
     assert isinstance(openrouter["pricing"]["prompt"], str)
@@ -383,7 +383,7 @@ def test_featherless_pages_with_per_page_and_floors_it() -> None:
 
 # ---------------------------------------------------------------------------------------------------------- auth
 
-EXPECTED_HEADER = {"google": "x-goog-api-key", "portkey": "x-portkey-api-key"}  # providers.md §0; else Bearer
+EXPECTED_HEADER = {"google": "x-goog-api-key", "portkey": "x-portkey-api-key"}  # docs/upstreams.md §P0; else Bearer
 
 
 @pytest.mark.parametrize("gateway", ALL)
@@ -462,15 +462,15 @@ def test_tokens_stay_out_of_results_and_errors() -> None:
 @pytest.mark.parametrize(
     ("fault", "error"),
     [
-        (Fault.server_error(503), ServerError),
-        (Fault.server_error(502), ServerError),
-        (Fault.rate_limited(retry_after=7), RateLimitedError),
-        (Fault.malformed(), MalformedResponseError),
-        (Fault.html(200), HtmlErrorPageError),
-        (Fault.html(502), ServerError),
+        (ProviderFault.server_error(503), ServerError),
+        (ProviderFault.server_error(502), ServerError),
+        (ProviderFault.rate_limited(retry_after=7), RateLimitedError),
+        (ProviderFault.malformed(), MalformedResponseError),
+        (ProviderFault.html(200), HtmlErrorPageError),
+        (ProviderFault.html(502), ServerError),
     ],
 )
-def test_persistent_faults_make_the_gateway_incomplete(fault: Fault, error: type[Exception]) -> None:
+def test_persistent_faults_make_the_gateway_incomplete(fault: ProviderFault, error: type[Exception]) -> None:
     fake = make_fake("chutes", offers_for("chutes", 5), always=fault)
     result = fetch_one(fake, SPECS["chutes"])
     assert isinstance(result.error, error)
@@ -483,7 +483,7 @@ def test_persistent_faults_make_the_gateway_incomplete(fault: Fault, error: type
 
 
 def test_a_429_with_retry_after_is_waited_out() -> None:
-    fault = Fault.rate_limited(retry_after=4)
+    fault = ProviderFault.rate_limited(retry_after=4)
     fake = make_fake("together", offers_for("together", 5), faults={1: fault})
     sleeps: list[float] = []
     result = fetch_one(fake, SPECS["together"], sleeps=sleeps)
@@ -495,7 +495,7 @@ def test_a_429_with_retry_after_is_waited_out() -> None:
 
 
 def test_a_fault_mid_walk_is_retried_on_the_page_it_hit() -> None:
-    fake = make_fake("google", offers_for("google", 71), faults={2: Fault.server_error(504)})
+    fake = make_fake("google", offers_for("google", 71), faults={2: ProviderFault.server_error(504)})
     result = fetch_one(fake, SPECS["google"])
     assert result.models() == fake.ids
     assert fake.requests[1].url == fake.requests[2].url  # the second page, asked again
@@ -559,7 +559,7 @@ def test_fetch_all_overlaps_the_gateways() -> None:
 
 
 def test_one_failing_gateway_does_not_cost_the_others() -> None:
-    internet, fakes = small_internet(GATEWAY_SPECS, groq={"always": Fault.server_error(503)})
+    internet, fakes = small_internet(GATEWAY_SPECS, groq={"always": ProviderFault.server_error(503)})
     sleeps: list[float] = []
 
     async def go() -> dict[str, ProviderResult]:
@@ -651,7 +651,7 @@ def test_every_gateway_of_a_day_round_trips(world: universe.Universe, day: str) 
 
 
 def test_a_gateway_absent_from_a_day_is_incomplete_that_day(world: universe.Universe) -> None:
-    missing = sorted(set(universe.GATEWAYS) - set(world.catalogs[universe.DAY_2]))
+    missing = sorted(set(gateways.PROVIDERS) - set(world.catalogs[universe.DAY_2]))
     assert missing, "the second seed day serves fewer gateways than the first"
     results, _ = fetch_day(world, universe.DAY_2, missing)
     for name in missing:

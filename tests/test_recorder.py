@@ -20,13 +20,14 @@ from typing import Any
 import httpx
 import pytest
 
-from catalog_guard import corpus, recorder, serve, universe
+from catalog_guard import corpus, recorder, serve, target, universe
 from catalog_guard.cassettes import REDACTED, ScrubPolicy, scan_for_secrets
-from catalog_guard.fakes.gateway import GATEWAY_HOST, asgi_app, current_state, fake_gateway
+from catalog_guard.fakes.gateway import asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
-from catalog_guard.fakes.providers import Fault, make_fake
+from catalog_guard.fakes.providers import ProviderFault, make_fake
 from catalog_guard.fakes.transport import Handler
 from catalog_guard.fakes.upstreams import FakeUpstreams
+from catalog_guard.gateways import GATEWAY_HOST
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
 
@@ -380,7 +381,8 @@ def test_an_upstream_that_fails_fails_the_run(corpus_dir: Path) -> None:
     assert record(corpus_dir, only=["providers"]).ok
     before = snapshot(corpus_dir)
     offers = world().catalogs[DAY]["groq"]
-    broken = FakeUpstreams(providers={"groq": lambda: make_fake("groq", offers, always=Fault.server_error(503))})
+    fault = ProviderFault.server_error(503)
+    broken = FakeUpstreams(providers={"groq": lambda: make_fake("groq", offers, always=fault)})
     report = record(corpus_dir, only=["providers"], fakes=broken)
     assert list(report.failures) == ["providers/groq"]
     assert "ServerError" in report.failures["providers/groq"] or "503" in report.failures["providers/groq"]
@@ -486,7 +488,7 @@ def test_a_base_url_override_is_stored_under_the_canonical_host(corpus_dir: Path
 def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpus_dir: Path) -> None:
     token = "gw-" + "Plant3dGatewayToken0123456789"
     with serving(lambda _base_url: fake_gateway()) as local:
-        environ = {recorder.GATEWAY_URL_ENV: local, recorder.GATEWAY_TOKEN_ENV: token}
+        environ = {target.URL_ENV: local, target.TOKEN_ENV: token}
         report = record(corpus_dir, only=["gateway/current"], source="live", environ=environ)
     assert report.ok, report.failures
     path = corpus.cassette_path("gateway/current", corpus_dir)

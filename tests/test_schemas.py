@@ -1,7 +1,7 @@
 """Tests of the schemas themselves and of catalog_guard.schemas.
 
 A schema that accepts everything passes every contract check, so each schema gets at least one valid example
-(built from the example rows in providers.md / hf-hub-api.md) and one invalid example that must fail *for the
+(built from the example rows in docs/upstreams.md) and one invalid example that must fail *for the
 intended reason*: the exact violation path and keyword are asserted, not just "some error".
 """
 
@@ -19,7 +19,7 @@ from referencing.exceptions import Unresolvable
 from catalog_guard import merge, schemas
 from catalog_guard.cassettes import live_provenance, synthetic_provenance
 from catalog_guard.records import ModelRecord
-from catalog_guard.schemas import SCHEMA_BASE_URI, Violation
+from catalog_guard.schemas import SCHEMA_BASE_URI, SchemaViolation
 
 SCHEMAS_DIR = schemas.find_schemas_dir()
 SCHEMA_FILES = sorted(SCHEMAS_DIR.rglob("*.json"))
@@ -45,7 +45,7 @@ def without(base: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------ example rows (specs)
 
-# hf-hub-api.md §3.1, a real default-shape response.
+# docs/upstreams.md §H3.1, a real default-shape response.
 HUB_DEFAULT: dict[str, Any] = {
     "_id": "6909b87b734dd24dd19da3ef",
     "id": "moonshotai/Kimi-K2-Thinking",
@@ -62,7 +62,7 @@ HUB_DEFAULT: dict[str, Any] = {
     "createdAt": "2025-11-04T08:25:31.000Z",
     "modelId": "moonshotai/Kimi-K2-Thinking",
 }  # fmt: skip
-# §3.2: full=true adds author, sha, lastModified, gated, disabled and siblings (filenames only).
+# §H3.2: full=true adds author, sha, lastModified, gated, disabled and siblings (filenames only).
 HUB_FULL: dict[str, Any] = changed(
     HUB_DEFAULT,
     author="moonshotai",
@@ -72,7 +72,7 @@ HUB_FULL: dict[str, Any] = changed(
     disabled=False,
     siblings=[{"rfilename": "config.json"}, {"rfilename": "model-00001-of-00062.safetensors"}],
 )
-# §3.3: hub-docs' ?expand[]=inference example.
+# §H3.3: hub-docs' ?expand[]=inference example.
 HUB_EXPAND: dict[str, Any] = {"_id": "67c35b9bb236f0d365bf29d3", "id": "google/gemma-3-27b-it", "inference": "warm"}
 HUB_EXPAND_RICH: dict[str, Any] = changed(
     HUB_EXPAND,
@@ -84,7 +84,7 @@ HUB_EXPAND_RICH: dict[str, Any] = changed(
     ],
 )
 
-# providers.md §2.1 (real capture).
+# docs/upstreams.md §P2.1 (real capture).
 OPENROUTER_ROW: dict[str, Any] = {
     "id": "openai/gpt-oss-120b",
     "canonical_slug": "openai/gpt-oss-120b",
@@ -111,7 +111,7 @@ OPENROUTER_ROW: dict[str, Any] = {
     "default_parameters": {"temperature": None, "top_p": None, "frequency_penalty": None},
     "expiration_date": None,
 }  # fmt: skip
-# §2.2: the docs example and the 2026 roster row.
+# §P2.2: the docs example and the 2026 roster row.
 FEATHERLESS_ROWS: list[dict[str, Any]] = [
     {"id": "vicgalle/Roleplay-Llama-3-8B", "name": "vicgalle/Roleplay-Llama-3-8B", "model_class": "llama3-8b-8k",
      "context_length": 8192, "max_completion_tokens": 4096},
@@ -119,7 +119,7 @@ FEATHERLESS_ROWS: list[dict[str, Any]] = [
      "model_class": "llama33-70b", "context_length": 32768, "max_completion_tokens": 4096, "is_gated": True,
      "available_on_current_plan": True, "pricing": {"input": 0.65, "output": 0.75}},
 ]  # fmt: skip
-# §2.3 (a) and (b).
+# §P2.3 (a) and (b).
 DEEPINFRA_ROW: dict[str, Any] = {
     "id": "meta-llama/Llama-3.3-70B-Instruct-Turbo", "object": "model", "created": 0, "owned_by": "deepinfra",
     "root": "meta-llama/Llama-3.3-70B-Instruct-Turbo", "parent": None,
@@ -131,7 +131,7 @@ DEEPINFRA_NATIVE_ROW: dict[str, Any] = {
     "description": "...", "deprecated": None, "replaced_by": None,
     "pricing": {"type": "input_tokens", "cents_per_input_token": 2.3e-05, "cents_per_output_token": 4e-05},
 }  # fmt: skip
-# §2.4.
+# §P2.4.
 TOGETHER_ROW: dict[str, Any] = {
     "id": "meta-llama/Llama-3.3-70B-Instruct-Turbo", "object": "model", "created": 1733443200, "type": "chat",
     "running": False, "display_name": "Meta Llama 3.3 70B Instruct Turbo", "organization": "Meta",
@@ -141,7 +141,7 @@ TOGETHER_ROW: dict[str, Any] = {
                "eos_token": "<|eot_id|>"},
     "pricing": {"hourly": 0, "input": 0.88, "output": 0.88, "base": 0, "finetune": 0},
 }  # fmt: skip
-# §2.5.
+# §P2.5.
 CHUTES_ROW: dict[str, Any] = {
     "id": "unsloth/gemma-3-12b-it", "object": "model", "created": 1761246584, "owned_by": "vllm",
     "root": "unsloth/gemma-3-12b-it", "parent": None,
@@ -153,7 +153,7 @@ CHUTES_ROW: dict[str, Any] = {
     "supported_sampling_parameters": ["temperature", "top_p", "top_k", "repetition_penalty", "frequency_penalty",
                                       "presence_penalty", "stop", "seed"],
 }  # fmt: skip
-# §2.6 (late-2025 core fields plus 2026 extras).
+# §P2.6 (late-2025 core fields plus 2026 extras).
 GROQ_ROW: dict[str, Any] = {
     "id": "llama-3.3-70b-versatile", "object": "model", "created": 1733447754, "owned_by": "Meta", "active": True,
     "context_window": 131072, "public_apps": None, "max_completion_tokens": 32768,
@@ -162,7 +162,7 @@ GROQ_ROW: dict[str, Any] = {
     "pricing": {"prompt": "0.00000059", "completion": "0.00000079", "input_cache_read": "0"},
     "supported_features": ["tools", "json_mode"],
 }  # fmt: skip
-# §2.7 (a) real-response fixture and (b) control-plane fields.
+# §P2.7 (a) real-response fixture and (b) control-plane fields.
 FIREWORKS_ROW: dict[str, Any] = {
     "id": "accounts/fireworks/models/kimi-k2-instruct-0905", "object": "model", "owned_by": "fireworks",
     "created": 1757018994, "kind": "HF_BASE_MODEL", "supports_chat": True, "supports_image_input": False,
@@ -174,9 +174,9 @@ FIREWORKS_CONTROL_ROW: dict[str, Any] = {
     "huggingFaceUrl": "https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct", "public": True,
     "contextLength": 131072, "supportsTools": True, "deprecationDate": {"year": 2026, "month": 3, "day": 1},
 }  # fmt: skip
-# §2.8.
+# §P2.8.
 CEREBRAS_ROW: dict[str, Any] = {"id": "gpt-oss-120b", "object": "model", "created": 0, "owned_by": "Cerebras"}
-# §2.9 (a) and (b), official spec examples.
+# §P2.9 (a) and (b), official spec examples.
 XAI_ROW: dict[str, Any] = {"id": "grok-4-0709", "created": 1752019200, "object": "model", "owned_by": "xai"}
 XAI_LANGUAGE_ROW: dict[str, Any] = {
     "id": "grok-3", "fingerprint": "fp_898ae9f31c", "created": 1743724800, "object": "model", "owned_by": "xai",
@@ -184,14 +184,14 @@ XAI_LANGUAGE_ROW: dict[str, Any] = {
     "prompt_text_token_price": 30000, "cached_prompt_text_token_price": 7500, "prompt_image_token_price": 0,
     "completion_text_token_price": 150000, "search_price": 250000000, "aliases": ["grok-3-latest", "grok-3-beta"],
 }  # fmt: skip
-# §2.10.
+# §P2.10.
 NEBIUS_ROW: dict[str, Any] = {
     "id": "meta-llama/Llama-3.3-70B-Instruct", "object": "model", "created": 1733443200, "owned_by": "system",
     "name": "Llama-3.3-70B-Instruct", "context_length": 131072, "architecture": {"modality": "text -> text"},
     "pricing": {"prompt": "0.00000013", "completion": "0.0000004"}, "supported_features": ["function-calling"],
     "quantization": "fp8", "regions": ["eu-north1"],
 }  # fmt: skip
-# §2.11: the docs row and the fuller observed row.
+# §P2.11: the docs row and the fuller observed row.
 NOVITA_ROWS: list[dict[str, Any]] = [
     {"created": 1733560109, "id": "meta-llama/llama-3.3-70b-instruct", "object": "model",
      "input_token_price_per_m": 3900, "output_token_price_per_m": 3900, "title": "meta-llama/llama-3.3-70b-instruct",
@@ -203,14 +203,14 @@ NOVITA_ROWS: list[dict[str, Any]] = [
      "features": ["function-calling", "reasoning", "serverless"], "endpoints": ["responses"],
      "input_modalities": ["text", "image"], "output_modalities": ["text"]},
 ]  # fmt: skip
-# §2.12.
+# §P2.12.
 GOOGLE_ROW: dict[str, Any] = {
     "name": "models/gemini-2.5-flash", "version": "001", "displayName": "Gemini 2.5 Flash",
     "description": "Stable version of Gemini 2.5 Flash ...", "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
     "supportedGenerationMethods": ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"],
     "temperature": 1, "topP": 0.95, "topK": 64, "maxTemperature": 2, "thinking": True,
 }  # fmt: skip
-# §2.13, the official spec example.
+# §P2.13, the official spec example.
 PORTKEY_LIST: dict[str, Any] = {
     "object": "list",
     "total": 500,
@@ -516,7 +516,7 @@ def test_unknown_schema_names_are_reported_with_suggestions() -> None:
 
 
 def test_date_time_format_checker_is_really_active() -> None:
-    # Without rfc3339-validator, "date-time" silently passes anything (tooling-notes §4.1).
+    # Without rfc3339-validator, "date-time" silently passes anything (docs/tooling.md §4.1).
     assert "date-time" in Draft202012Validator.FORMAT_CHECKER.checkers
     assert "hostname" in Draft202012Validator.FORMAT_CHECKER.checkers
     checked = schemas.validator("cassette/provenance.json")
@@ -584,7 +584,7 @@ def test_huge_instances_give_short_messages() -> None:
 
 
 def test_violation_is_a_plain_value() -> None:
-    violation = Violation(json_path="$.id", message="'' should be non-empty", keyword="minLength", schema_path="")
+    violation = SchemaViolation(json_path="$.id", message="'' should be non-empty", keyword="minLength", schema_path="")
     assert str(violation) == "$.id: '' should be non-empty"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from catalog_guard import audit, corpus, gallery, regressions
+from catalog_guard import audit, corpus, gallery, hub, regressions
 from catalog_guard import universe as u
 
 
@@ -61,7 +61,7 @@ def test_duplicate_counts(snapshot_json: SnapshotAssertion) -> None:
 def test_hub_coverage_by_strategy(snapshot_json: SnapshotAssertion) -> None:
     truth = set(corpus.replay_hub("cursor").ids)
     figures = {}
-    for strategy in audit.STRATEGIES:
+    for strategy in hub.STRATEGIES:
         result = corpus.replay_hub(strategy)
         covered = len(set(result.ids) & truth)
         figures[strategy] = {

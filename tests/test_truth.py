@@ -19,7 +19,7 @@ import httpcore  # noqa: F401  # imported up front: pytester's module snapshot w
 import httpx
 import pytest
 
-from catalog_guard import audit, cli, corpus, gallery, regressions, truth
+from catalog_guard import audit, cli, corpus, gallery, gateways, regressions, truth
 from catalog_guard import universe as universe_module
 from catalog_guard.checks import CHECKS, ContractConfig
 from catalog_guard.contract import FetcherContract
@@ -27,7 +27,8 @@ from catalog_guard.fakes.gateway import FakeGateway, GatewayState, asgi_app, ren
 from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.mounted import base_urls, mounted, upstream_fakes
 from catalog_guard.fakes.transport import FakeInternet, Handler
-from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
+from catalog_guard.gateways import KNOWN
+from catalog_guard.observe import ObservePlan
 from catalog_guard.providers import GATEWAY_SPECS
 from catalog_guard.serve import serving
 from catalog_guard.skew import SkewAllowance
@@ -120,7 +121,7 @@ def test_another_universe_passes_with_live_truth_and_fails_with_the_recorded_tru
     assert live.truth is not None
     assert live.truth.kind == "live"
     assert live.truth.not_judged() == {}
-    assert set(live.truth.ids()) == set(KNOWN_GATEWAYS)
+    assert set(live.truth.ids()) == set(KNOWN)
     assert live.truth.ids()[HUB] == frozenset(m["id"] for m in universe_module.hub_order(other.hub_models))
     # no baseline was given: the count floor says so, it does not pass silently
     assert dict(result_of(live, "count-floor").not_judged)[HUB] == truth.NO_BASELINE
@@ -141,7 +142,7 @@ def test_the_seed_regressions_fail_under_the_default_skew_allowance() -> None:
 
 def test_a_gateway_serving_the_sort_union_fails_with_live_truth(other: universe_module.Universe) -> None:
     hub = FakeHub.from_universe(other)
-    with FakeInternet({gallery.HUB_HOST: hub}).install():
+    with FakeInternet({gateways.HUB_HOST: hub}).install():
         union = regressions.f5_sort_union()
     ordered = universe_module.hub_order(other.hub_models)
     assert len(union) < len(ordered)

@@ -18,15 +18,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog_guard import checks, gateways, latency, merge
+from catalog_guard import checks, latency, merge
 from catalog_guard.checks import CheckResult
-from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, model_id
-from catalog_guard.observe import ALL, Observation, ObservePlan, observe
-from catalog_guard.records import ModelRecord
+from catalog_guard.gateway_client import GatewayResponse
+from catalog_guard.gateways import ALL
+from catalog_guard.hub import STRATEGIES
+from catalog_guard.observe import Observation, ObservePlan, observe
+from catalog_guard.records import ModelRecord, id_of
 from catalog_guard.target import GatewayTarget
 from catalog_guard.truth import Truth, load_truth
-
-STRATEGIES = gateways.STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -106,23 +106,20 @@ class Audit:
 
 
 def walk_rows(seen: Observation) -> list[WalkRow]:
-    walks: dict[str, GatewayWalk] = dict(seen.walks)
-    walks.update(seen.aliases)
-    if seen.all_walk is not None:
-        walks[f"{ALL} (a row per provider)"] = seen.all_walk
     rows = []
-    for name, walk in walks.items():
+    for name, walk in seen.every_walk(unique=False).items():
         unique = len(set(walk.ids))
+        label = f"{ALL} (a row per provider)" if name == ALL else name
         rows.append(
             WalkRow(
-                name, len(walk.ids), unique, len(walk.ids) - unique, len(walk.pages), walk.requests, walk.stop_reason
+                label, len(walk.ids), unique, len(walk.ids) - unique, len(walk.pages), walk.requests, walk.stop_reason
             )
         )
     return rows
 
 
 def _records(gateway: str, items: Iterable[dict[str, Any]]) -> list[ModelRecord]:
-    return [ModelRecord(id=identifier, gateway=gateway) for item in items if (identifier := model_id(item))]
+    return [ModelRecord(id=identifier, gateway=gateway) for item in items if (identifier := id_of(item))]
 
 
 def merge_walks(seen: Observation, focus: str = "huggingface") -> merge.MergedCatalog:

@@ -1,6 +1,6 @@
 """The contract checks: pure functions from an :class:`~catalog_guard.observe.Observation` to named violations.
 
-One function per invariant of gateway-contract.md §1. Each returns a list of :class:`Violation` (empty when the
+One function per invariant of docs/contract.md §1. Each returns a list of :class:`Violation` (empty when the
 gateway keeps the promise), each with a message a person can act on and the evidence behind it. The pytest
 suite, the reusable contract classes, the pytest plugin and ``catalog-guard audit`` all call :func:`run_checks`
 or a single check from :data:`CHECKS`; none of them re-implements a rule.
@@ -19,7 +19,8 @@ import httpx
 
 from catalog_guard import latency, merge, paging
 from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
-from catalog_guard.observe import ALL, KNOWN_GATEWAYS, Observation, describe_error
+from catalog_guard.gateways import ALL, KNOWN
+from catalog_guard.observe import Observation, describe_error
 from catalog_guard.skew import Skew, SkewAllowance
 
 
@@ -106,17 +107,25 @@ class Check:
     run: CheckFunction
 
 
+CHECKS: dict[str, Check] = {}
+"""Every contract check by name, in the documented order: the order in which they are defined below."""
+
+
+def contract_check(name: str, title: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as the check ``name``, so that a check's name and title are written once,
+    beside its rule."""
+
+    def register(run: CheckFunction) -> CheckFunction:
+        if name in CHECKS:
+            raise ValueError(f"two contract checks are named {name!r}")
+        CHECKS[name] = Check(name, title, run)
+        return run
+
+    return register
+
+
 def _examples(values: Iterable[Any], context: Context) -> list[Any]:
     return sorted(values, key=str)[: context.config.max_examples]
-
-
-def _walks(seen: Observation) -> dict[str, GatewayWalk]:
-    walks = {**seen.walks, **seen.aliases}
-    if seen.all_walk is not None:
-        walks[ALL] = seen.all_walk
-    for param, walk in seen.unique_walks.items():
-        walks[f"all ({param})"] = walk
-    return walks
 
 
 def _requested(url: str, name: str) -> int | None:
@@ -127,18 +136,20 @@ def _requested(url: str, name: str) -> int | None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@contract_check("schema", "responses match the schema; every model has an id")
 def check_schema(seen: Observation, context: Context) -> list[Violation]:
     """Every 200 matches the response schema; every model has a non-empty string id."""
     from catalog_guard import schemas
 
     found: list[Violation] = []
-    bodies: list[tuple[str, Any]] = [(page.url, page.body) for walk in _walks(seen).values() for page in walk.pages]
+    walks = seen.every_walk()
+    bodies: list[tuple[str, Any]] = [(page.url, page.body) for walk in walks.values() for page in walk.pages]
     bodies += [(r.url, r.body) for r in seen.singles.values() if r.status == 200]
     for url, body in bodies:
         problems = schemas.validate(body, "gateway/models-response.json")
         if problems:
             found.append(Violation("schema", f"{url}: {problems[0]}", {"url": url, "problems": problems[:5]}))
-    for name, walk in _walks(seen).items():
+    for name, walk in walks.items():
         if walk.missing_ids:
             found.append(
                 Violation(
@@ -150,10 +161,12 @@ def check_schema(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("page-bounds", "returned == len(data) <= limit; offsets echoed")
 def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
     """``returned == len(data) <= limit``, ``offset >= 0``, and the echoed offset/limit are the requested ones."""
     found: list[Violation] = []
-    pages = [(name, page.url, page.body, len(page.items)) for name, walk in _walks(seen).items() for page in walk.pages]
+    walks = seen.every_walk()
+    pages = [(name, page.url, page.body, len(page.items)) for name, walk in walks.items() for page in walk.pages]
     pages += [(name, r.url, r.body, len(r.items)) for name, r in seen.singles.items() if r.status == 200]
     for name, url, body, count in pages:
         envelope = Envelope.of(body)
@@ -202,6 +215,7 @@ def check_page_bounds(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("no-duplicates", "no id twice in a page, a walk or unique_models")
 def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
     """No id twice in a page, across the pages of a walk, or in the ``unique_models`` listing."""
     found: list[Violation] = []
@@ -216,7 +230,7 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
                     {"gateway": name, "entries": len(ids), "unique": len(set(ids))},
                 )
             )
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         if name == ALL:
             # one row per (provider, model): the same id from two providers is legitimate, twice from one is not
             pairs = Counter((item.get("source_gateway"), item.get("id")) for page in walk.pages for item in page.items)
@@ -269,11 +283,12 @@ def _singles(seen: Observation) -> dict[str, GatewayResponse]:
     return {**seen.singles, **{f"{ALL} ({param})": r for param, r in seen.unique_singles.items()}}
 
 
+@contract_check("offset-progression", "pages contiguous, disjoint, end properly, no early stop or loop")
 def check_offset_progression(seen: Observation, context: Context) -> list[Violation]:
     """Pages are disjoint and contiguous, equal the single-request listing, end on a short or empty page, and
     neither stop early nor loop."""
     found: list[Violation] = []
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         if not walk.pages:
             continue  # nothing was served at all: known-gateways reports that
         if not walk.complete:
@@ -320,11 +335,12 @@ def _int(value: int | None, default: int) -> int:
     return value if value is not None else default
 
 
+@contract_check("paging-arithmetic", "total, has_more and next_offset add up")
 def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violation]:
     """``total`` equals what the walk collects; ``has_more == (offset + returned < total)``;
     ``next_offset == offset + returned`` while ``has_more``. Each kind of error is reported once per walk."""
     found: list[Violation] = []
-    for name, walk in _walks(seen).items():
+    for name, walk in seen.every_walk().items():
         kinds: dict[str, Violation] = {}
         for page in walk.pages:
             envelope = Envelope.of(page.body)
@@ -364,6 +380,7 @@ def check_paging_arithmetic(seen: Observation, context: Context) -> list[Violati
     return found
 
 
+@contract_check("bad-parameters", "bad parameters get a 4xx with a message")
 def check_bad_parameters(seen: Observation, context: Context) -> list[Violation]:
     """Negative offset, out-of-range or non-integer limit and unknown gateways get a 4xx with a message."""
     found: list[Violation] = []
@@ -400,6 +417,7 @@ def _has_message(response: GatewayResponse) -> bool:
     return bool(response.headers.get("x-error-message"))
 
 
+@contract_check("known-gateways", "every known gateway (and alias) serves models")
 def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
     """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog."""
     found: list[Violation] = []
@@ -428,6 +446,7 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
     return found
 
 
+@contract_check("alias", "aliases list what their targets list")
 def check_alias(seen: Observation, context: Context) -> list[Violation]:
     """An alias lists exactly what its target lists: ``hug`` = ``huggingface``, and the documented flag
     ``unique=true`` = ``unique_models=true``."""
@@ -498,6 +517,7 @@ def _walk_trouble(walk: GatewayWalk) -> str:
     return f"{repeated:,} ids repeated across its pages" if repeated else ""
 
 
+@contract_check("all-completeness", "gateway=all holds every gateway's models")
 def check_all_completeness(seen: Observation, context: Context) -> list[Violation]:
     """``gateway=all`` (plain and ``unique_models``) holds every gateway's ids."""
     found: list[Violation] = []
@@ -529,7 +549,7 @@ def check_all_completeness(seen: Observation, context: Context) -> list[Violatio
 
 def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The contract's gateway order (Hugging Face first), then any others alphabetically."""
-    order = {name: index for index, name in enumerate(KNOWN_GATEWAYS)}
+    order = {name: index for index, name in enumerate(KNOWN)}
     return sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
@@ -548,6 +568,7 @@ def _ids_said(ids: tuple[str, ...], context: Context) -> str:
     return ", ".join(ids[:shown]) + more
 
 
+@contract_check("coverage", "each gateway covers its upstream's listing")
 def check_coverage(seen: Observation, context: Context) -> list[Violation]:
     """Each gateway lists its upstream's listing: it fails when it lists less than ``coverage_floor`` of it *and*
     misses more ids than the skew allowance forgives (:mod:`catalog_guard.skew`)."""
@@ -587,6 +608,7 @@ def curated(context: Context, gateway: str, model_id: str) -> bool:
     return any(fnmatch.fnmatchcase(model_id, pattern) for pattern in patterns)
 
 
+@contract_check("phantom", "each gateway lists only what its upstream lists")
 def check_phantom(seen: Observation, context: Context) -> list[Violation]:
     """Each gateway lists only what its upstream lists: ids only in the gateway beyond the skew allowance are
     phantoms (a stale cache, a hard-coded fallback list, another gateway's models). Models the gateway curates
@@ -616,6 +638,7 @@ def check_phantom(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("count-floor", "counts stay at or above the baseline")
 def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     """No gateway's unique count drops below the recorded baseline by more than the tolerance."""
     found: list[Violation] = []
@@ -637,6 +660,7 @@ def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("stable-bodies", "identical requests, identical bodies and ETags")
 def check_stable_bodies(seen: Observation, context: Context) -> list[Violation]:
     """Identical requests give identical bodies and the same ETag."""
     found: list[Violation] = []
@@ -659,6 +683,7 @@ def check_stable_bodies(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("routable", "a listed model can be routed (401 without a key, not 404)")
 def check_routable(seen: Observation, context: Context) -> list[Violation]:
     """A listed model can be routed: without a key the completion is refused (401/403), not unknown (404)."""
     route = seen.route
@@ -718,6 +743,7 @@ def twin_key(model_id: str) -> str:
     return merge.strip_prefix(folded)
 
 
+@contract_check("id-hygiene", "each model under one clean id (no case, space or wrapper twins)")
 def check_id_hygiene(seen: Observation, context: Context) -> list[Violation]:
     """Each gateway lists each model under one clean id: no whitespace around or inside, no control characters,
     NFC, at most :data:`MAX_ID_LENGTH` characters, and no two ids of one listing that differ only in case,
@@ -756,6 +782,7 @@ def check_id_hygiene(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+@contract_check("paging-ends", "offset at and past the end is empty; limit bounds exact")
 def check_paging_ends(seen: Observation, context: Context) -> list[Violation]:
     """Paging at its ends (the requests a walk never sends): ``offset = total`` answers 200 with no models and
     no ``has_more``; past ``total`` no models either (a 4xx with a message is also an answer a client stops on);
@@ -828,6 +855,7 @@ def _end_probe(name: str, response: GatewayResponse, walk: GatewayWalk | None) -
     return []
 
 
+@contract_check("provenance", "every row of all / unique_models names the right gateways")
 def check_provenance(seen: Observation, context: Context) -> list[Violation]:
     """Every row of ``gateway=all`` names (``source_gateway``) a gateway that lists that model, and every
     gateway's models appear under its own name; every ``unique_models`` row's ``providers`` are exactly the
@@ -901,6 +929,7 @@ def _providers(label: str, walk: GatewayWalk, lists: Mapping[str, set[str]], con
     ]
 
 
+@contract_check("latency", "p95 latency per gateway within the budget")
 def check_latency(seen: Observation, context: Context) -> list[Violation]:
     """No gateway's p95 request latency exceeds ``ContractConfig.latency_budget`` (off when ``None`` or 0)."""
     budget = context.config.latency_budget
@@ -961,35 +990,6 @@ def attribute(results: list[CheckResult]) -> list[CheckResult]:
 def root_causes(results: Iterable[CheckResult]) -> list[CheckResult]:
     """The failing checks that do not wholly follow from another: what a report leads with."""
     return [r for r in results if not r.passed and not r.causes]
-
-
-CHECKS: dict[str, Check] = {
-    check.name: check
-    for check in (
-        Check("schema", "responses match the schema; every model has an id", check_schema),
-        Check("page-bounds", "returned == len(data) <= limit; offsets echoed", check_page_bounds),
-        Check("no-duplicates", "no id twice in a page, a walk or unique_models", check_no_duplicates),
-        Check(
-            "offset-progression",
-            "pages contiguous, disjoint, end properly, no early stop or loop",
-            check_offset_progression,
-        ),
-        Check("paging-arithmetic", "total, has_more and next_offset add up", check_paging_arithmetic),
-        Check("bad-parameters", "bad parameters get a 4xx with a message", check_bad_parameters),
-        Check("known-gateways", "every known gateway (and alias) serves models", check_known_gateways),
-        Check("alias", "aliases list what their targets list", check_alias),
-        Check("all-completeness", "gateway=all holds every gateway's models", check_all_completeness),
-        Check("coverage", "each gateway covers its upstream's listing", check_coverage),
-        Check("phantom", "each gateway lists only what its upstream lists", check_phantom),
-        Check("count-floor", "counts stay at or above the baseline", check_count_floor),
-        Check("stable-bodies", "identical requests, identical bodies and ETags", check_stable_bodies),
-        Check("routable", "a listed model can be routed (401 without a key, not 404)", check_routable),
-        Check("id-hygiene", "each model under one clean id (no case, space or wrapper twins)", check_id_hygiene),
-        Check("paging-ends", "offset at and past the end is empty; limit bounds exact", check_paging_ends),
-        Check("provenance", "every row of all / unique_models names the right gateways", check_provenance),
-        Check("latency", "p95 latency per gateway within the budget", check_latency),
-    )
-}
 
 
 def run_checks(

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 
 from catalog_guard import __version__
 from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
-from catalog_guard.target import TOKEN_ENV
+from catalog_guard.target import TOKEN_ENV, URL_ENV
 
 if TYPE_CHECKING:
     from catalog_guard.audit import Audit
     from catalog_guard.checks import ContractConfig
 
-URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
 
@@ -267,14 +266,15 @@ def _save_truth(result: Audit, directory: str) -> None:
 
 def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
     from catalog_guard import audit, truth
-    from catalog_guard.observe import KNOWN_GATEWAYS, ObservePlan
+    from catalog_guard.gateways import KNOWN
+    from catalog_guard.observe import ObservePlan
     from catalog_guard.progress import Progress
     from catalog_guard.target import GatewayTarget
 
-    gateways = tuple(args.gateways or KNOWN_GATEWAYS)
-    unknown = sorted(set(gateways) - set(KNOWN_GATEWAYS))
+    gateways = tuple(args.gateways or KNOWN)
+    unknown = sorted(set(gateways) - set(KNOWN))
     if unknown:
-        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN_GATEWAYS)}")
+        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN)}")
     plan = ObservePlan(gateways=gateways, limit=args.limit, include_all=args.gateways is None)
     token = args.token or os.environ.get(TOKEN_ENV)
     target = GatewayTarget(base_url=args.gateway_url, token=token, timeout=args.timeout, max_requests=args.max_requests)

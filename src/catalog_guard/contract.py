@@ -47,7 +47,7 @@ def _fail_on(results: list[Any], *, require_all_truth: bool = False) -> None:
 
 
 class GatewayContract:
-    """Every check of gateway-contract.md §1 against one gateway deployment.
+    """Every check of docs/contract.md §1 against one gateway deployment.
 
     Set ``target`` (a :class:`GatewayTarget`: a base URL, an ASGI app, or an httpx handler) or override the
     ``gateway_target`` fixture; without either, ``--gateway-url`` is used. ``plan`` and ``config`` narrow or

@@ -42,30 +42,27 @@ from typing import Any
 
 import httpx
 
-from catalog_guard import checks, gallery, schemas
+from catalog_guard import checks, gallery, gateways, schemas
 from catalog_guard.cassettes import format as cassette_format
 from catalog_guard.cassettes.errors import CassetteError
 from catalog_guard.cassettes.replay import use_cassette
 from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError, TransportError
-from catalog_guard.fakes.gateway import GATEWAY_HOST, GATEWAY_URL
-from catalog_guard.hub import HUB_URL, LIST_PATH, STRATEGIES, HubResult, Strategy, fetch_hub
-from catalog_guard.observe import HUGGINGFACE as OBSERVED_HUGGINGFACE
-from catalog_guard.observe import PROVIDER_GATEWAYS, Observation, ObservePlan, observe
+from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL, HUB_HOST, HUB_URL, HUGGINGFACE
+from catalog_guard.hub import LIST_PATH, STRATEGIES, HubResult, Strategy, fetch_hub
+from catalog_guard.observe import Observation, ObservePlan, observe
 from catalog_guard.providers import GATEWAY_SPECS, ProviderResult, fetch_provider
-from catalog_guard.records import ModelRecord
+from catalog_guard.records import ModelRecord, any_id
 
 CASSETTES_ENV = "CATALOG_GUARD_CASSETTES"
-HUGGINGFACE = "huggingface"
 GATEWAY = "gateway"
 PROVIDERS = "providers"
 GROUPS = (HUGGINGFACE, PROVIDERS, GATEWAY)
 CURRENT = "current"
-HUB_HOST = httpx.URL(HUB_URL).host
 BASELINE = "gateway/baseline"
 BASELINE_FORMAT = "catalog-guard-baseline/1"
 HISTORY_LIMIT = 50_000  # the seed reports fetched every gateway with limit=50000
 
-# The quirks recording: what the Hub does that broke the gateway's fetchers (hf-hub-api.md §1.5, §2.3, §2.4).
+# The quirks recording: what the Hub does that broke the gateway's fetchers (docs/upstreams.md §H1.5, §H2.3, §H2.4).
 QUIRK_FILTER = {"inference_provider": "hf-inference"}
 QUIRK_PAGE = 100
 QUIRK_OFFSETS = (0, 100, 200)
@@ -348,10 +345,7 @@ def history_plan() -> ObservePlan:
       (U5-U7 are gallery modes), and the history cassettes predate those probes.
     """
     return ObservePlan(
-        gateways=(*PROVIDER_GATEWAYS, OBSERVED_HUGGINGFACE),
-        large_limit=HISTORY_LIMIT,
-        include_unique=False,
-        probe_ends=False,
+        gateways=(*gateways.PROVIDERS, HUGGINGFACE), large_limit=HISTORY_LIMIT, include_unique=False, probe_ends=False
     )
 
 
@@ -368,8 +362,7 @@ def _gateway_recording(state: str) -> Recording:
 
     def check(seen: Observation) -> str | None:
         """A misbehaving gateway *is* the observation; only a connection that failed is not."""
-        walks = [*seen.walks.values(), *seen.aliases.values(), seen.all_walk, *seen.unique_walks.values()]
-        broken = [w.gateway for w in walks if w is not None and isinstance(w.error, TransportError)]
+        broken = [w.gateway for w in seen.every_walk().values() if isinstance(w.error, TransportError)]
         if broken or seen.errors:
             return f"the gateway could not be reached for {', '.join(broken) or ', '.join(seen.errors)}"
         return None
@@ -502,15 +495,6 @@ def body_items(body: Any) -> list[dict[str, Any]] | None:
     return [row for row in rows if isinstance(row, dict)]
 
 
-def item_id(item: Mapping[str, Any]) -> str | None:
-    """A model's id: ``id``, or Google's ``name``."""
-    for key in ("id", "name"):
-        value = item.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
 def models_by_id(path: str | os.PathLike[str]) -> dict[str, frozenset[str]]:
     """Every model id in a cassette's 200 list bodies, with each distinct object listed under it (as canonical
     JSON). One id may carry several objects (an ``expand`` page next to a default one, ``gateway=all`` listing
@@ -520,7 +504,7 @@ def models_by_id(path: str | os.PathLike[str]) -> dict[str, frozenset[str]]:
         if interaction.status != 200:
             continue
         for item in body_items(interaction.json()) or []:
-            identifier = item_id(item)
+            identifier = any_id(item)
             if identifier is not None:
                 found.setdefault(identifier, set()).add(json.dumps(item, sort_keys=True, separators=(",", ":")))
     return {identifier: frozenset(objects) for identifier, objects in found.items()}

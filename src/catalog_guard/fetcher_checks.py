@@ -4,7 +4,7 @@ The fetcher is called with no arguments while :class:`~catalog_guard.fakes.trans
 every httpx request (module-level ``httpx.get`` included), so real gateway code is judged unchanged. Sleeps
 through ``time.sleep`` and ``asyncio.sleep`` are recorded, not slept.
 
-Scenarios, each a promise real gateway code broke (gateway-contract.md §2, F1-F8):
+Scenarios, each a promise real gateway code broke (docs/contract.md §2, F1-F8):
 
 - ``recorded-hub``: the recorded universe, as recorded: every id, no duplicates, at most ceil(N/1000) + slack
   requests (F1-F5);
@@ -32,11 +32,10 @@ from unittest import mock
 
 from catalog_guard import gateways
 from catalog_guard.checks import CheckResult, Violation
-from catalog_guard.fakes.hub import FakeHub, Fault, HubSettings
+from catalog_guard.fakes.hub import FakeHub, HubFault, HubSettings
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.netguard import loopback_only
 
-HUB_HOST = gateways.HUB_HOST
 SCENARIOS = (
     "recorded-hub",
     "offset-ignored",
@@ -114,7 +113,7 @@ def _recorded_sleeps(into: list[float]) -> Iterator[None]:
 def invoke(fetcher: Callable[[], Any], hub: FakeHub) -> FetchOutcome:
     """Call the fetcher once with ``hub`` answering for huggingface.co."""
     outcome = FetchOutcome()
-    internet = FakeInternet({HUB_HOST: hub})
+    internet = FakeInternet({gateways.HUB_HOST: hub})
     with internet.install(), _recorded_sleeps(outcome.slept), loopback_only(outcome.bypassed):
         try:
             outcome.ids, outcome.declared_incomplete = ids_of(fetcher())
@@ -146,9 +145,9 @@ def hub_for(scenario: str, models: Sequence[Mapping[str, Any]]) -> FakeHub:
         return FakeHub(models, settings=HubSettings(page_cap=SMALL_PAGE))
     hub = FakeHub(models, drift=_drift(models) if scenario == "drifting-sort-keys" else None)
     if scenario == "rate-limited-then-success":
-        hub.inject(Fault.rate_limited(reset=1), at=(1, 2))
+        hub.inject(HubFault.rate_limited(reset=1), at=(1, 2))
     elif scenario == "server-errors":
-        hub.inject(Fault.server_error(503), at=range(2, 10_000))
+        hub.inject(HubFault.server_error(503), at=range(2, 10_000))
     elif scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
     return hub

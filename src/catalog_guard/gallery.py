@@ -21,22 +21,15 @@ from typing import Any
 from catalog_guard import gateways, regressions
 from catalog_guard import universe as universe_module
 from catalog_guard.fakes.clock import SimulatedClock
-from catalog_guard.fakes.gateway import (
-    GATEWAY_URL,
-    FakeGateway,
-    GatewayState,
-    Regression,
-    current_state,
-    render_offer,
-)
-from catalog_guard.fakes.hub import FakeHub, Fault
+from catalog_guard.fakes.gateway import FakeGateway, GatewayState, Regression, current_state, render_offer
+from catalog_guard.fakes.hub import FakeHub, HubFault
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.transport import FakeInternet
+from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.providers import SPECS
 from catalog_guard.target import GatewayTarget
 
 CORRECT = "correct"
-HUB_HOST = gateways.HUB_HOST
 F9_REQUESTS = 20  # the history's loop ran 200; 20 show the same multiplication in a fraction of the time
 
 
@@ -59,7 +52,7 @@ class Mode:
 
 
 def _hub_fetch(fetch: Callable[[], list[dict[str, Any]]], hub: FakeHub) -> list[dict[str, Any]]:
-    with FakeInternet({HUB_HOST: hub}).install():
+    with FakeInternet({gateways.HUB_HOST: hub}).install():
         return fetch()
 
 
@@ -69,9 +62,9 @@ def hub_listing(code: str) -> tuple[dict[str, Any], ...]:
     world = universe_module.build()
     hub = FakeHub.from_universe(world, with_drift=code == "F3")
     if code == "F7":
-        hub.inject(Fault.server_error(503))
+        hub.inject(HubFault.server_error(503))
     if code == "F8":
-        hub.inject(Fault.server_error(503), at=2)
+        hub.inject(HubFault.server_error(503), at=2)
     fetchers: dict[str, Callable[[], list[dict[str, Any]]]] = {
         "F1": regressions.f1_offset_paging_without_dedup,
         "F2": regressions.f2_dedup_and_stop_after_duplicate_batches,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Any
 
 from catalog_guard import checks, corpus, gallery
 from catalog_guard.observe import Observation, observe
@@ -17,13 +18,33 @@ from catalog_guard.observe import Observation, observe
 
 @dataclass(frozen=True)
 class GalleryRow:
-    mode: str
-    title: str
-    source: str
-    expected: tuple[str, ...]
+    """A gallery mode and how the checks judged it."""
+
+    regression: gallery.Mode
     failed: tuple[str, ...]
     first_reason: str
-    spared: tuple[str, ...] = ()
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        return self.regression.expected
+
+    @property
+    def spared(self) -> tuple[str, ...]:
+        return self.regression.spared
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON row of ``catalog-guard gallery --format json``."""
+        mode = self.regression
+        return {
+            "mode": mode.name,
+            "title": mode.title,
+            "source": mode.source,
+            "expected": list(mode.expected),
+            "failed": list(self.failed),
+            "first_reason": self.first_reason,
+            "caught": self.caught,
+            "ok": self.ok,
+        }
 
     @property
     def caught(self) -> bool:
@@ -48,7 +69,7 @@ def judge_mode(name: str, context: checks.Context | None = None) -> GalleryRow:
     failed = tuple(r.name for r in results if not r.passed)
     intended = next((r for r in results if r.name in mode.expected and not r.passed), None)
     reason = intended.summary() if intended else next((r.summary() for r in results if not r.passed), "")
-    return GalleryRow(name, mode.title, mode.source, mode.expected, failed, reason, mode.spared)
+    return GalleryRow(mode, failed, reason)
 
 
 def run_gallery(names: Iterable[str] | None = None) -> list[GalleryRow]:
@@ -58,7 +79,7 @@ def run_gallery(names: Iterable[str] | None = None) -> list[GalleryRow]:
 
 def render(rows: list[GalleryRow], fmt: str = "table") -> str:
     if fmt == "json":
-        return json.dumps([{**asdict(r), "caught": r.caught, "ok": r.ok} for r in rows], indent=2)
+        return json.dumps([row.to_dict() for row in rows], indent=2)
     header = ["mode", "regression", "seen in", "expected violation", "caught", "also failed"]
     body = []
     for row in rows:
@@ -68,10 +89,10 @@ def render(rows: list[GalleryRow], fmt: str = "table") -> str:
         others = [name for name in row.failed if name not in row.expected]
         body.append(
             [
-                row.mode,
-                row.title,
-                row.source,
-                (", ".join(row.expected) or "(none)") + "".join(f"; not {name}" for name in row.spared),
+                row.regression.name,
+                row.regression.title,
+                row.regression.source,
+                (", ".join(row.expected) or "(none)") + "".join(f"; not {name}" for name in row.regression.spared),
                 caught,
                 ", ".join(others) or "-",
             ]

@@ -21,13 +21,13 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
 
 from catalog_guard import paging
 from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError, TransportError
-from catalog_guard.records import ModelRecord
+from catalog_guard.records import ModelRecord, id_of
 
 MODELS_PATH = "/v1/models"
 
@@ -52,13 +52,6 @@ _EXPECTED: dict[str, tuple[str, ...]] = {
 extract_data = paging.field_list("data")
 
 
-def model_id(item: Mapping[str, Any]) -> str | None:
-    """The contract's id: a non-empty string ``id``. No fallback to ``name``: a model without an id is a
-    contract violation to report, not something to paper over."""
-    value = item.get("id")
-    return value if isinstance(value, str) and value else None
-
-
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -67,6 +60,27 @@ def _json_type(value: Any) -> str:
     if isinstance(value, int):
         return "int"
     return {float: "float", str: "str", list: "list", dict: "object"}.get(type(value), type(value).__name__)
+
+
+_T = TypeVar("_T")
+
+
+class _Field(Generic[_T]):
+    """An envelope field read with the contract's type: the value when present with that type, else ``None``
+    (``True`` is not an int here, although Python says so)."""
+
+    def __init__(self, kind: type[_T]) -> None:
+        self.kind = kind
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, envelope: Envelope, owner: type | None = None) -> _T | None:
+        value = envelope.fields.get(self.name)
+        if isinstance(value, bool) and self.kind is not bool:
+            return None
+        return value if isinstance(value, self.kind) else None
 
 
 @dataclass(frozen=True)
@@ -99,39 +113,13 @@ class Envelope:
         """Fields present with a type the contract does not allow (``total: "101"``, ``has_more: 1``)."""
         return tuple(name for name, value in self.fields.items() if _json_type(value) not in _EXPECTED[name])
 
-    def _int(self, name: str) -> int | None:
-        value = self.fields.get(name)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    @property
-    def total(self) -> int | None:
-        return self._int("total")
-
-    @property
-    def returned(self) -> int | None:
-        return self._int("returned")
-
-    @property
-    def offset(self) -> int | None:
-        return self._int("offset")
-
-    @property
-    def limit(self) -> int | None:
-        return self._int("limit")
-
-    @property
-    def next_offset(self) -> int | None:
-        return self._int("next_offset")
-
-    @property
-    def has_more(self) -> bool | None:
-        value = self.fields.get("has_more")
-        return value if isinstance(value, bool) else None
-
-    @property
-    def gateway(self) -> str | None:
-        value = self.fields.get("gateway")
-        return value if isinstance(value, str) else None
+    total = _Field(int)
+    returned = _Field(int)
+    offset = _Field(int)
+    limit = _Field(int)
+    next_offset = _Field(int)
+    has_more = _Field(bool)
+    gateway = _Field(str)
 
 
 def _models_url(base_url: str | httpx.URL) -> httpx.URL:
@@ -174,7 +162,7 @@ class GatewayWalk:
 
     @classmethod
     def of(cls, gateway: str, limit: int, walk: paging.Walk) -> GatewayWalk:
-        ids = [model_id(item) for page in walk.pages for item in page.items]
+        ids = [id_of(item) for page in walk.pages for item in page.items]
         return cls(
             gateway=gateway,
             limit=limit,
@@ -190,8 +178,7 @@ class GatewayWalk:
 
     @property
     def stop_reason(self) -> str:
-        """``end`` for a complete walk, else the error's class name."""
-        return "end" if self.complete else type(self.error).__name__ if self.error else "unfinished"
+        return paging.stop_reason(self.complete, self.error)
 
     def offsets(self) -> list[int | None]:
         """The ``offset`` each kept page was requested with (``None`` if the URL had no integer offset)."""
@@ -223,7 +210,7 @@ class GatewayWalk:
             _record(item, self.gateway, identifier)
             for page in self.pages
             for item in page.items
-            if (identifier := model_id(item)) is not None
+            if (identifier := id_of(item)) is not None
         ]
 
 
@@ -243,7 +230,7 @@ def _walk_options(
         "extract": extract_data,
         "params": {"gateway": gateway, **dict(extra_params or {})},
         "headers": headers,
-        "id_of": model_id,
+        "id_of": id_of,
         "settings": settings,
     }
 
@@ -307,7 +294,7 @@ class GatewayResponse:
         return self.error is None
 
     def ids(self) -> list[str | None]:
-        return [model_id(item) for item in self.items]
+        return [id_of(item) for item in self.items]
 
     def envelope(self) -> Envelope:
         return Envelope.of(self.body)

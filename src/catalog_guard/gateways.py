@@ -1,4 +1,4 @@
-"""The gateway names of the contract (gateway-contract.md §1), defined once for the library, fakes and checks."""
+"""The gateway names of the contract (docs/contract.md §1), defined once for the library, fakes and checks."""
 
 from __future__ import annotations
 
@@ -11,4 +11,7 @@ KNOWN = (HUGGINGFACE, *PROVIDERS)
 ALL = "all"
 ALIASES = {"hug": HUGGINGFACE}  # the old name must keep working (seed 003)
 HUB_HOST = "huggingface.co"
-STRATEGIES = ("cursor", "sort-union", "single")  # the Hub fetcher's strategies, the correct one first
+HUB_URL = f"https://{HUB_HOST}"
+# The reference gateway's canonical host: the fakes serve it, the gateway cassettes are recorded at it.
+GATEWAY_HOST = "gateway.catalog-guard.test"
+GATEWAY_URL = f"https://{GATEWAY_HOST}"

@@ -24,13 +24,23 @@ from typing import Any, Literal, get_args
 import httpx
 
 from catalog_guard.errors import CatalogGuardError, IncompleteCatalogError, MalformedResponseError
-from catalog_guard.paging import LinkHeader, Pagination, Single, Sleep, Walk, WalkSettings, bare_array, walk
-from catalog_guard.records import ModelRecord
+from catalog_guard.gateways import HUB_URL
+from catalog_guard.paging import (
+    LinkHeader,
+    Pagination,
+    Single,
+    Sleep,
+    Walk,
+    WalkSettings,
+    bare_array,
+    stop_reason,
+    walk,
+)
+from catalog_guard.records import ModelRecord, id_of
 
 Strategy = Literal["cursor", "sort-union", "single"]
 STRATEGIES: tuple[Strategy, ...] = get_args(Strategy)
 
-HUB_URL = "https://huggingface.co"
 LIST_PATH = "/api/models"
 GATEWAY = "huggingface"
 PAGE_SIZE = 1000
@@ -64,8 +74,8 @@ class HubResult:
         duplicates = 0
         error = next((w.error for w in walks if w.error is not None), None)
         for item in (item for w in walks for item in w.items):
-            model_id = item.get("id")
-            if not isinstance(model_id, str) or not model_id:
+            model_id = id_of(item)
+            if model_id is None:
                 error = error or MalformedResponseError(f"a Hub model without an id: {str(item)[:120]}")
             elif model_id in seen:
                 duplicates += 1
@@ -86,12 +96,7 @@ class HubResult:
 
     @property
     def stop_reason(self) -> str:
-        """``end``, ``truncated``, or the class name of the error that ended a walk."""
-        if self.complete:
-            return "end"
-        if self.error is not None:
-            return type(self.error).__name__
-        return "truncated" if self.truncated else "unfinished"
+        return stop_reason(self.complete, self.error, truncated=self.truncated)
 
     def models(self) -> list[dict[str, Any]]:
         """The unique models, or :class:`IncompleteCatalogError`: a partial catalog is never a shorter list."""

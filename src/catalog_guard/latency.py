@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk
-from catalog_guard.observe import ALL, Observation
+from catalog_guard.gateways import ALL
+from catalog_guard.observe import Observation
 
 DEFAULT_BUDGET = 10.0
 """The default p95 budget in seconds per gateway: generous on purpose. A third of the default 30 s request

@@ -4,7 +4,7 @@ Observing and judging are separate on purpose. The same observation comes from a
 reference server, or from a replayed cassette, and the same pure checks (:mod:`catalog_guard.checks`) judge it,
 so no check is written twice and a cassette is a complete, reviewable record of everything that was judged.
 
-What is observed, per the contract (gateway-contract.md §1):
+What is observed, per the contract (docs/contract.md §1):
 
 - an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
 - one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);
@@ -29,16 +29,12 @@ from typing import Any
 
 import httpx
 
-from catalog_guard import gateways, paging
+from catalog_guard import paging
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
+from catalog_guard.gateways import ALIASES, ALL, HUGGINGFACE, KNOWN
 from catalog_guard.retry import RetryPolicy
 
-HUGGINGFACE = gateways.HUGGINGFACE
-PROVIDER_GATEWAYS = gateways.PROVIDERS
-KNOWN_GATEWAYS = gateways.KNOWN
-ALIASES = gateways.ALIASES
-ALL = gateways.ALL
 UNKNOWN_GATEWAY = "no-such-gateway"
 
 
@@ -46,7 +42,7 @@ UNKNOWN_GATEWAY = "no-such-gateway"
 class ObservePlan:
     """What to ask a gateway. The defaults are the contract; a team narrows ``gateways`` for a quick run."""
 
-    gateways: tuple[str, ...] = KNOWN_GATEWAYS
+    gateways: tuple[str, ...] = KNOWN
     limit: int = 100
     large_limit: int = 1000
     max_limit: int = 1000
@@ -115,6 +111,16 @@ class Observation:
     route: RouteProbe | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
+    def every_walk(self, *, unique: bool = True) -> dict[str, GatewayWalk]:
+        """Every walk observed, by name, in one order: each gateway's, each alias's, ``all``, then (with
+        ``unique``) each ``all`` walk with a unique flag as ``all (<flag>)``. The one way to enumerate them."""
+        walks = {**self.walks, **self.aliases}
+        if self.all_walk is not None:
+            walks[ALL] = self.all_walk
+        if unique:
+            walks.update({f"{ALL} ({param})": walk for param, walk in self.unique_walks.items()})
+        return walks
+
     def listed(self, gateway: str) -> list[str]:
         walk = self.walks.get(gateway)
         return list(walk.ids) if walk else []
@@ -122,10 +128,7 @@ class Observation:
     def progression(self) -> dict[str, list[dict[str, Any]]]:
         """Per gateway walk: offset, page size and first/last id of each page (the snapshot shape)."""
         result: dict[str, list[dict[str, Any]]] = {}
-        walks = {**self.walks, **self.aliases}
-        if self.all_walk:
-            walks[ALL] = self.all_walk
-        for name, walk in sorted(walks.items()):
+        for name, walk in sorted(self.every_walk(unique=False).items()):
             rows = []
             for offset, page in zip(walk.offsets(), walk.pages, strict=True):
                 ids = [item.get("id") for item in page.items]

@@ -42,22 +42,13 @@ from catalog_guard.errors import (
     TransportError,
     UpstreamError,
 )
+from catalog_guard.records import any_id
 from catalog_guard.retry import RetryPolicy
 
 Item = dict[str, Any]
 Extract = Callable[[Any], list[Item]]
 IdOf = Callable[[Mapping[str, Any]], str | None]
 Sleep = Callable[[float], object]
-
-
-def default_id(item: Mapping[str, Any]) -> str | None:
-    """The id of an item in any envelope we know: ``id``, else ``name`` (Google), else ``model_name`` (DeepInfra
-    native)."""
-    for key in ("id", "name", "model_name"):
-        value = item.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def bare_array(body: Any) -> list[Item]:
@@ -225,7 +216,7 @@ class Page:
     next_url: str | None
     elapsed: float | None = None  # seconds from sending the request to its body read (the try that succeeded)
 
-    def ids(self, id_of: IdOf = default_id) -> list[str | None]:
+    def ids(self, id_of: IdOf = any_id) -> list[str | None]:
         return [id_of(item) for item in self.items]
 
 
@@ -247,8 +238,18 @@ class Walk:
 
     @property
     def stop_reason(self) -> str:
-        """``end`` for a complete walk, else the error's class name (``PaginationLoopError``, ...)."""
-        return "end" if self.complete else type(self.error).__name__ if self.error else "unfinished"
+        return stop_reason(self.complete, self.error)
+
+
+def stop_reason(complete: bool, error: CatalogGuardError | None, *, truncated: bool = False) -> str:
+    """Why a walk (or a fetch made of walks) ended, the one wording every result uses: ``end`` when complete, else
+    the class name of the error that ended it (``PaginationLoopError``, ``ServerError``, ...), else ``truncated``
+    when a next page was ignored, else ``unfinished``."""
+    if complete:
+        return "end"
+    if error is not None:
+        return type(error).__name__
+    return "truncated" if truncated else "unfinished"
 
 
 @dataclass(frozen=True)
@@ -442,7 +443,7 @@ def iter_pages(
     extract: Extract,
     params: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
-    id_of: IdOf = default_id,
+    id_of: IdOf = any_id,
     settings: WalkSettings | None = None,
     sleep: Sleep = time.sleep,
     walk: Walk | None = None,
@@ -477,7 +478,7 @@ async def aiter_pages(
     extract: Extract,
     params: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
-    id_of: IdOf = default_id,
+    id_of: IdOf = any_id,
     settings: WalkSettings | None = None,
     sleep: Callable[[float], Any] | None = None,
     walk: Walk | None = None,

@@ -1,7 +1,7 @@
 """One declarative :class:`ProviderSpec` per gateway, their normalisation, and a concurrent fetch of them all.
 
 Every fact about an upstream's ``GET /models`` (URL, auth header, envelope, id field, pagination, where the
-context length lives) is *data* in a spec, taken from ``shared/specs/providers.md``. There is no per-provider
+context length lives) is *data* in a spec, taken from ``docs/upstreams.md``. There is no per-provider
 fetch code: :func:`fetch_provider` drives the one guarded walk of :mod:`catalog_guard.paging` with the spec's
 envelope and pagination, so a provider can not grow its own (buggy) loop again (F7, F9, F10 of the gateway
 contract were all hand-written loops).
@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 import httpx
 
-from catalog_guard import paging
+from catalog_guard import paging, records
 from catalog_guard.errors import (
     CatalogGuardError,
     IncompleteCatalogError,
@@ -55,7 +55,7 @@ from catalog_guard.records import ModelRecord
 AuthStyle = Literal["bearer", "x-goog-api-key", "x-portkey-api-key", "none"]
 SleepFn = Callable[[float], Any]
 
-#: ``{"object": "list", "data": [...]}`` and ``{"data": [...]}`` (OpenAI family A of providers.md §1).
+#: ``{"object": "list", "data": [...]}`` and ``{"data": [...]}`` (OpenAI family A of docs/upstreams.md §P1.1).
 OPENAI_LIST: paging.Extract = paging.field_list("data")
 #: ``{"models": [...], "nextPageToken": ...}`` (Google AIP family C).
 GOOGLE_LIST: paging.Extract = paging.field_list("models")
@@ -125,8 +125,8 @@ class ProviderSpec:
         return headers
 
     def id_of(self, item: Mapping[str, Any]) -> str | None:
-        value = item.get(self.id_field)
-        return value if isinstance(value, str) and value else None
+        """This provider's id rule: its :attr:`id_field` (see :mod:`catalog_guard.records`)."""
+        return records.id_of(item, (self.id_field,))
 
     def normalise(self, raw: Mapping[str, Any]) -> ModelRecord:
         """The common record for one raw row; the id is kept exactly as listed (``models/`` prefix included)."""
@@ -179,56 +179,56 @@ _GATEWAY_SPECS = (
         name="openrouter", base_url="https://openrouter.ai", path="/api/v1/models",
         token_env="OPENROUTER_API_KEY", auth_required=False,
         name_fields=("name",), context_fields=("context_length", "top_provider.context_length"),
-        hf_fields=("hugging_face_id",), source="providers.md §2.1",
+        hf_fields=("hugging_face_id",), source="docs/upstreams.md §P2.1",
     ),
     ProviderSpec(
         # Without per_page Featherless returns the whole catalog, and it ignores limit/offset (F9).
         name="featherless", base_url="https://api.featherless.ai", path="/v1/models",
         token_env="FEATHERLESS_API_KEY", auth_required=False,
-        name_fields=("name",), context_fields=("context_length",), hf_is_id=True, source="providers.md §2.2",
+        name_fields=("name",), context_fields=("context_length",), hf_is_id=True, source="docs/upstreams.md §P2.2",
     ),
     ProviderSpec(
         # The OpenAI-compatible list: it has ids (the native /models/list has only model_name) and root.
         name="deepinfra", base_url="https://api.deepinfra.com", path="/v1/openai/models",
         token_env="DEEPINFRA_API_KEY", auth_required=False,
-        context_fields=("metadata.context_length",), hf_fields=("root",), source="providers.md §2.3 (a)",
+        context_fields=("metadata.context_length",), hf_fields=("root",), source="docs/upstreams.md §P2.3 (a)",
     ),
     ProviderSpec(
         name="together", base_url="https://api.together.xyz", path="/v1/models",
         token_env="TOGETHER_API_KEY", extract=BARE_ARRAY,
-        name_fields=("display_name",), context_fields=("context_length",), source="providers.md §2.4",
+        name_fields=("display_name",), context_fields=("context_length",), source="docs/upstreams.md §P2.4",
     ),
     ProviderSpec(
         name="chutes", base_url="https://llm.chutes.ai", path="/v1/models",
         token_env="CHUTES_API_KEY", auth_required=False,
-        context_fields=("context_length", "max_model_len"), hf_fields=("root",), source="providers.md §2.5",
+        context_fields=("context_length", "max_model_len"), hf_fields=("root",), source="docs/upstreams.md §P2.5",
     ),
     ProviderSpec(
         name="groq", base_url="https://api.groq.com", path="/openai/v1/models", token_env="GROQ_API_KEY",
         name_fields=("name",), context_fields=("context_window",), hf_fields=("hugging_face_id",),
-        source="providers.md §2.6",
+        source="docs/upstreams.md §P2.6",
     ),
     ProviderSpec(
         name="fireworks", base_url="https://api.fireworks.ai", path="/inference/v1/models",
-        token_env="FIREWORKS_API_KEY", context_fields=("context_length",), source="providers.md §2.7 (a)",
+        token_env="FIREWORKS_API_KEY", context_fields=("context_length",), source="docs/upstreams.md §P2.7 (a)",
     ),
     ProviderSpec(
         name="cerebras", base_url="https://api.cerebras.ai", path="/v1/models", token_env="CEREBRAS_API_KEY",
-        source="providers.md §2.8",
+        source="docs/upstreams.md §P2.8",
     ),
     ProviderSpec(
         name="xai", base_url="https://api.x.ai", path="/v1/models", token_env="XAI_API_KEY",
-        source="providers.md §2.9 (a)",
+        source="docs/upstreams.md §P2.9 (a)",
     ),
     ProviderSpec(
         # verbose=true adds name and context_length; the plain list is OpenAI-minimal.
         name="nebius", base_url="https://api.studio.nebius.com", path="/v1/models", token_env="NEBIUS_API_KEY",
         name_fields=("name",), context_fields=("context_length", "config.max_tokens"),
-        params=(("verbose", "true"),), source="providers.md §2.10",
+        params=(("verbose", "true"),), source="docs/upstreams.md §P2.10",
     ),
     ProviderSpec(
         name="novita", base_url="https://api.novita.ai", path="/openai/v1/models", token_env="NOVITA_API_KEY",
-        name_fields=("display_name", "title"), context_fields=("context_size",), source="providers.md §2.11",
+        name_fields=("display_name", "title"), context_fields=("context_size",), source="docs/upstreams.md §P2.11",
     ),
     ProviderSpec(
         # pageSize is sent explicitly (Google's own default, 50) so that a recording does not depend on a server
@@ -236,19 +236,19 @@ _GATEWAY_SPECS = (
         name="google", base_url="https://generativelanguage.googleapis.com", path="/v1beta/models",
         auth="x-goog-api-key", token_env="GEMINI_API_KEY", extract=GOOGLE_LIST, id_field="name",
         pagination=paging.PageToken(page_size=50),
-        name_fields=("displayName",), context_fields=("inputTokenLimit",), source="providers.md §2.12",
+        name_fields=("displayName",), context_fields=("inputTokenLimit",), source="docs/upstreams.md §P2.12",
     ),
 )  # fmt: skip
 
 #: Portkey is optional: not one of the seed gateways, but the one upstream that pages with offset + limit.
 PORTKEY = ProviderSpec(
     name="portkey", base_url="https://api.portkey.ai", path="/v1/models", auth="x-portkey-api-key",
-    token_env="PORTKEY_API_KEY", pagination=paging.OffsetLimit(limit=100), source="providers.md §2.13",
+    token_env="PORTKEY_API_KEY", pagination=paging.OffsetLimit(limit=100), source="docs/upstreams.md §P2.13",
 )  # fmt: skip
 
 #: Every spec by name, the twelve seed gateways first.
 SPECS: dict[str, ProviderSpec] = {spec.name: spec for spec in (*_GATEWAY_SPECS, PORTKEY)}
-#: The twelve gateways of the seed reports (``universe.GATEWAYS``), without the optional Portkey.
+#: The twelve gateways of the seed reports (``gateways.PROVIDERS``), without the optional Portkey.
 GATEWAY_SPECS: dict[str, ProviderSpec] = {spec.name: spec for spec in _GATEWAY_SPECS}
 
 
@@ -280,7 +280,7 @@ class ProviderResult:
 
     @property
     def stop_reason(self) -> str:
-        return "end" if self.complete else type(self.error).__name__ if self.error else "unfinished"
+        return paging.stop_reason(self.complete, self.error)
 
     def records(self) -> list[ModelRecord]:
         """Every record as listed (duplicates included, see :attr:`duplicates`)."""

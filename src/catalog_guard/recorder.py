@@ -55,17 +55,17 @@ from catalog_guard.cassettes import (
     use_cassette,
 )
 from catalog_guard.cassettes.persister import write_atomically
-from catalog_guard.corpus import GATEWAY, HUGGINGFACE, Recording, Traffic
+from catalog_guard.corpus import GATEWAY, Recording, Traffic
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.fakes.upstreams import FakeUpstreams
+from catalog_guard.gateways import HUGGINGFACE
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
+from catalog_guard.target import TOKEN_ENV, URL_ENV
 
 Source = Literal["live", "fakes"]
 SOURCES: tuple[Source, ...] = ("live", "fakes")
 HF_TOKEN_ENV = corpus.HF_TOKEN_ENV
-GATEWAY_URL_ENV = "CATALOG_GUARD_GATEWAY_URL"
-GATEWAY_TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"
 TIMEOUT = 60.0
 # httpx advertises br/zstd only where brotli/zstandard happen to be installed: fixed here, so that the request
 # headers in a cassette do not depend on the recording machine's packages (the bodies are decoded either way).
@@ -272,7 +272,7 @@ def _tokens(source: Source, gateway_token: str | None, environ: Mapping[str, str
     """Tokens by upstream. With the fakes every upstream gets one (the environment's, or a synthetic one) so that
     the synthetic corpus is the authenticated view whatever the environment holds: the same bytes everywhere."""
     found = corpus.upstream_tokens(environ)
-    gateway = gateway_token or environ.get(GATEWAY_TOKEN_ENV)
+    gateway = gateway_token or environ.get(TOKEN_ENV)
     if gateway:
         found[GATEWAY] = gateway
     if source == "fakes":
@@ -287,7 +287,7 @@ def _skip_reason(recording: Recording, source: Source, urls: Mapping[str, str], 
     if not recording.live:
         return "a past deployment exists only as a synthetic recording (record it with --source fakes)"
     if recording.upstream == GATEWAY and GATEWAY not in urls:
-        return f"no gateway to record: pass --gateway-url or set {GATEWAY_URL_ENV}"
+        return f"no gateway to record: pass --gateway-url or set {URL_ENV}"
     return corpus.key_missing(recording.upstream, tokens)
 
 
@@ -369,7 +369,7 @@ def record_corpus(
     except corpus.UnknownRecordingError as error:
         raise UsageError(str(error)) from error
     if gateway_url is None and source == "live":
-        gateway_url = env.get(GATEWAY_URL_ENV) or None
+        gateway_url = env.get(URL_ENV) or None
     plan = _plan(chosen, source, base_urls or {}, gateway_url, gateway_token, env)
     report = RecordReport(directory, source, skipped=dict(plan.skipped), recovered=recovered)
     if not plan.todo:
@@ -635,13 +635,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gateway-url",
         default=None,
-        help=f"the gateway backend to record gateway/current from (env {GATEWAY_URL_ENV}); without it the "
-        "gateway is skipped",
+        help=f"the gateway backend to record gateway/current from (env {URL_ENV}); without it the gateway is skipped",
     )
     parser.add_argument(
         "--gateway-token",
         default=None,
-        help=f"the gateway's API key (prefer env {GATEWAY_TOKEN_ENV}); sent as a bearer token, never stored",
+        help=f"the gateway's API key (prefer env {TOKEN_ENV}); sent as a bearer token, never stored",
     )
     parser.add_argument(
         "--cassettes",

@@ -1,9 +1,37 @@
-"""The one small record every upstream's model is normalised to before merging or checking."""
+"""The one small record every upstream's model is normalised to before merging or checking, and the id rules.
+
+The id of a model, one rule per kind of source (written here once; docs/architecture.md, "Conventions"):
+
+- the Hub (``/api/models``) and a gateway's ``/v1/models``: ``id`` only (:func:`id_of` with its default). A model
+  without a non-empty string ``id`` is reported (a malformed Hub page, a ``schema`` violation), never given an
+  id from another field;
+- a provider: the field its :class:`~catalog_guard.providers.ProviderSpec` names (``id``; ``name`` for Google and
+  Fireworks' control plane; ``model_name`` for DeepInfra's native list);
+- a row of unknown origin (a page the walk compares with earlier pages, a cassette diffed by the recorder):
+  :func:`any_id`, the first of :data:`ANY_ID_KEYS`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+ANY_ID_KEYS = ("id", "name", "model_name")
+
+
+def id_of(item: Mapping[str, Any], keys: tuple[str, ...] = ("id",)) -> str | None:
+    """The first of ``keys`` whose value is a non-empty string, else ``None``."""
+    for key in keys:
+        value = item.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def any_id(item: Mapping[str, Any]) -> str | None:
+    """The id of a row whose upstream is not known: ``id``, else ``name``, else ``model_name``."""
+    return id_of(item, ANY_ID_KEYS)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The fetcher regressions F1-F10 of gateway-contract.md §2, as the code real gateways shipped.
+"""The fetcher regressions F1-F10 of docs/contract.md §2, as the code real gateways shipped.
 
 These are deliberately *wrong*. Each is written the way the gateway wrote it (module-level ``httpx.get``, a
 hand-made loop) so that it can run unchanged under :meth:`FakeInternet.install`. They serve three purposes:

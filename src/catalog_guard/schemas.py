@@ -1,6 +1,6 @@
 """The JSON Schema registry: every ``schemas/**/*.json`` loaded once, validators built once, readable errors.
 
-Why it is built this way (tooling-notes.md §4):
+Why it is built this way (docs/tooling.md §4):
 
 - Every schema file has ``"$schema"`` (2020-12) and an ``$id`` under :data:`SCHEMA_BASE_URI` that mirrors its
   path, so cross-file ``$ref``\\ s are plain relative URIs (``"model.json#default"``) and resolve without a
@@ -56,8 +56,8 @@ __all__ = [
     "HubShape",
     "MissingFormatCheckerError",
     "SchemaLayoutError",
+    "SchemaViolation",
     "UnknownSchemaError",
-    "Violation",
     "drift",
     "find_schemas_dir",
     "hub_list_schema",
@@ -109,7 +109,7 @@ class SchemaDriftWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class Violation:
+class SchemaViolation:
     """One readable reason an instance fails a schema.
 
     ``json_path`` locates the offending value (``$.data[3].id``; keys that are not identifiers are quoted, as
@@ -338,7 +338,7 @@ def _fast_validator_for_uri(uri: str) -> Any:
     return jsonschema_rs.validator_for({"$schema": DIALECT, "$ref": uri}, registry=fast_registry, validate_formats=True)
 
 
-def validate(instance: object, schema: str) -> list[Violation]:
+def validate(instance: object, schema: str) -> list[SchemaViolation]:
     """Every violation of ``schema`` by ``instance``, readable, in a stable order.
 
     Ordered by location in the instance (``$.data[2]`` before ``$.data[10]``), and at one location the most
@@ -348,14 +348,14 @@ def validate(instance: object, schema: str) -> list[Violation]:
     if is_valid(instance, schema):
         return []
     errors = sorted(validator(schema).iter_errors(instance), key=_error_key)
-    violations: list[Violation] = []
+    violations: list[SchemaViolation] = []
     for _, group in groupby(errors, key=_error_key):
         for error in sorted(group, key=relevance, reverse=True):
             violations.append(_violation(error))
     return violations
 
 
-def _violation(error: Any) -> Violation:
+def _violation(error: Any) -> SchemaViolation:
     message = str(error.message)
     if error.validator == "not" and error.validator_value in ({}, True) and error.path:
         # `"key": {"not": {}}` is how a schema says "this key must be absent"; jsonschema's own wording
@@ -372,7 +372,7 @@ def _violation(error: Any) -> Violation:
             branches = "; ".join(sorted({str(each.message) for each in error.context}))
             message = f"{message} (branches: {branches})"
     keyword = "false" if error.validator is None else str(error.validator)
-    return Violation(
+    return SchemaViolation(
         json_path=str(error.json_path),
         message=_shorten(message),
         keyword=keyword,

@@ -22,6 +22,7 @@ ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
 ]
 Handler = Callable[[httpx.Request], httpx.Response]
+URL_ENV = "CATALOG_GUARD_GATEWAY_URL"  # where the base URL of the gateway under test is read from
 TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"  # where a gateway's API key is read from (never printed or stored)
 
 

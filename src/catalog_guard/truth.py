@@ -49,15 +49,14 @@ from catalog_guard.cassettes import ScrubPolicy, known_secrets, live_provenance,
 from catalog_guard.cassettes import format as cassette_format
 from catalog_guard.cassettes.persister import write_atomically
 from catalog_guard.errors import CatalogGuardError
+from catalog_guard.gateways import HUGGINGFACE, KNOWN
 from catalog_guard.hub import fetch_hub
-from catalog_guard.observe import KNOWN_GATEWAYS
 from catalog_guard.paging import WalkSettings
 from catalog_guard.providers import GATEWAY_SPECS, fetch_all
 
 Kind = Literal["live", "recorded"]
 LIVE: Kind = "live"
 RECORDED: Kind = "recorded"
-HUGGINGFACE = corpus.HUGGINGFACE
 #: The upstreams a truth is about: the Hub, then the twelve providers (the gateway names they back).
 UPSTREAMS: tuple[str, ...] = (HUGGINGFACE, *GATEWAY_SPECS)
 CASSETTES = {HUGGINGFACE: f"{HUGGINGFACE}/cursor", **{name: f"{corpus.PROVIDERS}/{name}" for name in GATEWAY_SPECS}}
@@ -136,7 +135,7 @@ class Truth:
         """The checks' context: the judged ids, the baseline, and per check what it cannot judge."""
         unjudged: dict[str, dict[str, str]] = {name: self.not_judged() for name in checks.TRUTH_CHECKS}
         if self.baseline is None:
-            unjudged.update({name: dict.fromkeys(KNOWN_GATEWAYS, NO_BASELINE) for name in checks.BASELINE_CHECKS})
+            unjudged.update({name: dict.fromkeys(KNOWN, NO_BASELINE) for name in checks.BASELINE_CHECKS})
         return checks.Context(
             truth=self.ids(),
             baseline=dict(self.baseline or {}),
@@ -473,7 +472,7 @@ def read_baseline(path: str | os.PathLike[str]) -> dict[str, int]:
     counts = {
         row["gateway"]: row["unique"]
         for row in walks
-        if isinstance(row, dict) and row.get("gateway") in KNOWN_GATEWAYS and isinstance(row.get("unique"), int)
+        if isinstance(row, dict) and row.get("gateway") in KNOWN and isinstance(row.get("unique"), int)
     }
     if not counts:
         raise TruthError(f"--baseline {file}: the report lists no gateway's unique count")

@@ -33,8 +33,6 @@ DAY_1 = "2025-10-17"  # seed 000: the 500x duplicated Hub listing
 DAY_2 = "2025-10-18"  # seed 003: 1,043 models, no Featherless
 DAYS = (DAY_1, DAY_2)
 
-GATEWAYS = PROVIDERS  # the providers whose catalogs the universe invents
-
 
 @dataclass(frozen=True)
 class Offer:
@@ -397,7 +395,7 @@ def _offer(rng: random.Random, model_id: str, *, hugging_face_id: str | None = N
 
 
 def _build_catalogs(rng: random.Random, namer: _Namer, shared: list[str]) -> dict[str, dict[str, tuple[Offer, ...]]]:
-    ids: dict[str, list[str]] = {gateway: [] for gateway in GATEWAYS}
+    ids: dict[str, list[str]] = {gateway: [] for gateway in PROVIDERS}
     for model_id, gateways in zip(shared, [*SHARED_NAMED.values(), *SHARED_INVENTED], strict=True):
         for gateway in gateways:
             ids[gateway].append(model_id)
@@ -428,7 +426,7 @@ def _build_catalogs(rng: random.Random, namer: _Namer, shared: list[str]) -> dic
         assert len(ids[gateway]) == wanted, gateway
 
     day_1: dict[str, tuple[Offer, ...]] = {}
-    for gateway in GATEWAYS:
+    for gateway in PROVIDERS:
         rows = []
         for model_id in ids[gateway]:
             hf_id = links.get(model_id) if gateway == "openrouter" else None
@@ -437,7 +435,7 @@ def _build_catalogs(rng: random.Random, namer: _Namer, shared: list[str]) -> dic
             rows.append(_offer(rng, model_id, hugging_face_id=hf_id))
         rng.shuffle(rows)
         day_1[gateway] = tuple(rows)
-    day_2 = {gateway: day_1[gateway] for gateway in GATEWAYS if gateway in DAY_2_COUNTS}
+    day_2 = {gateway: day_1[gateway] for gateway in PROVIDERS if gateway in DAY_2_COUNTS}
     # Together dropped one model overnight; make sure it is not one of the shared ones.
     together_shared = set(ids["together"][: 5 + 30 + 20])
     dropped = [o for o in day_1["together"] if o.id not in together_shared][-1]
@@ -471,6 +469,6 @@ def served_by(model: dict[str, Any], provider: str) -> bool:
 def hub_order(
     models: Iterable[dict[str, Any]], sort: str = "trendingScore", provider: str | None = "hf-inference"
 ) -> list[dict[str, Any]]:
-    """The Hub's order for ``sort``: descending, ties broken by ``_id`` ascending (hf-hub-api.md §1.3)."""
+    """The Hub's order for ``sort``: descending, ties broken by ``_id`` ascending (docs/upstreams.md §H1.3)."""
     kept = [m for m in models if provider is None or served_by(m, provider)]
     return sorted(kept, key=lambda m: (-m.get(sort, 0), m["_id"]))

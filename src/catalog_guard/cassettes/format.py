@@ -12,7 +12,7 @@ expects one back; this module maps it to and from the document below. The design
    keys come in a fixed order and the document is indented by 2, so the same interactions always give the same
    bytes.
 3. **Fast replay.** A cassette is one ``json.loads`` (C) plus a ``"\\n".join`` per body; no per-model structure is
-   rebuilt at load time (the "parsed_body" trick is ~200x slower to load, tooling-notes §1.7).
+   rebuilt at load time (the "parsed_body" trick is ~200x slower to load, docs/tooling.md §1.6).
 
 The rendering of a split body is *lexical*: the original text is validated by the JSON scanner, then whitespace
 outside strings is removed and a newline is put between array elements. Every string, number literal, escape

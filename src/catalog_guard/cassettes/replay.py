@@ -4,7 +4,7 @@
 persister, the central scrub hooks, decoded compression, matching on method + full URL (query order and blank
 values ignored, as vcrpy's ``query`` matcher does; the parse is cached) and no playback repeats.
 
-:func:`use_cassette` adds what vcrpy leaves out (tooling-notes §7, complaints 1 and 5):
+:func:`use_cassette` adds what vcrpy leaves out (docs/tooling.md §5, complaints 1 and 5):
 
 - replaying a cassette that does not exist fails at once, naming the file, the record mode and the one command
   that records it, instead of vcrpy's "can't overwrite existing cassette" on the first request;

@@ -1,7 +1,7 @@
 """The one scrub policy for every cassette: what never reaches a file, and the scanner that checks it did not.
 
 Why one module: secrets leaking into cassettes, and scrubbing that breaks replay, are the second most common
-vcrpy complaint (tooling-notes §7). So there is a single policy, applied through vcrpy's ``before_record_request``
+vcrpy complaint (docs/tooling.md §5). So there is a single policy, applied through vcrpy's ``before_record_request``
 and ``before_record_response`` hooks, and a scanner (:func:`scan_for_secrets`) that CI runs over ``cassettes/``.
 
 What the policy does, to every interaction, before anything is written:

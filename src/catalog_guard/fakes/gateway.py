@@ -1,7 +1,7 @@
 """FakeGateway: the reference implementation of the ``/v1/models`` contract, with every known regression.
 
 The contract checks need something to pass on and something to fail on. This module is both: a gateway that
-keeps every invariant of ``gateway-contract.md`` §1 (the correct mode), and one switchable :class:`Regression`
+keeps every invariant of ``docs/contract.md`` §1 (the correct mode), and one switchable :class:`Regression`
 per row G1..G13 of §2 "Endpoint side", each reproducing what a real gateway shipped, and U1..U11 for what no
 row names (near-duplicate ids, phantoms, paging past the end, mislabelled sources, slow pages). A check that
 passes on the correct gateway and fails on its regression mode is known to catch that regression.
@@ -12,8 +12,8 @@ provider offers and whatever Hub models the gateway's Hub fetcher produced; hist
 1,204 Hugging Face models) are built by passing the lists the buggy fetchers returned.
 
 The gateway is a plain httpx handler, so it plugs into :class:`~catalog_guard.fakes.transport.FakeInternet` at
-:data:`GATEWAY_HOST`; :func:`asgi_app` serves the same handler to ``httpx.ASGITransport`` or uvicorn, so a walk
-over a real socket sees exactly the same bytes.
+:data:`~catalog_guard.gateways.GATEWAY_HOST`; :func:`asgi_app` serves the same handler to ``httpx.ASGITransport`` or
+uvicorn, so a walk over a real socket sees exactly the same bytes.
 
 Model objects are invented beyond their ids and names (pricing, context length of Hub models, descriptions):
 every such value is derived from a sha256 of the id, never from a clock or a random source.
@@ -37,28 +37,22 @@ from urllib.parse import quote
 
 import httpx
 
-from catalog_guard import gateways
 from catalog_guard import universe as universe_module
 from catalog_guard.fakes.clock import SimulatedClock
 from catalog_guard.fakes.transport import Handler
+from catalog_guard.gateways import ALIASES, ALL, GATEWAY_HOST, HUGGINGFACE, PROVIDERS
 from catalog_guard.universe import Offer, Universe
 
-GATEWAY_HOST = "gateway.catalog-guard.test"
-GATEWAY_URL = f"https://{GATEWAY_HOST}"
-HUGGINGFACE = gateways.HUGGINGFACE
-ALL = gateways.ALL
-GATEWAY_ORDER: tuple[str, ...] = (*universe_module.GATEWAYS, HUGGINGFACE)
+GATEWAY_ORDER: tuple[str, ...] = (*PROVIDERS, HUGGINGFACE)
 """The known gateways, in the fixed order ``gateway=all`` lists them."""
-ALIASES = gateways.ALIASES
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 CURRENT = "current"
 
-SEED_PAGE = universe_module.SEED_TOP  # the Hub page broken fetchers kept (100)
 G2_REPEATS = 500
-G2_MAX_LIMIT = SEED_PAGE * G2_REPEATS  # 50,000: the limit the seed-000 backend accepted
-G3_KEPT = SEED_PAGE + 1  # 101: the fetcher stopped after its second (1-model) page
+G2_MAX_LIMIT = universe_module.SEED_TOP * G2_REPEATS  # 50,000: the limit the seed-000 backend accepted
+G3_KEPT = universe_module.SEED_TOP + 1  # 101: the fetcher stopped after its second (1-model) page
 G5_HUB_LIMIT = universe_module.TOP  # 1,000: one request with limit=1000 and no next page
 G7_LEFT_OUT: tuple[str, ...] = (HUGGINGFACE, "featherless", "chutes", "fireworks", "nebius", "novita")
 U3_GATEWAY = "google"  # ids wrapped in ``models/``
@@ -70,7 +64,7 @@ JsonObject = dict[str, Any]
 
 
 class Regression(enum.Enum):
-    """One member per row of gateway-contract.md §2 "Endpoint side"; the value is the row's text."""
+    """One member per row of docs/contract.md §2 "Endpoint side"; the value is the row's text."""
 
     G1 = "404 for `gateway=huggingface` and for the alias `hug`"
     G2 = "`limit=50000` returned the same 100 models repeated 500 times"
@@ -188,8 +182,7 @@ class GatewayState:
             raise ValueError(f"the universe has no catalogs for {day!r}; days: {sorted(universe.catalogs)}")
         offers = universe.catalogs[day]
         catalogs = {
-            gateway: [render_offer(gateway, offer) for offer in offers.get(gateway, ())]
-            for gateway in universe_module.GATEWAYS
+            gateway: [render_offer(gateway, offer) for offer in offers.get(gateway, ())] for gateway in PROVIDERS
         }
         catalogs[HUGGINGFACE] = [render_hub_model(model) for model in hub_models]
         return cls(catalogs=catalogs, snapshot_time=snapshot_time or f"{day}T12:00:00Z", name=name or day)
@@ -367,11 +360,11 @@ class FakeGateway:
         if Regression.G5 in self.modes and self.hub_limit is not None:
             rows = rows[: self.hub_limit]
         if Regression.G4 in self.modes:
-            rows = rows[:SEED_PAGE]
+            rows = rows[: universe_module.SEED_TOP]
         if Regression.G3 in self.modes:
             rows = rows[:G3_KEPT]
         if Regression.G2 in self.modes:
-            rows = rows[:SEED_PAGE] * G2_REPEATS
+            rows = rows[: universe_module.SEED_TOP] * G2_REPEATS
         return rows
 
     def listed_ids(self) -> set[str]:
@@ -629,11 +622,8 @@ def asgi_app(gateway: Handler) -> ASGIApp:
 
 
 __all__ = [
-    "ALIASES",
     "G7_LEFT_OUT",
-    "GATEWAY_HOST",
     "GATEWAY_ORDER",
-    "GATEWAY_URL",
     "FakeGateway",
     "GatewayState",
     "Regression",

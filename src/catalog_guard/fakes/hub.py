@@ -1,26 +1,26 @@
-"""FakeHub: the Hugging Face Hub's ``GET /api/models`` as ``hf-hub-api.md`` describes it, with fault injection.
+"""FakeHub: the Hugging Face Hub's ``GET /api/models`` as ``docs/upstreams.md`` describes it, with fault injection.
 
-Why a simulator and not recorded pages: every historical fetcher bug (gateway-contract.md §2, F1-F8) came from
+Why a simulator and not recorded pages: every historical fetcher bug (docs/contract.md §2, F1-F8) came from
 a *behaviour* of the Hub (``offset`` silently ignored, a 1,000-item page with a cursor in ``Link``, a 400 for
 ``sort=trending``, keyset pages over counts that move between requests). A replay of the pages a correct client
 saw cannot show what an incorrect one would have seen; a handler that behaves like the Hub can.
 
 What it does, with the spec's sections (see Appendix A there for the algorithm):
 
-- a JSON array body, no envelope (§0.1); ``Link: <absolute url>; rel="next"`` carrying the original query in
-  its original order plus a ``cursor`` that replaces any earlier one, and no ``Link`` on the last page (§1.2);
+- a JSON array body, no envelope (§H0.1); ``Link: <absolute url>; rel="next"`` carrying the original query in
+  its original order plus a ``cursor`` that replaces any earlier one, and no ``Link`` on the last page (§H1.2);
 - the cursor is keyset on (sort field descending, nulls last, ``_id`` ascending), base64 of the same
-  ``{"$or": [...]}`` filter production sends (§1.3). The listing is re-sorted from the *current* counts on every
+  ``{"$or": [...]}`` filter production sends (§H1.3). The listing is re-sorted from the *current* counts on every
   request, so :attr:`FakeHub.drift` between requests repeats a model whose count dropped and skips one whose
   count rose, as the real keyset does;
-- ``offset`` ignored (§1.5); ``skip``, page size and the ``limit`` cap are :class:`HubSettings` because the spec
-  could not confirm them (§1.4, §1.5, §7);
-- the valid sorts of §2.3 and the 400 for anything else; ``direction`` accepted and ignored;
-- the filters of §2.2, the default / ``full`` / ``expand`` shapes of §3;
-- ``RateLimit``/``RateLimit-Policy`` on every response and a 429 when the fixed-window quota is spent (§4.1),
+- ``offset`` ignored (§H1.5); ``skip``, page size and the ``limit`` cap are :class:`HubSettings` because the spec
+  could not confirm them (§H1.4, §H1.5, §H7);
+- the valid sorts of §H2.3 and the 400 for anything else; ``direction`` accepted and ignored;
+- the filters of §H2.2, the default / ``full`` / ``expand`` shapes of §H3;
+- ``RateLimit``/``RateLimit-Policy`` on every response and a 429 when the fixed-window quota is spent (§H4.1),
   on a virtual clock that only :meth:`FakeHub.advance` moves (pass ``sleep=hub.advance`` to a walk and its
   waits really reset the window);
-- scripted faults (:class:`Fault`, :meth:`FakeHub.inject`) and a log of every request (:attr:`FakeHub.requests`).
+- scripted faults (:class:`HubFault`, :meth:`FakeHub.inject`) and a log of every request (:attr:`FakeHub.requests`).
 
 Nothing reads a real clock or an unseeded random source: the same script gives the same bytes.
 """
@@ -41,13 +41,14 @@ from urllib.parse import quote, unquote_plus
 
 import httpx
 
+from catalog_guard.gateways import HUB_URL
+
 if TYPE_CHECKING:
     from catalog_guard.universe import Universe
 
 Model = dict[str, Any]
 Drift = Mapping[int, Mapping[str, Mapping[str, int | float]]]
 
-HUB_URL = "https://huggingface.co"
 LIST_PATH = "/api/models"
 
 VALID_SORTS = frozenset(
@@ -58,7 +59,7 @@ VALID_SORTS = frozenset(
 )  # fmt: skip
 DEFAULT_SORT = "trendingScore"
 
-# huggingface_hub's ExpandModelProperty_T plus the two values other clients send (§2.4).
+# huggingface_hub's ExpandModelProperty_T plus the two values other clients send (§H2.4).
 EXPANDABLE = frozenset(
     {
         "author", "baseModels", "cardData", "childrenModelCount", "config", "createdAt", "disabled",
@@ -84,17 +85,17 @@ FaultKind = Literal["status", "rate_limited", "malformed", "html", "link_loop"]
 class HubSettings:
     """Every behaviour of the fake that the spec marks uncertain is a setting here, with the spec's default.
 
-    - ``default_page_size``: items per page without ``limit`` (1000 today, 10,000 in Dec 2022; §1.4).
+    - ``default_page_size``: items per page without ``limit`` (1000 today, 10,000 in Dec 2022; §H1.4).
     - ``page_cap`` / ``over_cap``: the largest page, and what a larger ``limit`` gets: ``"clamp"`` (the spec's
       recommendation: serve ``page_cap`` and keep paginating) or ``"reject"`` (a 400). Unverified either way.
     - ``honour_skip``: ``skip`` is claimed by two third parties, unconfirmed by HF; when on, it skips that many
       rows after filtering and sorting, on a first page only (a cursor already says where to resume).
     - ``quota_anonymous`` / ``quota_token`` / ``window``: the fixed-window ``api`` quota (500 per IP, 1000 for a
-      free account, 300 s; §4.1). ``retry_after_on_429`` adds the ``Retry-After`` the Hub usually omits.
+      free account, 300 s; §H4.1). ``retry_after_on_429`` adds the ``Retry-After`` the Hub usually omits.
     - ``tokens``: ``None`` accepts any bearer token (no identity, so no private models); a mapping of token to
       user name rejects any other token with a 401 and shows each user their own private models.
     - ``expand_with_full``: the server's answer to ``expand`` together with ``full``/``config``/``cardData``
-      was never observed (§7.4): ``"expand"`` lets ``expand`` win, ``"reject"`` answers 400.
+      was never observed (§H7.4): ``"expand"`` lets ``expand`` win, ``"reject"`` answers 400.
     """
 
     base_url: str = HUB_URL
@@ -111,7 +112,7 @@ class HubSettings:
 
 
 @dataclass(frozen=True)
-class Fault:
+class HubFault:
     """One scripted misbehaviour. Build them with the class methods; script them with :meth:`FakeHub.inject`."""
 
     kind: FaultKind
@@ -120,27 +121,27 @@ class Fault:
     retry_after: int | None = None
 
     @classmethod
-    def server_error(cls, status: int = 503) -> Fault:
+    def server_error(cls, status: int = 503) -> HubFault:
         """A JSON error with ``status`` (500/502/503/504, or any other status a test needs)."""
         return cls("status", status=status)
 
     @classmethod
-    def rate_limited(cls, reset: int = 60, retry_after: int | None = None) -> Fault:
+    def rate_limited(cls, reset: int = 60, retry_after: int | None = None) -> HubFault:
         """A 429 whose ``RateLimit`` says ``r=0;t=<reset>``, optionally with ``Retry-After``."""
         return cls("rate_limited", status=429, reset=reset, retry_after=retry_after)
 
     @classmethod
-    def malformed(cls) -> Fault:
+    def malformed(cls) -> HubFault:
         """A 200 ``application/json`` whose body is the real page cut in half."""
         return cls("malformed")
 
     @classmethod
-    def html(cls, status: int = 200) -> Fault:
+    def html(cls, status: int = 200) -> HubFault:
         """A proxy's HTML page (``text/html``) instead of JSON; 200 by default, as a captive proxy sends it."""
         return cls("html", status=status)
 
     @classmethod
-    def link_loop(cls) -> Fault:
+    def link_loop(cls) -> HubFault:
         """The real page, but its ``Link`` points back at the first URL this hub served."""
         return cls("link_loop")
 
@@ -155,7 +156,7 @@ URLMatch = str | re.Pattern[str] | Callable[[httpx.URL], bool]
 
 @dataclass
 class _Script:
-    fault: Fault
+    fault: HubFault
     at: frozenset[int] | None
     match: URLMatch | None
     left: int | None
@@ -202,7 +203,7 @@ class Cursor:
     after_id: str
 
     def encode(self) -> str:
-        """Base64 of the ``$or`` filter production sends (hf-hub-api.md §1.3); the null clause only while the
+        """Base64 of the ``$or`` filter production sends (docs/upstreams.md §H1.3); the null clause only while the
         cursor is still among non-null values."""
         clauses: list[dict[str, Any]] = [{self.field: self.value, "_id": {"$gt": self.after_id}}]
         if self.value is not None:
@@ -249,7 +250,7 @@ def _compare(field: str, left: Mapping[str, Any], right: Mapping[str, Any]) -> i
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed ``GET /api/models`` query (hf-hub-api.md §2.2)."""
+    """A parsed ``GET /api/models`` query (docs/upstreams.md §H2.2)."""
 
     sort: str
     providers: tuple[str, ...] = ()
@@ -320,7 +321,7 @@ def _flag(params: httpx.QueryParams, name: str) -> bool:
 
 
 def _comma_list(params: httpx.QueryParams, name: str) -> list[str]:
-    """Python clients repeat the key, JavaScript ones comma-join the values: accept both (§2.1)."""
+    """Python clients repeat the key, JavaScript ones comma-join the values: accept both (§H2.1)."""
     return [part.strip() for value in params.get_list(name) for part in value.split(",") if part.strip()]
 
 
@@ -348,7 +349,7 @@ def _page_size(limit: str | None, settings: HubSettings) -> int:
 
 
 def _providers(model: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """``inferenceProviderMapping`` is a list in listings and a dict in ``model_info`` (§3.4): accept both."""
+    """``inferenceProviderMapping`` is a list in listings and a dict in ``model_info`` (§H3.4): accept both."""
     mapping = model.get("inferenceProviderMapping") or []
     if isinstance(mapping, Mapping):
         return [{"provider": name, **entry} for name, entry in mapping.items()]
@@ -409,7 +410,7 @@ def project(model: Mapping[str, Any], query: Query) -> Model:
 
 
 def _expanded(model: Mapping[str, Any], key: str) -> Any:
-    """An expanded property, or ``None`` when the model has none: the key is then absent, not null (§3.3)."""
+    """An expanded property, or ``None`` when the model has none: the key is then absent, not null (§H3.3)."""
     if key == "inference":
         return "warm" if _is_warm(model) else None
     if key == "siblings":
@@ -418,7 +419,7 @@ def _expanded(model: Mapping[str, Any], key: str) -> Any:
 
 
 def _siblings(model: Mapping[str, Any]) -> list[dict[str, str]]:
-    """List endpoints give file names only, never sizes or blob ids (§3.2)."""
+    """List endpoints give file names only, never sizes or blob ids (§H3.2)."""
     return [{"rfilename": sibling["rfilename"]} for sibling in model.get("siblings") or []]
 
 
@@ -482,14 +483,14 @@ class FakeHub:
         return copy.deepcopy(self._models[model_id])
 
     def first_url(self) -> str | None:
-        """The first URL served: where :meth:`Fault.link_loop` points back to."""
+        """The first URL served: where :meth:`HubFault.link_loop` points back to."""
         return self.requests[0].url if self.requests else None
 
     # -- what tests do ------------------------------------------------------------------------------------
 
     def inject(
         self,
-        fault: Fault,
+        fault: HubFault,
         *,
         at: int | Iterable[int] | None = None,
         match: URLMatch | None = None,
@@ -591,14 +592,14 @@ class FakeHub:
         return self._listings[key]
 
     def _next_url(self, request: httpx.Request, cursor: Cursor) -> str:
-        """The original query, same order and encoding, minus any old cursor, plus the new one (§1.2)."""
+        """The original query, same order and encoding, minus any old cursor, plus the new one (§H1.2)."""
         raw = request.url.query.decode("ascii")
         kept = [part for part in raw.split("&") if part and unquote_plus(part.split("=", 1)[0]) != "cursor"]
         kept.append(f"cursor={quote(cursor.encode(), safe='')}")
         return f"{self.settings.base_url.rstrip('/')}{request.url.path}?{'&'.join(kept)}"
 
     def _faulty(
-        self, fault: Fault, request: httpx.Request, token: str | None, headers: dict[str, str]
+        self, fault: HubFault, request: httpx.Request, token: str | None, headers: dict[str, str]
     ) -> httpx.Response:
         if fault.kind == "status":
             return _error(fault.status, httpx.codes.get_reason_phrase(fault.status) or "Error", headers)
@@ -663,6 +664,6 @@ class FakeHub:
 
 
 def _error(status: int, message: str, headers: Mapping[str, str]) -> httpx.Response:
-    """The Hub's error shape: ``{"error": ...}`` and the same text in ``X-Error-Message`` (§4.2)."""
+    """The Hub's error shape: ``{"error": ...}`` and the same text in ``X-Error-Message`` (§H4.2)."""
     merged = {**headers, "X-Error-Message": message, "Content-Type": "application/json; charset=utf-8"}
     return httpx.Response(status, headers=merged, content=json.dumps({"error": message}).encode())

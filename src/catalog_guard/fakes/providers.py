@@ -1,14 +1,14 @@
 """Fake model-list endpoints, one per envelope and pagination style, serving rows in each provider's real shape.
 
 A fake is built from a list of :class:`~catalog_guard.universe.Offer` and a *renderer* that turns one offer into
-the JSON row that provider really sends (``shared/specs/providers.md`` §2): OpenRouter rows carry
+the JSON row that provider really sends (``docs/upstreams.md`` §P2): OpenRouter rows carry
 ``canonical_slug``, per-token price strings and ``architecture``; Groq says ``context_window``; Google lists
 ``models/...`` names with ``inputTokenLimit``; Novita has ``context_size`` and prices in 1/10,000 USD. Values a
 provider sends but an offer does not hold (prices, flags, classes) are derived from a hash of the model id, so a
 catalog renders to the same bytes every time. :func:`stated` says, per provider, what a rendered row states
 about its offer (id as listed, name, context length, Hugging Face id): tests compare the normaliser with it.
 
-The *fake's* facts (path, auth style, whether auth is required, envelope) are transcribed from providers.md here,
+The *fake's* facts (path, auth style, whether auth is required, envelope) are transcribed from docs/upstreams.md here,
 independently of :mod:`catalog_guard.providers`, so that a spec that drifts from the provider fails against its
 fake. Only the host comes from the spec (so :meth:`ProviderSpec.with_base_url` moves the fakes with it).
 
@@ -18,7 +18,7 @@ Styles: :class:`OpenAIListFake` (``{"object":"list","data":[...]}``, or ``{"data
 ignored, which is what made F9's loop return the catalog N times) and :class:`OffsetLimitFake` (Portkey).
 
 Every fake checks credentials (401 when a required one is missing or a wrong one is sent), records the auth headers
-it saw, and injects faults by request number (:class:`Fault`: 429 with ``Retry-After``, 5xx, malformed JSON, an
+it saw, and injects faults by request number (:class:`ProviderFault`: 429 with ``Retry-After``, 5xx, malformed JSON, an
 HTML page).
 :class:`DelayedTransport` and :class:`TickClock` add per-host latency in virtual time, to test concurrency without
 measuring the wall clock.
@@ -53,7 +53,7 @@ AUTH_HEADERS = ("authorization", "x-goog-api-key", "x-portkey-api-key")
 
 
 @dataclass(frozen=True)
-class Fault:
+class ProviderFault:
     """One injected failure. ``kind`` is ``status`` (an error status with a JSON error body), ``malformed`` (a
     2xx whose JSON is cut off) or ``html`` (a proxy's HTML page, 2xx or not)."""
 
@@ -81,21 +81,21 @@ class Fault:
         return _error(self.status, self.message, headers=headers)
 
     @classmethod
-    def rate_limited(cls, retry_after: int | None = 1) -> Fault:
+    def rate_limited(cls, retry_after: int | None = 1) -> ProviderFault:
         """A 429, with ``Retry-After: <seconds>`` unless ``retry_after`` is ``None``."""
         return cls("status", 429, retry_after, "rate limit exceeded")
 
     @classmethod
-    def server_error(cls, status: int = 503) -> Fault:
+    def server_error(cls, status: int = 503) -> ProviderFault:
         return cls("status", status, None, "upstream unavailable")
 
     @classmethod
-    def malformed(cls) -> Fault:
+    def malformed(cls) -> ProviderFault:
         """A 200 ``application/json`` whose body is cut off."""
         return cls("malformed", 200, None, "truncated body")
 
     @classmethod
-    def html(cls, status: int = 200) -> Fault:
+    def html(cls, status: int = 200) -> ProviderFault:
         """A proxy's or CDN's HTML page where JSON was expected (200 from a bot check, 502 from a proxy)."""
         return cls("html", status, None, "Bad Gateway" if status >= 500 else "Just a moment...")
 
@@ -168,7 +168,7 @@ def google_name(model_id: str) -> str:
 
 
 def stated(gateway: str, offer: Offer, view: View | None = None) -> Stated:
-    """The facts a ``gateway`` row for ``offer`` carries (providers.md §2 and §3 say which fields exist)."""
+    """The facts a ``gateway`` row for ``offer`` carries (docs/upstreams.md §P2 and §P3 say which fields exist)."""
     view = view or View()
     name, ctx, hf = offer.name or None, _ctx(offer), offer.hugging_face_id or None
     facts: dict[str, Stated] = {
@@ -473,7 +473,7 @@ RENDERERS: dict[str, Renderer] = {
 class FakeProvider:
     """Base of every fake: method and path, faults, credentials, then the style's :meth:`respond`.
 
-    ``faults`` maps a 1-based request number (counted over every request this fake saw) to a :class:`Fault`;
+    ``faults`` maps a 1-based request number (counted over every request this fake saw) to a :class:`ProviderFault`;
     ``always`` is served for every other request (a 503 storm). ``valid_tokens=None`` accepts any non-empty
     token; otherwise any other token is a 401, even where auth is optional (DeepInfra answers an invalid key so).
     """
@@ -490,8 +490,8 @@ class FakeProvider:
         auth: AuthStyle = "bearer",
         auth_required: bool = False,
         valid_tokens: Iterable[str] | None = None,
-        faults: Mapping[int, Fault] | None = None,
-        always: Fault | None = None,
+        faults: Mapping[int, ProviderFault] | None = None,
+        always: ProviderFault | None = None,
         id_field: str = "id",
     ) -> None:
         self.offers = tuple(offers)
@@ -673,7 +673,7 @@ class PageNumberFake(FakeProvider):
 
 
 class OffsetLimitFake(FakeProvider):
-    """Portkey: ``offset`` and ``limit`` (default 100, capped at 1000: **⚠ both assumed**; providers.md gives
+    """Portkey: ``offset`` and ``limit`` (default 100, capped at 1000: **⚠ both assumed**; docs/upstreams.md gives
     no bounds), ``{"object":"list","total":N,"data":[...]}``."""
 
     style = "offset-limit"
@@ -703,7 +703,7 @@ class OffsetLimitFake(FakeProvider):
 
 @dataclass(frozen=True)
 class Profile:
-    """A provider's list endpoint as providers.md describes it (independently of the specs)."""
+    """A provider's list endpoint as docs/upstreams.md describes it (independently of the specs)."""
 
     path: str
     style: type[FakeProvider]
@@ -735,8 +735,8 @@ def make_fake(
     gateway: str,
     offers: Iterable[Offer],
     *,
-    faults: Mapping[int, Fault] | None = None,
-    always: Fault | None = None,
+    faults: Mapping[int, ProviderFault] | None = None,
+    always: ProviderFault | None = None,
     valid_tokens: Iterable[str] | None = None,
     **style_options: Any,
 ) -> FakeProvider:
@@ -764,8 +764,8 @@ def fake_providers(
     *,
     specs: Mapping[str, ProviderSpec] = SPECS,
     extra: Mapping[str, Sequence[Offer]] | None = None,
-    faults: Mapping[str, Mapping[int, Fault]] | None = None,
-    always: Mapping[str, Fault] | None = None,
+    faults: Mapping[str, Mapping[int, ProviderFault]] | None = None,
+    always: Mapping[str, ProviderFault] | None = None,
 ) -> dict[str, FakeProvider]:
     """Every fake of one recording ``day``, keyed by its spec's host, ready for ``FakeInternet(...)``.
 

@@ -5,7 +5,7 @@ scripted faults by request number), so fakes shared between recordings would mak
 which recordings ran before it, and ``--only huggingface/quirks`` would not reproduce the file a full run wrote.
 
 Every fake answers at its *canonical* host (``huggingface.co``, ``openrouter.ai``, ...,
-:data:`~catalog_guard.fakes.gateway.GATEWAY_HOST`), so a synthetic cassette replays for code calling the real
+:data:`~catalog_guard.gateways.GATEWAY_HOST`), so a synthetic cassette replays for code calling the real
 hosts. Tests swap one upstream (a Hub with one model changed, a provider that fails) through the factories, and
 ``tests/test_fake_fidelity.py`` uses the same sets to hold the fakes to the recordings.
 
@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterable, Mapping
 
 from catalog_guard import corpus, gallery
 from catalog_guard import universe as universe_module
-from catalog_guard.corpus import CURRENT, GATEWAY, HUB_HOST, HUGGINGFACE, Recording
-from catalog_guard.fakes.gateway import GATEWAY_HOST, fake_gateway
+from catalog_guard.corpus import CURRENT, GATEWAY, Recording
+from catalog_guard.fakes.gateway import fake_gateway
 from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.providers import fake_providers, make_fake
 from catalog_guard.fakes.transport import FakeInternet, Handler
+from catalog_guard.gateways import GATEWAY_HOST, HUB_HOST, HUGGINGFACE
 from catalog_guard.providers import GATEWAY_SPECS
 from catalog_guard.records import ModelRecord
 
