@@ -30,13 +30,14 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("paging", frozenset({"paging"})),
     ("clients", frozenset({"hub", "providers", "gateway_client", "merge"})),
-    ("observation", frozenset({"observe"})),
+    ("observation", frozenset({"observe", "latency"})),
     ("corpus", frozenset({"corpus"})),
     ("checks", frozenset({"checks"})),
     (
         "simulation",
         frozenset({
             "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "regressions",
+            "fakes.clock",
         }),
     ),
     ("scenarios", frozenset({"fetcher_checks", "gallery", "truth"})),
