@@ -13,7 +13,9 @@ not contract facts).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
 import resource
 import subprocess
 import sys
@@ -54,7 +56,9 @@ def bench_fetch_all() -> tuple[float, float, float]:
     return together, slowest, one_by_one
 
 
-def bench_audit() -> tuple[float, float]:
+def bench_audit(src: str | None = None) -> tuple[float, float]:
+    """The recorded audit in a fresh process: wall seconds and peak RSS (MiB); ``src``: another checkout's
+    ``src`` directory to run instead (the baseline of a before/after ratio, measured in the same run)."""
     code = (
         "import resource, time, contextlib, io\n"
         "start = time.perf_counter()\n"
@@ -62,7 +66,10 @@ def bench_audit() -> tuple[float, float]:
         "with contextlib.redirect_stdout(io.StringIO()): code = main(['audit'])\n"
         "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, code)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    env = {**os.environ, "PYTHONPATH": src} if src else None
+    cwd = os.path.dirname(src) if src else None
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=cwd)
+    out = run.stdout.split()
     assert out[2] == "0", "the recorded audit must pass"
     return float(out[0]), float(out[1]) / 1024
 
@@ -78,8 +85,17 @@ def bench_observe() -> tuple[int, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline-src", help="another checkout's src/ to run the recorded audit of, side by side")
+    parser.add_argument("--repeat", type=int, default=1, help="recorded audits per side (best of), interleaved")
+    args = parser.parse_args()
     together, slowest, one_by_one = bench_fetch_all()
-    seconds, rss = bench_audit()
+    audits, baselines = [], []
+    for _ in range(args.repeat):  # interleaved, so that load on the machine hits both sides alike
+        audits.append(bench_audit())
+        if args.baseline_src:
+            baselines.append(bench_audit(args.baseline_src))
+    seconds, rss = min(audits)
     requests, elapsed = bench_observe()
     rows = [
         ("fetch_all, 12 providers concurrently", f"{together:.2f} s"),
@@ -92,6 +108,10 @@ def main() -> None:
             f"{requests} requests in {elapsed:.2f} s ({requests / elapsed:.0f}/s)",
         ),
     ]
+    if args.baseline_src:
+        before = min(baselines)
+        rows.append(("  baseline checkout, wall", f"{before[0]:.2f} s ({before[0] / seconds:.2f}x this one)"))
+        rows.append(("  baseline checkout, peak RSS", f"{before[1]:.0f} MiB ({before[1] / rss:.2f}x this one)"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name.ljust(width)}  {value}")

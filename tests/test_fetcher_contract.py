@@ -5,6 +5,7 @@ fails the scenario that describes its bug.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -86,9 +87,27 @@ def test_fetcher_contract_without_a_fetcher_fails_clearly(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*FetcherContract needs a fetcher*"])
 
 
-def test_a_fetcher_that_bypasses_httpx_is_named_not_run_against_the_network(models: list[dict[str, Any]]) -> None:
-    """A ``urllib``/``requests`` fetcher never sees the fakes: the scenario says so instead of reaching the Hub."""
-    import json
+def test_a_client_the_seam_cannot_see_is_named_with_the_fix_and_no_socket_opens(models: list[dict[str, Any]]) -> None:
+    """httpcore used directly is below every patched client: the netguard refuses the connection before any lookup,
+    and the message names the library and says what to use instead."""
+    import httpcore
+
+    def httpcore_fetcher() -> list[dict[str, Any]]:
+        with httpcore.ConnectionPool() as pool:
+            response = pool.request("GET", "https://huggingface.co/api/models?limit=1000")
+            return list(json.loads(response.content))
+
+    result = fetcher_checks.run_scenario("recorded-hub", httpcore_fetcher, models)
+    assert not result.passed
+    assert result.outcome.bypassed == ["huggingface.co:443"]
+    message = result.violations[0].message
+    assert (
+        "opened its own connection to huggingface.co through httpcore, which catalog-guard cannot intercept" in message
+    )
+    assert "Make the request with httpx, httpx2, requests, urllib3, aiohttp or urllib.request" in message
+
+
+def test_urllib_is_seen_by_the_seam(models: list[dict[str, Any]]) -> None:
     import urllib.request
 
     def urllib_fetcher() -> list[dict[str, Any]]:
@@ -96,5 +115,147 @@ def test_a_fetcher_that_bypasses_httpx_is_named_not_run_against_the_network(mode
             return list(json.load(response))
 
     result = fetcher_checks.run_scenario("recorded-hub", urllib_fetcher, models)
-    assert not result.passed
-    assert "instead of going through httpx" in result.violations[0].message
+    assert [e.status for e in result.outcome.exchanges] == [200]
+    assert "which was never requested" in result.violations[0].message
+
+
+def first_page() -> list[dict[str, Any]]:
+    return list(httpx.get("https://huggingface.co/api/models", params={"limit": 1000}).json())
+
+
+@pytest.mark.parametrize(
+    ("returned", "said"),
+    [
+        (None, "the fetcher returned None instead of a catalog"),
+        (42, "the fetcher returned int 42, not a catalog"),
+        ("oops", "the fetcher returned a str ('oops') instead of a catalog"),
+        ([{"name": "no id"}], "the fetcher returned, at position 0, a dict without a model id"),
+        ({1: "x"}, "the fetcher returned a dict whose key 1 is not a model id"),
+    ],
+)
+def test_a_result_that_is_not_a_catalog_is_refused_with_a_message_about_the_fetcher(
+    returned: Any, said: str, models: list[dict[str, Any]]
+) -> None:
+    def fetcher() -> Any:
+        first_page()
+        return returned
+
+    result = fetcher_checks.run_scenario("recorded-hub", fetcher, models)
+    assert len(result.violations) == 1
+    assert result.violations[0].message.startswith(said), result.violations[0].message
+    assert "TypeError" not in result.violations[0].message
+
+
+def test_none_after_a_400_names_the_request_that_failed(models: list[dict[str, Any]]) -> None:
+    def swallowed() -> list[dict[str, Any]] | None:
+        response = httpx.get("https://huggingface.co/api/models", params={"sort": "trending", "limit": 1000})
+        return response.json() if response.status_code == 200 else None
+
+    message = fetcher_checks.run_scenario("recorded-hub", swallowed, models).violations[0].message
+    assert message.startswith("the fetcher returned None instead of a catalog: request 1 (GET ")
+    assert "sort=trending" in message
+    assert "answered 400" in message
+
+
+class ModelInfo:
+    """What huggingface_hub yields: an object with ``.id``."""
+
+    def __init__(self, model_id: str) -> None:
+        self.id = model_id
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["list of dicts", "generator of ids", "dict keyed by id", "objects with .id", "coroutine", "async generator"],
+)
+def test_every_shape_of_a_whole_catalog_is_read(shape: str, models: list[dict[str, Any]]) -> None:
+    def whole() -> list[dict[str, Any]]:
+        with httpx.Client() as client:
+            return list(fetch_hub(client, token="", sleep=lambda _s: None).models())
+
+    async def coroutine() -> list[dict[str, Any]]:
+        return whole()
+
+    async def async_generator() -> Any:
+        for model in whole():
+            yield model
+
+    shapes: dict[str, Callable[[], Any]] = {
+        "list of dicts": whole,
+        "generator of ids": lambda: (m["id"] for m in whole()),
+        "dict keyed by id": lambda: {m["id"]: m for m in whole()},
+        "objects with .id": lambda: [ModelInfo(m["id"]) for m in whole()],
+        "coroutine": coroutine,
+        "async generator": async_generator,
+    }
+    result = fetcher_checks.run_scenario("recorded-hub", shapes[shape], models)
+    assert result.passed, [v.message for v in result.violations]
+    assert result.outcome.ids is not None
+    assert len(result.outcome.ids) == len(models)
+
+
+_CACHE: dict[str, list[dict[str, Any]]] = {}
+
+
+def cached_fetcher() -> list[dict[str, Any]]:
+    """A module-level dict as a cache, as every real version had."""
+    if "models" not in _CACHE:
+        _CACHE["models"] = list(reference_fetcher().models())
+    return _CACHE["models"]
+
+
+def test_a_cached_fetcher_is_named_and_reset_clears_it(models: list[dict[str, Any]]) -> None:
+    _CACHE.clear()
+    fetcher_checks.run_scenario("recorded-hub", cached_fetcher, models)
+    cached = fetcher_checks.run_scenario("server-errors", cached_fetcher, models)
+    assert [v.message.split(":")[0] for v in cached.violations] == [
+        "the fetcher sent no request to huggingface.co/api/models in this scenario and returned "
+        f"{len(models):,} entries"
+    ]
+    assert "reset = staticmethod(" in cached.violations[0].message
+    reset = fetcher_checks.run_scenario("server-errors", cached_fetcher, models, reset=_CACHE.clear)
+    assert reset.passed, [v.message for v in reset.violations]  # the 503s reached it: it raised
+
+
+def test_a_functools_cache_is_cleared_without_a_hook(models: list[dict[str, Any]]) -> None:
+    cached = functools.cache(lambda: list(reference_fetcher().models()))
+    for scenario in ("recorded-hub", "offset-ignored"):
+        result = fetcher_checks.run_scenario(scenario, cached, models)
+        assert result.passed, [v.message for v in result.violations]
+
+
+def test_sleeps_held_as_default_arguments_are_virtual(models: list[dict[str, Any]]) -> None:
+    """``fetch_hub(sleep=time.sleep)`` takes the real sleep as a default argument: the waits are recorded (and
+    reported), not slept."""
+
+    def default_sleep() -> Any:
+        with httpx.Client() as client:
+            return fetch_hub(client, token="")
+
+    result = fetcher_checks.run_scenario("rate-limited-then-success", default_sleep, models)
+    assert result.passed
+    assert len(result.outcome.slept) == 2  # the two scripted 429s
+    assert result.report().endswith("none slept")
+
+
+@pytest.mark.parametrize(
+    ("code", "cause"),
+    [
+        ("F1", "the upstream ignores `offset`: requests 2-"),
+        ("F3", "the upstream ignores `offset`"),
+        ("F4", 'rel="next"`, which was never requested (the fetcher stopped after 1 request)'),
+        ("F6", "answered 400"),
+        ("F7", 'rel="next"`, which was never requested'),
+    ],
+)
+def test_buggy_fetchers_are_told_their_cause(code: str, cause: str, models: list[dict[str, Any]]) -> None:
+    fetcher, _ = BUGGY[code]
+    messages = [v.message for v in fetcher_checks.run_scenario("recorded-hub", fetcher, models).violations]
+    assert any(cause in message for message in messages), messages
+
+
+def test_server_errors_name_the_503_the_fetcher_gave_up_on(models: list[dict[str, Any]]) -> None:
+    fetcher, _ = BUGGY["F8"]
+    message = fetcher_checks.run_scenario("server-errors", fetcher, models).violations[0].message
+    assert "as if that were the catalog: request 2 (GET https://huggingface.co/api/models?" in message
+    assert "answered 503" in message

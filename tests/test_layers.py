@@ -24,7 +24,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "foundation",
         frozenset({
             "catalog_guard", "errors", "retry", "gateways", "records", "netguard", "progress", "schemas", "target",
-            "universe", "skew", "cassettes", "cassettes.errors", "cassettes.format", "cassettes.persister",
+            "universe", "skew", "redaction", "record_lock", "chains", "worker_cache",
+            "cassettes", "cassettes.errors", "cassettes.format", "cassettes.persister",
             "cassettes.provenance", "cassettes.replay", "cassettes.scrub",
         }),
     ),
@@ -36,11 +37,13 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "simulation",
         frozenset({
-            "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "regressions",
+            "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "fakes.echo",
+            "regressions",
+            "fakes.interception", "fakes.sleeps",
             "fakes.clock",
         }),
     ),
-    ("scenarios", frozenset({"fetcher_checks", "gallery", "truth"})),
+    ("scenarios", frozenset({"fetcher_checks", "gallery", "truth", "diagnosis"})),
     (
         "applications",
         frozenset({"audit", "report", "gallery_run", "serve", "recorder", "contract", "fakes.upstreams"}),

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from catalog_guard import paging
 from catalog_guard.errors import (
     ClientError,
+    CredentialsInLinkError,
     ForeignHostError,
     HtmlErrorPageError,
     MalformedResponseError,
@@ -348,6 +349,30 @@ def test_next_link_to_another_host_is_refused() -> None:
     assert isinstance(walk.error, ForeignHostError)
     assert walk.requests == len(server.seen) == 1
     assert walk.pages[0].next_url == "https://evil.test/models?c=2"
+
+
+@pytest.mark.parametrize("userinfo", ["user:Plant3dLinkPassw0rd@", "Plant3dLinkPassw0rd@", "user:@"])
+def test_a_same_host_next_link_with_credentials_is_refused_naming_the_link(userinfo: str) -> None:
+    """httpx turns URL userinfo into ``Authorization: Basic``, replacing the caller's bearer token: never follow."""
+    sent: list[str] = []
+
+    def credentialed(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("authorization", ""))
+        link = f'<https://{userinfo}{HOST}/models?c=2>; rel="next"'
+        return httpx.Response(200, json=catalog(1), headers={"Link": link})
+
+    server = Server(credentialed)
+    with server.client() as client:
+        walk = paging.walk(
+            client, URL, pagination=paging.LinkHeader(limit=1), extract=paging.bare_array, sleep=no_sleep,
+            headers={"authorization": "Bearer caller-token-0123456789"},
+        )  # fmt: skip
+    assert isinstance(walk.error, CredentialsInLinkError)
+    assert walk.requests == len(server.seen) == 1
+    assert sent == ["Bearer caller-token-0123456789"]
+    assert f"next link https://<REDACTED>@{HOST}/models?c=2 carries credentials" in str(walk.error)
+    assert walk.pages[0].next_url == f"https://<REDACTED>@{HOST}/models?c=2"
+    assert "Plant3dLinkPassw0rd" not in str(walk.error) + str(walk.pages[0].next_url)
 
 
 def test_foreign_hosts_followed_only_when_allowed() -> None:

@@ -14,6 +14,8 @@ formats can never disagree. Two sources:
 from __future__ import annotations
 
 import concurrent.futures
+import functools
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,12 +142,45 @@ def verdict(name: str, source: str, results: Sequence[checks.CheckResult], first
     return StateVerdict(name, source, tuple((r.name, r.summary()) for r in failed))
 
 
+@functools.cache
+def _history(directory: str, config: checks.ContractConfig) -> tuple[tuple[StateVerdict, ...], dict[str, Any] | None]:
+    """What the gate would have said of each historical deployment, and the seed-000 merge.
+
+    Replayed one deployment at a time and not kept (the seed-000 one alone holds a 50,000-entry listing: ~100
+    MiB decoded, its text and its recorded body), before the caller holds the current observation; only the
+    verdicts are cached, for a process that audits again (the test suite).
+    """
+    from catalog_guard import corpus, gallery
+
+    context = load_truth(directory).context(config)
+    history = []
+    seed_merge = None
+    # An observation sits in reference cycles (a walk's typed error holds its traceback), so it is freed only by
+    # a collection: one after each deployment, over what that deployment made (what was held before is frozen
+    # out of the collector's walk for the loop: a full collection of everything took 8 % of the audit).
+    gc.freeze()
+    try:
+        for name, state in gallery.HISTORY.items():
+            past = corpus.replay_observation(name, cassettes_dir=directory, cache=False)
+            first = [c for mode in state.regressions for c in gallery.MODES[mode.name].expected]
+            first += gallery.MODES[state.fetcher].expected
+            history.append(verdict(name, state.source, checks.run_checks(past, context), first))
+            if seed_merge is None and name.endswith("seed-000"):
+                seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
+            del past
+            gc.collect()
+    finally:
+        gc.unfreeze()
+    return tuple(history), seed_merge
+
+
 def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
     """The audit of the shipped (or re-recorded) cassettes. Reads only the corpus: no network."""
-    from catalog_guard import corpus, gallery
+    from catalog_guard import corpus
 
     judged = load_truth()
     context = judged.context(config)
+    history, seed_merge = _history(str(corpus.find_cassettes_dir()), config or checks.ContractConfig())
     seen = corpus.replay_observation("current")
     truth = context.truth.get("huggingface", frozenset())
     coverage = []
@@ -156,15 +191,6 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         coverage.append(
             CoverageRow(strategy, len(result.ids), len(truth), len(ids & truth), result.requests, result.complete, note)
         )
-    history = []
-    seed_merge = None
-    for name, state in gallery.HISTORY.items():
-        past = corpus.replay_observation(name)
-        first = [c for mode in state.regressions for c in gallery.MODES[mode.name].expected]
-        first += gallery.MODES[state.fetcher].expected
-        history.append(verdict(name, state.source, checks.run_checks(past, context), first))
-        if seed_merge is None and name.endswith("seed-000"):
-            seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
     return Audit(
         source="recorded",
         target="cassettes/gateway/current",
@@ -173,8 +199,8 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         checks=checks.run_checks(seen, context),
         merge=merge_walks(seen).stats.to_dict(),
         coverage=coverage,
-        history=history,
-        seed_merge=seed_merge,
+        history=list(history),
+        seed_merge=dict(seed_merge) if seed_merge is not None else None,
         truth_kind=judged.data,
         truth=judged,
         latency_budget=(config or checks.ContractConfig()).latency_budget or None,  # no figures: replay timing
@@ -195,11 +221,13 @@ def live_audit(
     truth: Truth | Callable[[], Truth] | None = None,
     config: checks.ContractConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    concurrency: int = 1,
     require_all_truth: bool = False,
 ) -> Audit:
     """Observe a running gateway and judge it against ``truth``: a :class:`Truth`, or a zero-argument fetch of
     one (:func:`catalog_guard.truth.choose`), run on another thread *while* the gateway is observed so that both
-    describe the same moment. ``None`` is the recorded corpus."""
+    describe the same moment. ``None`` is the recorded corpus. ``concurrency``: see
+    :func:`~catalog_guard.observe.observe`."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-guard-truth") as pool:
         pending = pool.submit(truth) if callable(truth) else None
         with target.client() as client:
@@ -207,7 +235,13 @@ def live_audit(
                 # one step per response: walking thousands of pages must not look hung
                 client.event_hooks = {"response": [lambda response: progress(_describe(response.request))]}
             seen = observe(
-                client, target.base_url, plan, headers=target.headers(), sleep=target.sleep(), clock=target.timer()
+                client,
+                target.base_url,
+                plan,
+                headers=target.headers(),
+                sleep=target.sleep(),
+                concurrency=concurrency,
+                clock=target.timer(),
             )
         judged = pending.result() if pending is not None else truth if isinstance(truth, Truth) else load_truth()
     return Audit(

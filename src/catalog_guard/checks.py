@@ -128,6 +128,34 @@ def _examples(values: Iterable[Any], context: Context) -> list[Any]:
     return sorted(values, key=str)[: context.config.max_examples]
 
 
+def _walk_story(walk: GatewayWalk) -> str:
+    """How a walk went, as evidence: ``offset 0 gave 100, offset 100 gave 1, offset 200 gave 0 (last: GET url)``
+    (the first three pages and the last), and how it ended when it did not end well."""
+    told = [f"offset {offset} gave {len(page.items)}" for offset, page in zip(walk.offsets(), walk.pages, strict=True)]
+    if len(told) > 4:
+        told = [*told[:3], "...", told[-1]]
+    story = ", ".join(told) if told else "no page"
+    if walk.pages:
+        story += f" (last: GET {walk.pages[-1].url})"
+    if not walk.complete and walk.error is not None:
+        story += f"; then {describe_error(walk.error)}"
+    return f"its walk: {story}"
+
+
+def _first_repeat(walk: GatewayWalk) -> str:
+    """The first page holding an id an earlier page listed: where a walk starts repeating itself."""
+    first_seen: dict[str, int | None] = {}
+    for offset, page in zip(walk.offsets(), walk.pages, strict=True):
+        for item in page.items:
+            model = item.get("id")
+            if isinstance(model, str) and model in first_seen:
+                earlier = first_seen[model]
+                return f"the page at offset {offset} (GET {page.url}) repeats {model}, first listed at offset {earlier}"
+            if isinstance(model, str):
+                first_seen[model] = offset
+    return ""
+
+
 def _requested(url: str, name: str) -> int | None:
     """The integer query parameter ``name`` the page was requested with (``None`` if absent)."""
     return paging.int_param(httpx.URL(url), name, None)
@@ -248,12 +276,15 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
         repeated = {model: n for model, n in counts.items() if n > 1}
         if repeated:
             unique = len(counts)
+            where = _first_repeat(walk)
+            shown = _ids_said(tuple(sorted(repeated)), context)
             found.append(
                 Violation(
                     "no-duplicates",
                     f"{name}: {len(walk.ids):,} entries but {unique:,} unique ids "
-                    f"({len(repeated):,} repeated, {len(walk.ids) - unique:,} extra rows, "
-                    f"duplication factor {duplication_factor(len(walk.ids), unique)})",
+                    f"({len(repeated):,} repeated: {shown}; {len(walk.ids) - unique:,} extra rows, "
+                    f"duplication factor {duplication_factor(len(walk.ids), unique)})"
+                    + (f": {where}" if where else ""),
                     {
                         "gateway": name,
                         "entries": len(walk.ids),
@@ -417,26 +448,56 @@ def _has_message(response: GatewayResponse) -> bool:
     return bool(response.headers.get("x-error-message"))
 
 
-@contract_check("known-gateways", "every known gateway (and alias) serves models")
-def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
-    """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog."""
-    found: list[Violation] = []
+def unserved_gateways(seen: Observation) -> dict[str, str]:
+    """The gateways asked for that gave no usable page (a 404, an error), in plan order, each with what it
+    answered. The other checks skip them: :func:`check_known_gateways` reports them once, together."""
+    unserved: dict[str, str] = {}
     for name, _ in _in_plan_order(seen, dict.fromkeys(seen.plan.gateways)):
         walk = seen.walks.get(name)
-        first = walk.pages[0] if walk and walk.pages else None
-        if first is None:
+        if walk is None or walk.pages:
+            continue
+        status = getattr(walk.error, "status", None)
+        unserved[name] = f"{status}" if status is not None else describe_error(walk.error)[:80] or "no page"
+    return unserved
+
+
+@contract_check("known-gateways", "every known gateway (and alias) serves models")
+def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
+    """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog.
+    Gateways without a usable page are one finding, listed together with the fix if serving fewer is intended."""
+    found: list[Violation] = []
+    unserved = unserved_gateways(seen)
+    if unserved:
+        served = [name for name in seen.plan.gateways if name not in unserved]
+        listed = ", ".join(f"{name} ({answer})" for name, answer in unserved.items())
+        found.append(
+            Violation(
+                "known-gateways",
+                f"serves {len(served)} of the {len(seen.plan.gateways)} gateways asked for; not served: {listed}. "
+                + (
+                    "Is the base URL right?"
+                    if not served
+                    else f"If the deployment serves only {', '.join(served)} on purpose, judge it on those: "
+                    f"plan = ObservePlan(gateways={tuple(served)!r})"
+                    if all(answer.startswith("4") for answer in unserved.values())
+                    else "A 5xx or a failed request is an outage of that gateway, not a choice"
+                ),
+                {"unserved": dict(unserved), "served": served},
+            )
+        )
+    for name, _ in _in_plan_order(seen, dict.fromkeys(seen.plan.gateways)):
+        walk = seen.walks.get(name)
+        if walk is not None and walk.pages and not walk.pages[0].items:
             found.append(
                 Violation(
                     "known-gateways",
-                    f"{name}: no usable page: {describe_error(walk.error if walk else None)}",
-                    {"gateway": name, "status": getattr(walk.error, "status", None) if walk else None},
+                    f"{name}: answered {walk.pages[0].status} with no models ({walk.pages[0].url})",
+                    {"gateway": name, "url": walk.pages[0].url},
                 )
             )
-        elif not first.items:
-            found.append(
-                Violation("known-gateways", f"{name}: answered {first.status} with no models", {"gateway": name})
-            )
     for alias, walk in seen.aliases.items():
+        if seen.plan.aliases.get(alias) in unserved:
+            continue  # its target is reported above
         if not walk.pages or not walk.pages[0].items:
             found.append(
                 Violation(
@@ -540,7 +601,8 @@ def check_all_completeness(seen: Observation, context: Context) -> list[Violatio
                 Violation(
                     "all-completeness",
                     f"{label} leaves out models of {len(left_out)} gateways{said}: "
-                    + ", ".join(f"{g} {n}" for g, n in sorted(left_out.items())),
+                    + ", ".join(f"{g} {n}" for g, n in sorted(left_out.items()))
+                    + f" (e.g. {_ids_said(tuple(examples), context)}; {_walk_story(walk)})",
                     {"listing": label, "left_out": left_out, "examples": examples},
                 )
             )
@@ -574,9 +636,10 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
     misses more ids than the skew allowance forgives (:mod:`catalog_guard.skew`)."""
     found: list[Violation] = []
     allowance = context.config.skew
+    unserved = unserved_gateways(seen)
     for name, truth in _in_plan_order(seen, context.truth):
-        if name not in seen.walks or not truth:
-            continue
+        if name not in seen.walks or not truth or name in unserved:
+            continue  # not asked, nothing to cover, or not served at all (known-gateways reports that)
         skew = Skew.measure(seen.walks[name].ids, truth)
         covered = len(truth) - len(skew.missing)
         ratio = covered / len(truth)
@@ -586,7 +649,8 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
                     "coverage",
                     f"{name}: lists {covered:,} of the {len(truth):,} models its upstream lists ({ratio:.1%}, "
                     f"floor {context.config.coverage_floor:.1%}, {allowance.describe(len(truth))}); missing "
-                    + _ids_said(skew.missing, context),
+                    + _ids_said(skew.missing, context)
+                    + f": {_walk_story(seen.walks[name])}",
                     {
                         "gateway": name,
                         "covered": covered,
@@ -642,9 +706,10 @@ def check_phantom(seen: Observation, context: Context) -> list[Violation]:
 def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     """No gateway's unique count drops below the recorded baseline by more than the tolerance."""
     found: list[Violation] = []
+    unserved = unserved_gateways(seen)
     for name, baseline in _in_plan_order(seen, context.baseline):
-        if name not in seen.walks:
-            continue
+        if name not in seen.walks or name in unserved:
+            continue  # not asked, or not served at all (known-gateways reports that)
         count = len(set(seen.walks[name].ids))
         floor = baseline * (1 - context.config.count_tolerance)
         if count < floor:
@@ -653,7 +718,7 @@ def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
                 Violation(
                     "count-floor",
                     f"{name}: {count:,} models, baseline {baseline:,} ({change:+.1%}, "
-                    f"tolerance {context.config.count_tolerance:.1%})",
+                    f"tolerance {context.config.count_tolerance:.1%}): {_walk_story(seen.walks[name])}",
                     {"gateway": name, "count": count, "baseline": baseline},
                 )
             )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from catalog_guard import __version__
+from catalog_guard.chains import DEFAULT_CONCURRENCY
 from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
 from catalog_guard.target import TOKEN_ENV, URL_ENV
 
@@ -91,6 +92,13 @@ def _config(args: argparse.Namespace) -> ContractConfig:
     )
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser(
         "audit",
@@ -121,6 +129,13 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--max-requests", type=int, default=2000, help="give up (exit 2) after this many requests in all (default 2000)"
     )
     audit.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    audit.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        help="independent walks and probes of a live audit in flight at once, each walk still page after page "
+        f"(default {DEFAULT_CONCURRENCY}; 1: one request after another)",
+    )
     audit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     audit.add_argument(
         "--cassettes",
@@ -209,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard import audit, report
     from catalog_guard.errors import CatalogGuardError
+    from catalog_guard.redaction import Redactor
 
     try:
         config = _config(args)
@@ -234,7 +250,8 @@ def run_audit(args: argparse.Namespace) -> int:
     except (CatalogGuardError, UsageError) as error:
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    text = report.render(result, args.format)
+    redactor = Redactor(known_secrets_of(args))  # before rendering: a clipped table cell could hold half a secret
+    text = redactor.redact_output(report.render(redactor.redact_data(result), args.format))
     print(text)
     if args.output:
         with open(args.output, "a", encoding="utf-8") as handle:
@@ -297,6 +314,7 @@ def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
             truth=fetch,
             config=config,
             progress=progress.step if progress else None,
+            concurrency=args.concurrency,
             require_all_truth=args.require_all_truth,
         )
     finally:
@@ -328,17 +346,29 @@ def run_gallery(args: argparse.Namespace) -> int:
     return EXIT_OK if all(row.ok for row in rows) else EXIT_VIOLATION
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "audit":
-        return run_audit(args)
-    if args.command == "record":
-        from catalog_guard import recorder
+def known_secrets_of(args: argparse.Namespace) -> dict[str, str]:
+    """The secrets a run knows: the tokens in the environment and those given as options."""
+    from catalog_guard.redaction import known_secrets
 
-        return recorder.run(args)
-    if args.command == "serve":
-        return run_serve(args)
-    return run_gallery(args)
+    given = {f"--{name.replace('_', '-')}": getattr(args, name, None) for name in ("token", "gateway_token")}
+    return {**known_secrets(), **{name: value for name, value in given.items() if value}}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from catalog_guard.redaction import Redactor, redacting_output
+
+    args = build_parser().parse_args(argv)
+    # The output boundary: whatever a gateway or an upstream echoes, no known secret is printed, in any encoding.
+    with redacting_output(Redactor(known_secrets_of(args))):
+        if args.command == "audit":
+            return run_audit(args)
+        if args.command == "record":
+            from catalog_guard import recorder
+
+            return recorder.run(args)
+        if args.command == "serve":
+            return run_serve(args)
+        return run_gallery(args)
 
 
 if __name__ == "__main__":

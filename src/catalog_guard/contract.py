@@ -19,26 +19,64 @@ Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --gatewa
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
 from catalog_guard import checks, fetcher_checks, truth
+from catalog_guard.checks import ContractConfig
 from catalog_guard.observe import Observation, ObservePlan, observe
-from catalog_guard.target import TOKEN_ENV, GatewayTarget
+from catalog_guard.redaction import Redactor, known_secrets
+from catalog_guard.target import TOKEN_ENV, GatewayTarget, LifespanError
+from catalog_guard.worker_cache import once_per_run
+
+if TYPE_CHECKING:
+    from catalog_guard.fakes.upstreams import FakeUpstreams, recorded_upstreams, serve_upstreams
+
+__all__ = [
+    "ContractConfig",
+    "FakeUpstreams",
+    "FetcherContract",
+    "GatewayContract",
+    "GatewayTarget",
+    "LifespanError",
+    "ObservePlan",
+    "recorded_upstreams",
+    "serve_upstreams",
+]
+_LAZY = ("FakeUpstreams", "recorded_upstreams", "serve_upstreams")
 
 PendingTruth = truth.Truth | concurrent.futures.Future[truth.Truth]
 
 
-def _fail_on(results: list[Any], *, require_all_truth: bool = False) -> None:
-    """Fail the calling test with every violation's message (not a bare ``assert False``); a check that could
-    not judge some gateway is skipped with the reason, never passed (failed for truth it needed under
-    ``require_all_truth``)."""
+def __getattr__(name: str) -> Any:
+    """The upstream fakes, imported on first use: they load the recorded corpus's machinery (about a second),
+    which a session that only imports this module for FetcherContract must not pay."""
+    if name in _LAZY:
+        from catalog_guard.fakes import upstreams
+
+        return getattr(upstreams, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _fail_on(
+    results: list[Any],
+    *,
+    require_all_truth: bool = False,
+    note: str = "",
+    secrets: Mapping[str, str] | None = None,
+) -> None:
+    """Fail the calling test with every violation's message (not a bare ``assert False``), then ``note``, without
+    a known secret (the environment's tokens and ``secrets``) in any encoding: a gateway may echo the token it was
+    sent. A check that could not judge some gateway is skipped with the reason, never passed (failed for truth it
+    needed under ``require_all_truth``)."""
     messages = [f"[{v.check}] {v.message}" for result in results for v in result.violations]
     if messages:
-        pytest.fail("\n".join(messages), pytrace=False)
+        redactor = Redactor({**known_secrets(), **(secrets or {})})
+        pytest.fail(redactor.redact_output("\n".join([*messages, note] if note else messages)), pytrace=False)
     unjudged = [(r.name, f"{r.name} not judged for {r.unjudged()}") for r in results if getattr(r, "not_judged", ())]
     if unjudged and require_all_truth and any(name in checks.TRUTH_CHECKS for name, _ in unjudged):
         pytest.fail("\n".join(line for _, line in unjudged) + " (require_all_truth)", pytrace=False)
@@ -51,19 +89,24 @@ class GatewayContract:
 
     Set ``target`` (a :class:`GatewayTarget`: a base URL, an ASGI app, or an httpx handler) or override the
     ``gateway_target`` fixture; without either, ``--gateway-url`` is used. ``plan`` and ``config`` narrow or
-    loosen the contract (fewer gateways, a coverage floor below 100 %, a count tolerance).
+    loosen the contract (fewer gateways, a coverage floor below 100 %, a count tolerance). An in-process app
+    that fetches its own catalogs gets the recorded upstreams with ``upstreams = "recorded"``; a lifespan that
+    fails is reported with the app's traceback (:class:`LifespanError`).
     """
 
     target: ClassVar[GatewayTarget | None] = None
     optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --gateway-url
     plan: ClassVar[ObservePlan] = ObservePlan()
-    config: ClassVar[checks.ContractConfig] = checks.ContractConfig()
+    config: ClassVar[ContractConfig] = ContractConfig()
     #: ``"live"``, ``"recorded"`` or a ``--save-truth`` directory (else ``--catalog-guard-truth``; else live for
     #: a URL, recorded for an in-process app or handler, whose fakes are the recorded world)
     truth: ClassVar[str | None] = None
     baseline: ClassVar[str | None] = None  # a previous audit's JSON report (else --catalog-guard-baseline)
     base_urls: ClassVar[Mapping[str, str]] = {}  # where live truth is fetched from (else --catalog-guard-base-url)
     require_all_truth: ClassVar[bool] = False  # an upstream without truth fails its checks instead of skipping
+    # For an in-process app that fetches its own upstreams: "recorded" serves it the recorded Hub and providers
+    # (serve_upstreams()), a FakeUpstreams serves those fakes (a scenario), None leaves its calls alone.
+    upstreams: ClassVar[str | FakeUpstreams | None] = None
 
     @pytest.fixture(scope="class")
     def gateway_target(self, request: pytest.FixtureRequest) -> GatewayTarget:
@@ -81,21 +124,34 @@ class GatewayContract:
         return GatewayTarget(base_url=url, token=token)
 
     @pytest.fixture(scope="class")
-    def contract_truth(self, request: pytest.FixtureRequest, gateway_target: GatewayTarget) -> Iterator[PendingTruth]:
+    def contract_truth(
+        self,
+        request: pytest.FixtureRequest,
+        gateway_target: GatewayTarget,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[PendingTruth]:
         """The truth the coverage, phantom and count checks compare against (:mod:`catalog_guard.truth`); live
         truth is fetched on another thread while :meth:`observation` observes the gateway."""
         option = request.config.getoption
         choice = self.truth or option("--catalog-guard-truth", default=None)
         choice = choice or (truth.RECORDED if gateway_target.in_process else truth.LIVE)
         given = dict(option("--catalog-guard-base-url", default=None) or [])
-        try:
-            chosen = truth.choose(
+        baseline = self.baseline or option("--catalog-guard-baseline", default=None)
+
+        def pick() -> truth.Truth | Callable[[], truth.Truth]:
+            return truth.choose(
                 choice,
                 self.plan.gateways,
                 environ=os.environ,
                 base_urls={**given, **self.base_urls} if choice == truth.LIVE else None,
-                baseline=self.baseline or option("--catalog-guard-baseline", default=None),
+                baseline=baseline,
             )
+
+        try:
+            # Replayed truth is the same for every xdist worker: replayed once per run and shared, like the
+            # observation. Live truth is fetched while the gateway is observed, by the worker that observes.
+            key = f"truth\n{choice}\n{self.plan.gateways!r}\n{baseline}"
+            chosen = pick() if choice == truth.LIVE else once_per_run(request.config, tmp_path_factory, key, pick)
         except truth.TruthError as error:
             pytest.fail(str(error), pytrace=False)
         if isinstance(chosen, truth.Truth):
@@ -110,19 +166,50 @@ class GatewayContract:
         return judged.context(self.config)
 
     @pytest.fixture(scope="class")
-    def observation(self, gateway_target: GatewayTarget, contract_truth: PendingTruth) -> Iterator[Observation]:
-        with gateway_target.client() as client:
-            yield observe(
-                client,
-                gateway_target.base_url,
-                self.plan,
-                headers=gateway_target.headers(),
-                sleep=gateway_target.sleep(),
-                clock=gateway_target.timer(),
-            )
+    def observation(
+        self,
+        gateway_target: GatewayTarget,
+        contract_truth: PendingTruth,
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Observation:
+        """The class's one observation, shared by the xdist workers its tests land on (keyed by the class, the
+        target's URL and the plan; see :mod:`catalog_guard.worker_cache`), with the class's ``upstreams`` served
+        while it is taken. It asks for ``contract_truth`` first so that a live truth fetch runs while the gateway
+        is observed."""
+
+        def run() -> Observation:
+            with contextlib.ExitStack() as stack:
+                if self.upstreams is not None:
+                    from catalog_guard.fakes.upstreams import FakeUpstreams, serve_upstreams
+
+                    chosen = None if self.upstreams == "recorded" else self.upstreams
+                    if chosen is not None and not isinstance(chosen, FakeUpstreams):
+                        raise TypeError(f'upstreams is "recorded", a FakeUpstreams or None, not {self.upstreams!r}')
+                    stack.enter_context(serve_upstreams(chosen))
+                try:
+                    client = stack.enter_context(gateway_target.client())
+                except LifespanError as error:
+                    pytest.fail(str(error), pytrace=False)
+                return observe(
+                    client,
+                    gateway_target.base_url,
+                    self.plan,
+                    headers=gateway_target.headers(),
+                    sleep=gateway_target.sleep(),
+                    clock=gateway_target.timer(),
+                )
+
+        key = f"observation\n{request.node.nodeid}\n{gateway_target.base_url}\n{self.plan!r}"
+        return once_per_run(request.config, tmp_path_factory, key, run)
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
-        _fail_on(checks.run_checks(observation, context, [name]), require_all_truth=self.require_all_truth)
+        token = self.target.token if self.target is not None else None
+        _fail_on(
+            checks.run_checks(observation, context, [name]),
+            require_all_truth=self.require_all_truth,
+            secrets={"target token": token} if token else None,
+        )
 
     def test_schema(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("schema", observation, contract_context)
@@ -183,12 +270,17 @@ class FetcherContract:
     """A Hugging Face catalog fetcher against the recorded Hub and the fake Hub's scenarios.
 
     Set ``fetcher`` (any zero-argument callable, e.g. a function that calls module-level ``httpx.get``) or
-    override the ``catalog_fetcher`` fixture; without either, ``--fetcher module:function`` is used. The
-    fetcher may return model dicts, ids, or an object with ``complete``/``models()``; it may raise on upstream
-    trouble. What it may not do is return a shorter catalog as if it were whole.
+    override the ``catalog_fetcher`` fixture; without either, ``--fetcher module:function`` is used. It may be
+    a coroutine function, use any client the seam sees (httpx, httpx2, requests, urllib3, aiohttp, urllib,
+    huggingface_hub), and return ids, model dicts or objects with ``.id`` in a list, a generator or a dict keyed
+    by id, or an object with ``complete``/``models()``; it may raise on upstream trouble. What it may not do is
+    return a shorter catalog as if it were whole. ``reset`` clears its caches before each scenario.
     """
 
     fetcher: ClassVar[Any] = None  # a zero-argument callable; wrap plain functions in staticmethod()
+    # Called before every scenario to clear the fetcher's caches (a module-level dict, a TTL cache): each
+    # scenario must reach the fake Hub. ``functools.cache``/``lru_cache`` fetchers are cleared without it.
+    reset: ClassVar[Callable[[], object] | None] = None  # wrap plain functions in staticmethod()
     optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --fetcher
     request_slack: ClassVar[int] = 1
 
@@ -209,14 +301,20 @@ class FetcherContract:
         return fetcher_checks.load_fetcher(spec)
 
     @pytest.fixture(scope="class")
-    def recorded_models(self) -> list[dict[str, Any]]:
+    def recorded_models(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> list[dict[str, Any]]:
+        """The recorded Hub listing the scenarios serve; replayed once per run."""
         from catalog_guard.corpus import recorded_hub_models
 
-        return recorded_hub_models()
+        return once_per_run(request.config, tmp_path_factory, "recorded hub models", recorded_hub_models)
 
     def _check(self, scenario: str, fetcher: Callable[[], Any], models: list[dict[str, Any]]) -> None:
-        outcome = fetcher_checks.run_scenario(scenario, fetcher, models, request_slack=self.request_slack)
-        _fail_on([outcome])
+        result = fetcher_checks.run_scenario(
+            scenario, fetcher, models, request_slack=self.request_slack, reset=type(self).reset
+        )
+        print(result.report())  # shown with -rA / on failure; the waits asked for were never slept
+        _fail_on([result], note=result.report())
 
     def test_recorded_hub(self, catalog_fetcher: Callable[[], Any], recorded_models: list[dict[str, Any]]) -> None:
         self._check("recorded-hub", catalog_fetcher, recorded_models)

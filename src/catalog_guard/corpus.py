@@ -34,6 +34,7 @@ import functools
 import json
 import os
 import re
+import ssl
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -131,6 +132,21 @@ def _no_progress(_step: str) -> None:
     return None
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every default client of the process: building one loads the CA bundle
+    (tens of milliseconds), and a recorded audit makes a client per recording (22 of them)."""
+    return httpx.create_ssl_context()
+
+
+def _client() -> httpx.Client:
+    return httpx.Client(verify=_ssl_context())
+
+
+def _async_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(verify=_ssl_context())
+
+
 @dataclass(frozen=True)
 class Traffic:
     """What a recording needs to make its requests: client factories, where each upstream is, and credentials.
@@ -140,8 +156,8 @@ class Traffic:
     otherwise read the environment, and a replay must not depend on it).
     """
 
-    client: Callable[[], httpx.Client] = httpx.Client
-    async_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient
+    client: Callable[[], httpx.Client] = _client
+    async_client: Callable[[], httpx.AsyncClient] = _async_client
     base_urls: Mapping[str, str] = field(default_factory=dict)
     tokens: Mapping[str, str] = field(default_factory=dict)
     sleep: Callable[[float], Any] = _no_sleep
@@ -607,10 +623,16 @@ def replay_provider(name: str, *, cassettes_dir: str | os.PathLike[str] | None =
     return result
 
 
-def replay_observation(name: str = CURRENT, *, cassettes_dir: str | os.PathLike[str] | None = None) -> Observation:
-    """The observation of the current gateway (``current``) or of a historical deployment (a HISTORY key)."""
+def replay_observation(
+    name: str = CURRENT, *, cassettes_dir: str | os.PathLike[str] | None = None, cache: bool = True
+) -> Observation:
+    """The observation of the current gateway (``current``) or of a historical deployment (a HISTORY key).
+
+    ``cache=False`` replays it afresh and keeps nothing: a one-shot caller (the recorded audit) then holds one
+    deployment's bodies at a time instead of all seven (the seed-000 one alone holds a 50,000-entry listing).
+    """
     recording = f"{GATEWAY}/{CURRENT}" if name == CURRENT else f"{GATEWAY}/history/{name}"
-    seen: Observation = _replay_cached(recording, _directory(cassettes_dir))
+    seen: Observation = (_replay_cached if cache else replay)(recording, _directory(cassettes_dir))
     return seen
 
 

@@ -61,6 +61,11 @@ class ForeignHostError(PaginationError):
     """A next link points at another host; following it could leak credentials."""
 
 
+class CredentialsInLinkError(PaginationError):
+    """A next link carries ``user:password@``: following it would send those instead of the caller's token (httpx
+    turns URL userinfo into Basic auth). The message names the link without its userinfo."""
+
+
 class IncompleteCatalogError(CatalogGuardError):
     """A caller asked for the models of a walk that did not finish."""
 

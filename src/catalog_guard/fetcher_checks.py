@@ -1,8 +1,13 @@
 """Checks for a Hugging Face catalog *fetcher*: any callable, run against the fake Hub in named scenarios.
 
-The fetcher is called with no arguments while :class:`~catalog_guard.fakes.transport.FakeInternet` answers
-every httpx request (module-level ``httpx.get`` included), so real gateway code is judged unchanged. Sleeps
-through ``time.sleep`` and ``asyncio.sleep`` are recorded, not slept.
+The fetcher is called with no arguments (a coroutine function is awaited on a fresh event loop) while
+:class:`~catalog_guard.fakes.transport.FakeInternet` answers every request of httpx, httpx2, requests, urllib3,
+aiohttp and ``urllib.request`` (so huggingface_hub's ``HfApi().list_models()`` too), and real gateway code is
+judged unchanged. Every sleep it asks for is recorded, not slept (:mod:`catalog_guard.fakes.sleeps`), and the
+report states the waits. Before each scenario the fetcher's caches are cleared (``reset``, ``cache_clear``); a
+scenario in which it sends no request at all is a failure that says so. Each failure names its cause from the
+recorded exchange (:mod:`catalog_guard.diagnosis`): the first request that went wrong, the ``Link`` never
+followed, the parameter the Hub ignored, and up to five example ids.
 
 Scenarios, each a promise real gateway code broke (docs/contract.md §2, F1-F8):
 
@@ -21,18 +26,19 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import math
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
 
-from catalog_guard import gateways
+from catalog_guard import diagnosis, gateways
 from catalog_guard.checks import CheckResult, Violation
 from catalog_guard.fakes.hub import FakeHub, HubFault, HubSettings
+from catalog_guard.fakes.interception import Exchange, unseen_client_advice
+from catalog_guard.fakes.sleeps import virtual_sleeps
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.netguard import loopback_only
 
@@ -43,28 +49,50 @@ SCENARIOS = (
     "server-errors",
     "drifting-sort-keys",
 )
+LISTING_PATH = "/api/models"
 SMALL_PAGE = 100
 DRIFTING_MODELS = 5
 
 
+class UnreadableResult(Exception):
+    """What the fetcher returned is not a catalog (``None``, a number, an item without an id)."""
+
+
 @dataclass
 class FetchOutcome:
-    """What one call of the fetcher did."""
+    """What one call of the fetcher did, and everything it exchanged with the fake Hub."""
 
     ids: list[str] | None = None
     error: BaseException | None = None
     declared_incomplete: bool = False
-    requests: int = 0
-    slept: list[float] = field(default_factory=list)
-    bypassed: list[str] = field(default_factory=list)  # sockets the fetcher tried to open around httpx
+    unreadable: str | None = None  # why the result is not a catalog
+    exchanges: list[Exchange] = field(default_factory=list)
+    slept: list[float] = field(default_factory=list)  # the waits asked for (virtual: none was slept)
+    bypassed: list[str] = field(default_factory=list)  # sockets the fetcher tried to open around the seam
+    clients: list[str | None] = field(default_factory=list)  # the library behind each bypassing connection
+
+    def listing(self) -> list[Exchange]:
+        """The requests for the model listing (``/api/models``): what the budget counts and the diagnosis reads.
+        Clients add calls of their own (huggingface_hub asks other endpoints), which are not pages of the catalog."""
+        return [e for e in self.exchanges if e.request.url.path.rstrip("/") == LISTING_PATH]
 
     @property
     def described(self) -> str:
         if self.error is not None:
             return f"raised {type(self.error).__name__}: {self.error}"
+        if self.unreadable is not None:
+            return self.unreadable
         if self.declared_incomplete:
             return "returned a result marked incomplete"
         return f"returned {len(self.ids or []):,} entries"
+
+    def waits(self) -> str:
+        """The waits the fetcher asked for, e.g. ``2 waits asked for (2.0 s, 2.0 s; 4.0 s in all), none slept``."""
+        if not self.slept:
+            return "no wait asked for"
+        shown = ", ".join(f"{s:g} s" for s in self.slept[:5]) + (", ..." if len(self.slept) > 5 else "")
+        count = len(self.slept)
+        return f"{count} wait{'s' if count > 1 else ''} asked for ({shown}; {sum(self.slept):g} s in all), none slept"
 
 
 def load_fetcher(spec: str) -> Callable[[], Any]:
@@ -80,46 +108,109 @@ def load_fetcher(spec: str) -> Callable[[], Any]:
     return target  # type: ignore[no-any-return]
 
 
+def _id_of(item: Any) -> str | None:
+    if isinstance(item, str):
+        return item or None
+    if isinstance(item, Mapping):
+        found = item.get("id") or item.get("modelId")
+    else:  # huggingface_hub's ModelInfo, a dataclass, a pydantic model
+        found = getattr(item, "id", None) or getattr(item, "modelId", None)
+    return found if isinstance(found, str) and found else None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def ids_of(result: Any) -> tuple[list[str] | None, bool]:
-    """``(ids, declared_incomplete)`` of whatever a fetcher returned."""
+    """``(ids, declared_incomplete)`` of whatever a fetcher returned: ids, model dicts or objects with an
+    ``id`` (huggingface_hub's ``ModelInfo``), in a list, a generator or a dict keyed by id; or a result with
+    ``complete``/``models()``. Anything else raises :class:`UnreadableResult` saying what came back."""
+    if result is None:
+        raise UnreadableResult("returned None instead of a catalog")
     if getattr(result, "complete", True) is False:
         return None, True
-    if hasattr(result, "models") and callable(result.models):
+    models = getattr(result, "models", None)
+    if callable(models) and not isinstance(result, Mapping):
         try:
-            result = result.models()
+            result = models()
         except Exception:  # an explicit refusal to hand over a partial catalog
             return None, True
+    kind = type(result).__name__
+    if isinstance(result, str | bytes):
+        raise UnreadableResult(f"returned a {kind} ({_shown(result)}) instead of a catalog")
+    if isinstance(result, Mapping):
+        bad = next((key for key in result if not isinstance(key, str) or not key), None)
+        if bad is not None:
+            raise UnreadableResult(f"returned a dict whose key {_shown(bad)} is not a model id")
+        return list(result), False
+    if not isinstance(result, Iterable):
+        raise UnreadableResult(
+            f"returned {kind} {_shown(result)}, not a catalog (a list, generator or dict of models or ids)"
+        )
     ids: list[str] = []
-    for item in result:
-        if isinstance(item, str):
-            ids.append(item)
-        elif isinstance(item, Mapping):
-            ids.append(str(item.get("id") or item.get("modelId") or ""))
-        else:
-            ids.append(str(getattr(item, "id", "")))
+    for position, item in enumerate(result):  # a generator's own errors are the fetcher's: they propagate
+        model_id = _id_of(item)
+        if model_id is None:
+            raise UnreadableResult(
+                f"returned, at position {position}, a {type(item).__name__} without a model id: {_shown(item)}"
+            )
+        ids.append(model_id)
     return ids, False
 
 
-@contextmanager
-def _recorded_sleeps(into: list[float]) -> Iterator[None]:
-    async def fake_async_sleep(delay: float, result: Any = None) -> Any:
-        into.append(delay)
+async def _settle(result: Any) -> Any:
+    """Await a coroutine's result and drain an async generator, inside the fetcher's own event loop."""
+    if inspect.isawaitable(result):
+        result = await result
+    if hasattr(result, "__aiter__"):
+        return [item async for item in result]
+    return result
+
+
+def _call(fetcher: Callable[[], Any]) -> Any:
+    """Call the fetcher; a coroutine function (or an async generator) runs on a fresh event loop, in a thread
+    of its own when this thread already runs one (pytest-asyncio)."""
+    result = fetcher()
+    if not (inspect.isawaitable(result) or hasattr(result, "__aiter__")):
         return result
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_settle(result))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _settle(result)).result()
 
-    with mock.patch.object(time, "sleep", into.append), mock.patch.object(asyncio, "sleep", fake_async_sleep):
-        yield
+
+def clear_caches(fetcher: Callable[[], Any], reset: Callable[[], object] | None = None) -> None:
+    """Before a scenario: call ``reset`` (the team's hook) and a ``functools.cache``/``lru_cache``'s
+    ``cache_clear``, so no scenario is answered from an earlier one's data."""
+    if reset is not None:
+        reset()
+    cache_clear = getattr(fetcher, "cache_clear", None)
+    if callable(cache_clear):
+        cache_clear()
 
 
-def invoke(fetcher: Callable[[], Any], hub: FakeHub) -> FetchOutcome:
-    """Call the fetcher once with ``hub`` answering for huggingface.co."""
+def invoke(fetcher: Callable[[], Any], hub: FakeHub, *, reset: Callable[[], object] | None = None) -> FetchOutcome:
+    """Call the fetcher once with ``hub`` answering for huggingface.co, whatever client it uses, with virtual
+    sleeps and no socket beyond loopback."""
     outcome = FetchOutcome()
     internet = FakeInternet({gateways.HUB_HOST: hub})
-    with internet.install(), _recorded_sleeps(outcome.slept), loopback_only(outcome.bypassed):
+    clear_caches(fetcher, reset)
+    with (
+        internet.install(),
+        virtual_sleeps(outcome.slept, fetcher),
+        loopback_only(outcome.bypassed, outcome.clients),
+    ):
         try:
-            outcome.ids, outcome.declared_incomplete = ids_of(fetcher())
+            outcome.ids, outcome.declared_incomplete = ids_of(_call(fetcher))
+        except UnreadableResult as unreadable:
+            outcome.unreadable = str(unreadable)
         except Exception as error:
             outcome.error = error
-    outcome.requests = len(internet.requests)
+    outcome.exchanges = list(internet.exchanges)
     return outcome
 
 
@@ -153,17 +244,46 @@ def hub_for(scenario: str, models: Sequence[Mapping[str, Any]]) -> FakeHub:
     return hub
 
 
+# What each scenario does to the Hub, for a message whose exchange shows no single request going wrong.
+SETTING = {
+    "recorded-hub": "",
+    "offset-ignored": f"this Hub caps pages at {SMALL_PAGE} and ignores `offset`: only the `Link` cursor reaches "
+    "every model",
+    "rate-limited-then-success": "requests 1-2 answer 429 (RateLimit t=1); waiting and retrying gets everything",
+    "server-errors": "every request after the first answers 503",
+    "drifting-sort-keys": "counts change between requests, so models of the first page by one sort reappear later "
+    "by another",
+}
+
+
+def _because(scenario: str, outcome: FetchOutcome) -> str:
+    """``: <cause>; <cause>`` from the exchange, else the scenario's setting."""
+    found = [finding.sentence for finding in diagnosis.causes(outcome.listing())]
+    if not found and SETTING.get(scenario):
+        found = [f"in this scenario {SETTING[scenario]}"]
+    return f": {'; '.join(found)}" if found else ""
+
+
 def judge(scenario: str, outcome: FetchOutcome, expected: set[str], *, request_slack: int = 1) -> list[Violation]:
-    """The violations of one scenario's outcome."""
+    """The violations of one scenario's outcome, each naming its cause from the recorded exchange."""
     name = f"fetcher:{scenario}"
     if outcome.bypassed:
+        host = outcome.bypassed[0].rsplit(":", 1)[0]
+        client = next((c for c in outcome.clients if c), None)
+        return [Violation(name, unseen_client_advice(host, client), {"bypassed": outcome.bypassed, "client": client})]
+    because = _because(scenario, outcome)
+    if outcome.unreadable is not None:
+        return [Violation(name, f"the fetcher {outcome.unreadable}{because}", {"unreadable": outcome.unreadable})]
+    if not outcome.listing():
         return [
             Violation(
                 name,
-                f"the fetcher opened its own connection to {', '.join(sorted(set(outcome.bypassed)))} "
-                "instead of going through httpx, so it cannot be judged against the recorded Hub "
-                "(and would reach the live service)",
-                {"bypassed": outcome.bypassed},
+                f"the fetcher sent no request to {gateways.HUB_HOST}{LISTING_PATH} in this scenario and "
+                f"{outcome.described}: it answered from a cache (functools.cache, a module-level dict) filled "
+                "before, so this scenario judged nothing. "
+                "Clear it between scenarios: give the FetcherContract subclass "
+                "`reset = staticmethod(<function that clears the cache>)`",
+                {"requests": 0},
             )
         ]
     if scenario == "server-errors":
@@ -173,9 +293,8 @@ def judge(scenario: str, outcome: FetchOutcome, expected: set[str], *, request_s
         return [
             Violation(
                 name,
-                f"every page after the first answered 503, yet the fetcher returned "
-                f"{len(outcome.ids or []):,} models ({len(got & expected):,} of {len(expected):,} real) "
-                "as if that were the catalog: raise, or mark the result incomplete",
+                f"the fetcher returned {len(outcome.ids or []):,} models ({len(got & expected):,} of "
+                f"{len(expected):,}) as if that were the catalog{because}; raise, or mark the result incomplete",
                 {"returned": len(outcome.ids or []), "expected": len(expected)},
             )
         ]
@@ -183,49 +302,69 @@ def judge(scenario: str, outcome: FetchOutcome, expected: set[str], *, request_s
         return [
             Violation(
                 name,
-                f"the fetcher {outcome.described} where the whole catalog was available",
+                f"the fetcher {outcome.described} where the whole catalog was available{because}",
                 {"error": repr(outcome.error)},
             )
         ]
     found: list[Violation] = []
     counts = Counter(outcome.ids)
-    repeated = sum(1 for n in counts.values() if n > 1)
+    repeated = [model for model, n in counts.items() if n > 1]
     if repeated:
         found.append(
             Violation(
                 name,
-                f"{len(outcome.ids):,} entries but {len(counts):,} unique ids ({repeated:,} repeated)",
-                {"entries": len(outcome.ids), "unique": len(counts)},
+                f"{len(outcome.ids):,} entries but {len(counts):,} unique ids ({len(repeated):,} repeated, "
+                f"{diagnosis.quoted(repeated)}){because}",
+                {"entries": len(outcome.ids), "unique": len(counts), "repeated": diagnosis.examples(repeated)},
             )
         )
     missing, extra = expected - set(counts), set(counts) - expected
     if missing or extra:
+        parts = [f"{len(missing):,} missing" + (f", {diagnosis.quoted(missing)}" if missing else "")]
+        if extra:
+            parts.append(f"{len(extra):,} not in the catalog, {diagnosis.quoted(extra)}")
         found.append(
             Violation(
                 name,
-                f"got {len(set(counts) & expected):,} of the {len(expected):,} models "
-                f"({len(missing):,} missing, {len(extra):,} not in the catalog)",
-                {"missing": sorted(missing)[:5], "extra": sorted(extra)[:5]},
+                f"got {len(set(counts) & expected):,} of the {len(expected):,} models ({'; '.join(parts)}){because}",
+                {"missing": diagnosis.examples(missing), "extra": diagnosis.examples(extra)},
             )
         )
     budget = math.ceil(len(expected) / 1000) + request_slack
-    if scenario == "recorded-hub" and outcome.requests > budget:
+    pages = len(outcome.listing())
+    if scenario == "recorded-hub" and pages > budget:
         found.append(
             Violation(
                 name,
-                f"{outcome.requests} requests for {len(expected):,} models "
-                f"(at most {budget}: pages of 1,000 plus {request_slack})",
-                {"requests": outcome.requests, "budget": budget},
+                f"{pages:,} requests for {len(expected):,} models (at most {budget}: pages of 1,000 plus "
+                f"{request_slack}){because}",
+                {"requests": pages, "budget": budget},
             )
         )
     return found
 
 
+@dataclass(frozen=True)
+class ScenarioResult(CheckResult):
+    """A scenario's verdict with what the fetcher did (its requests and the waits it asked for)."""
+
+    outcome: FetchOutcome = field(default_factory=FetchOutcome)
+
+    def report(self) -> str:
+        """One line for the test report: requests sent and waits asked for."""
+        return f"{self.name}: {len(self.outcome.listing()):,} listing requests, {self.outcome.waits()}"
+
+
 def run_scenario(
-    scenario: str, fetcher: Callable[[], Any], models: Sequence[Mapping[str, Any]], *, request_slack: int = 1
-) -> CheckResult:
-    """Run one scenario and judge it."""
-    outcome = invoke(fetcher, hub_for(scenario, models))
+    scenario: str,
+    fetcher: Callable[[], Any],
+    models: Sequence[Mapping[str, Any]],
+    *,
+    request_slack: int = 1,
+    reset: Callable[[], object] | None = None,
+) -> ScenarioResult:
+    """Run one scenario (after ``reset`` and any ``cache_clear`` of the fetcher) and judge it."""
+    outcome = invoke(fetcher, hub_for(scenario, models), reset=reset)
     expected = {str(m["id"]) for m in models}
     violations = judge(scenario, outcome, expected, request_slack=request_slack)
-    return CheckResult(f"fetcher:{scenario}", scenario, tuple(violations))
+    return ScenarioResult(f"fetcher:{scenario}", scenario, tuple(violations), outcome=outcome)

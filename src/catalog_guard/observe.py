@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from catalog_guard import paging
+from catalog_guard.chains import Chain, run_chains
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
 from catalog_guard.gateways import ALIASES, ALL, HUGGINGFACE, KNOWN
@@ -156,9 +157,17 @@ def observe(
     progress: Progress | None = None,
     sleep: paging.Sleep | None = None,
     clock: paging.Clock = time.perf_counter,
+    concurrency: int = 1,
 ) -> Observation:
     """Ask ``base_url`` everything the contract checks need. Never raises for a misbehaving gateway: what it
-    did is the observation. Only a gateway that cannot be reached at all raises (``TransportError``)."""
+    did is the observation. Only a gateway that cannot be reached at all raises (``TransportError``).
+
+    ``concurrency`` is how many independent chains of requests (a walk, a probe) run at once
+    (:func:`catalog_guard.chains.run_chains`); each walk stays page after page, and the observation is the same
+    whatever order the responses arrive in. 1, the default, is the sequential order. The repeated request and
+    the routing probe go last, after every walk: the repeat asks exactly what a walk's first page asked, and a
+    replayed cassette must hand each its own recorded answer.
+    """
     plan = plan or ObservePlan()
     seen = Observation(base_url=base_url, plan=plan)
     # A gateway is ours to judge, not to nurse: two retries, then its 5xx is part of the observation.
@@ -167,50 +176,81 @@ def observe(
     options: dict[str, Any] = {"headers": headers, "settings": settings, "clock": clock}
     if sleep is not None:
         options["sleep"] = sleep
+    walks: dict[tuple[str, str], GatewayWalk] = {}
+    responses: dict[tuple[str, str], GatewayResponse] = {}
 
-    def walk(gateway: str, extra: Mapping[str, Any] | None = None) -> GatewayWalk:
-        note(f"walk {gateway}")
-        return walk_gateway(client, base_url, gateway, limit=plan.limit, extra_params=extra, **options)
+    def walk(slot: tuple[str, str], gateway: str, extra: Mapping[str, Any] | None = None) -> Chain:
+        def chain() -> None:
+            note(f"walk {gateway}")
+            walks[slot] = walk_gateway(client, base_url, gateway, limit=plan.limit, extra_params=extra, **options)
 
-    def ask(params: Mapping[str, Any]) -> GatewayResponse:
+        return chain
+
+    def ask(slot: tuple[str, str], label: str, params: Mapping[str, Any]) -> Chain:
+        def chain() -> None:
+            note(label)
+            responses[slot] = get_models(client, base_url, params, headers=headers, clock=clock)
+
+        return chain
+
+    def walk_then_single(gateway: str) -> Chain:
+        single = {"gateway": gateway, "limit": plan.large_limit, "offset": 0}
+        steps = (walk(("walk", gateway), gateway), ask(("single", gateway), f"single {gateway}", single))
+
+        def chain() -> None:
+            for step in steps:
+                step()
+
+        return chain
+
+    # (chain, long) in the sequential order: each gateway's walk and single request, the aliases, gateway=all
+    # (plain, then with each uniqueness flag), the flag spellings, the bad-parameter probes.
+    ordered: list[tuple[Chain, bool]] = [(walk_then_single(gateway), False) for gateway in plan.gateways]
+    ordered += [(walk(("alias", a), a), False) for a, target in plan.aliases.items() if target in plan.gateways]
+    if plan.include_all:
+        ordered.append((walk(("all", ALL), ALL), True))
+        if plan.include_unique:
+            ordered += [(walk(("unique", param), ALL, {param: "true"}), True) for param in plan.unique_params]
+            for param in plan.unique_params:  # the same listing in one request: what the flag is compared with
+                params = {"gateway": ALL, param: "true", "limit": plan.large_limit, "offset": 0}
+                ordered.append((ask(("unique-single", param), f"single all {param}", params), False))
+            for alias, target in plan.flag_aliases.items():
+                if target in plan.unique_params:
+                    params = {"gateway": ALL, alias: "true", "limit": plan.large_limit, "offset": 0}
+                    ordered.append((ask(("flag", alias), f"flag {alias}", params), False))
+    if plan.probe_parameters:
+        ordered += [(ask(("probe", name), f"probe {name}", params), False) for name, params in plan.probes().items()]
+    if concurrency > 1:
+        # The gateway=all walks hold every gateway's pages: started first, the wall time is theirs, not theirs
+        # plus whatever happened to be queued before them.
+        ordered.sort(key=lambda entry: not entry[1])
+    run_chains([chain for chain, _ in ordered], concurrency)
+
+    def ask_now(params: Mapping[str, Any]) -> GatewayResponse:
         return get_models(client, base_url, params, headers=headers, clock=clock)
 
     for gateway in plan.gateways:
-        seen.walks[gateway] = walk(gateway)
-        note(f"single {gateway}")
-        seen.singles[gateway] = ask({"gateway": gateway, "limit": plan.large_limit, "offset": 0})
-    for alias, target in plan.aliases.items():
-        if target in plan.gateways:
-            seen.aliases[alias] = walk(alias)
-    if plan.include_all:
-        seen.all_walk = walk(ALL)
-        if plan.include_unique:
-            for param in plan.unique_params:
-                seen.unique_walks[param] = walk(ALL, {param: "true"})
-                note(f"single all {param}")
-                seen.unique_singles[param] = ask(
-                    {"gateway": ALL, param: "true", "limit": plan.large_limit, "offset": 0}
-                )
-            for alias, target in plan.flag_aliases.items():
-                if target in seen.unique_walks:
-                    note(f"flag {alias}")
-                    seen.flag_probes[alias] = ask(
-                        {"gateway": ALL, alias: "true", "limit": plan.large_limit, "offset": 0}
-                    )
-    if plan.probe_parameters:
-        for name, params in plan.probes().items():
-            note(f"probe {name}")
-            seen.probes[name] = ask(params)
+        seen.walks[gateway] = walks["walk", gateway]
+        seen.singles[gateway] = responses["single", gateway]
+    seen.aliases = {alias: walks["alias", alias] for alias in plan.aliases if ("alias", alias) in walks}
+    seen.all_walk = walks.get(("all", ALL))
+    seen.unique_walks = {param: walks["unique", param] for param in plan.unique_params if ("unique", param) in walks}
+    seen.flag_probes = {alias: responses["flag", alias] for alias in plan.flag_aliases if ("flag", alias) in responses}
+    seen.probes = {name: responses["probe", name] for name in plan.probes() if ("probe", name) in responses}
+    seen.unique_singles = {
+        param: responses["unique-single", param] for param in plan.unique_params if ("unique-single", param) in responses
+    }
+
     first = plan.gateways[0] if plan.gateways else HUGGINGFACE
     first_walk = seen.walks.get(first)
     if plan.probe_ends and first_walk is not None and first_walk.pages:
         total = first_walk.reported_total()
         for name, params in plan.end_probes(first, total if total is not None else len(first_walk.ids)).items():
             note(f"probe {name}")
-            seen.end_probes[name] = ask(params)
+            seen.end_probes[name] = ask_now(params)
     repeat = {"gateway": first, "limit": plan.limit, "offset": 0}
     note("repeat")
-    seen.repeats.append((ask(repeat), ask(repeat)))
+    seen.repeats.append((ask_now(repeat), ask_now(repeat)))
     if plan.probe_routing:
         seen.route = _probe_route(client, base_url, seen)
     return seen

@@ -32,6 +32,7 @@ import httpx
 from catalog_guard.errors import (
     CatalogGuardError,
     ClientError,
+    CredentialsInLinkError,
     ForeignHostError,
     HtmlErrorPageError,
     MalformedResponseError,
@@ -194,6 +195,13 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port or {"https": 443, "http": 80}.get(url.scheme)
 
 
+def without_userinfo(url: httpx.URL) -> str:
+    """``url`` as text, any ``user:password@`` replaced by ``<REDACTED>@``: the form a link is named in."""
+    if not url.userinfo:
+        return str(url)
+    return str(url.copy_with(username=None, password=None)).replace("://", "://<REDACTED>@", 1)
+
+
 def int_param(url: httpx.URL, name: str, default: int | None = 0) -> int | None:
     """An integer query parameter, ``default`` when absent or not an integer."""
     value = url.params.get(name)
@@ -325,7 +333,7 @@ def _walk_protocol(
             headers={key.lower(): value for key, value in response.headers.items()},
             body=body,
             items=items,
-            next_url=str(following) if following is not None else None,
+            next_url=without_userinfo(following) if following is not None else None,
             elapsed=elapsed_of(response),
         )
         walk.pages.append(page)
@@ -341,6 +349,11 @@ def _walk_protocol(
         if following is None:
             walk.complete = True
             return
+        if following.userinfo:
+            raise CredentialsInLinkError(
+                f"next link {without_userinfo(following)} carries credentials; refusing to send them in place of "
+                "the caller's own"
+            )
         if _origin(following) != _origin(start) and not settings.allow_foreign_hosts:
             raise ForeignHostError(
                 f"next link {following} leaves {start.scheme}://{start.netloc.decode()}; refusing to send "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 
@@ -69,3 +72,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "live" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def catalog_guard_upstreams() -> Iterator[Any]:
+    """For one test, the recorded Hub and providers answer the code under test's calls to their hosts, whatever
+    HTTP client it uses; yields the ``FakeInternet`` holding every exchange. The same as
+    ``with catalog_guard.contract.serve_upstreams():`` (and ``GatewayContract.upstreams = "recorded"``)."""
+    from catalog_guard.fakes.upstreams import serve_upstreams
+
+    with serve_upstreams() as internet:
+        yield internet

@@ -10,6 +10,7 @@ which belongs to the command's real output (the diff summary, the report).
 from __future__ import annotations
 
 import sys
+import threading
 from types import TracebackType
 from typing import TextIO
 
@@ -37,24 +38,28 @@ class Progress:
         self.tty = _is_tty(self.stream) if tty is None else tty
         self._drawn = 0
         self._closed = False
+        # a concurrent observation reports its responses from several threads: one count, whole lines
+        self._lock = threading.Lock()
 
     # -- what callers do ----------------------------------------------------------------------------------------
 
     def note(self, label: str) -> None:
         """Show what is being worked on now, without counting a step (a terminal only: logs get the steps)."""
-        self.label = label
-        if self.tty:
-            self._draw()
+        with self._lock:
+            self.label = label
+            if self.tty:
+                self._draw()
 
     def step(self, label: str | None = None) -> None:
         """Count one finished step; ``label`` says which."""
-        self.done += 1
-        if label is not None:
-            self.label = label
-        if self.tty:
-            self._draw()
-        else:
-            self._line()
+        with self._lock:
+            self.done += 1
+            if label is not None:
+                self.label = label
+            if self.tty:
+                self._draw()
+            else:
+                self._line()
 
     def close(self) -> None:
         """End the bar's line so that what is printed next starts on a fresh one. Idempotent."""

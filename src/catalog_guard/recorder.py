@@ -10,6 +10,9 @@ Why it is built this way:
   A swap interrupted in-process is rolled back at once; one cut short by a kill is rolled back by
   :func:`recover` at the start of the next ``catalog-guard record``. (Until then, and while a swap runs, a reader
   of ``cassettes/`` may see old and new files side by side.)
+- **One writer.** The whole run holds the corpus's lock (:mod:`catalog_guard.record_lock`); a second run refuses
+  at once, or waits ``--wait`` seconds. The journal and the staging directory name their owner, so a recovery never
+  undoes another live run's swap and a killed run's staging directory is removed by the next run.
 - **Live by default, fakes on request.** ``--source live`` talks to the real hosts with the tokens of the
   environment (``HF_TOKEN`` and the variables named in :mod:`catalog_guard.providers`); ``--source fakes``
   records the in-process fakes over the deterministic universe, which is how the shipped synthetic corpus is
@@ -23,7 +26,7 @@ Why it is built this way:
   the upstream changed before reading a diff.
 
 Exit codes (:func:`run`): 0 recorded (or nothing to record), 1 a recording, a replay, a schema or the secret
-scan failed (nothing was replaced), 2 a usage error.
+scan failed (nothing was replaced), 2 a usage error, or another run holds the corpus (nothing was recorded).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import shutil
 import sys
@@ -61,6 +65,14 @@ from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.gateways import HUGGINGFACE
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
+from catalog_guard.record_lock import (
+    CorpusBusyError,
+    Owner,
+    RecordLock,
+    claim_staging,
+    remove_stale_staging,
+    staging_prefix,
+)
 from catalog_guard.target import TOKEN_ENV, URL_ENV
 
 Source = Literal["live", "fakes"]
@@ -181,6 +193,7 @@ class RecordReport:
     diffs: list[CassetteDiff] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    removed_staging: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -203,6 +216,8 @@ class RecordReport:
         out: list[str] = []
         if self.recovered:
             out.append(f"rolled back an interrupted swap of {len(self.recovered)} file(s) in {self.cassettes_dir}")
+        if self.removed_staging:
+            out.append(f"removed {len(self.removed_staging)} staging director(ies) left by killed runs")
         for name, why in self.skipped.items():
             out.append(f"skipped {name}: {why}")
         if self.failures:
@@ -350,9 +365,14 @@ def record_corpus(
     fakes: FakeUpstreams | None = None,
     manifest: Mapping[str, Recording] | None = None,
     environ: Mapping[str, str] | None = None,
+    wait: float = 0.0,
 ) -> RecordReport:
     """Record the recordings ``only`` names (default: all) and replace their files in ``cassettes_dir`` if, and
     only if, every one of them succeeded, replays, validates and is free of secrets.
+
+    The whole run holds the corpus's :class:`~catalog_guard.record_lock.RecordLock`: while another run holds it,
+    this one waits up to ``wait`` seconds (default: not at all) and then raises
+    :class:`~catalog_guard.record_lock.CorpusBusyError` without touching anything.
 
     ``fakes`` replaces upstreams for ``source="fakes"`` (tests change one model or break one provider);
     ``manifest`` replaces the recordings themselves. Raises :class:`UsageError` for arguments that cannot work;
@@ -363,7 +383,6 @@ def record_corpus(
     directory = Path(cassettes_dir).resolve() if cassettes_dir is not None else corpus.find_cassettes_dir(environ=env)
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")
-    recovered = recover(directory)  # before anything reads the corpus: a killed swap is rolled back first
     try:
         chosen = corpus.select(only, manifest)
     except corpus.UnknownRecordingError as error:
@@ -371,17 +390,32 @@ def record_corpus(
     if gateway_url is None and source == "live":
         gateway_url = env.get(URL_ENV) or None
     plan = _plan(chosen, source, base_urls or {}, gateway_url, gateway_token, env)
-    report = RecordReport(directory, source, skipped=dict(plan.skipped), recovered=recovered)
-    if not plan.todo:
-        report.seconds = time.perf_counter() - started
-        return report
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with RecordLock(directory, wait=wait):  # one writer, from recovery to the last replaced file
+        stale = remove_stale_staging(directory)
+        recovered = recover(directory)  # before anything reads the corpus: a killed swap is rolled back first
+        report = RecordReport(directory, source, skipped=dict(plan.skipped), recovered=recovered, removed_staging=stale)
+        if plan.todo:
+            _record_plan(plan, source, directory, report, progress, fakes or FakeUpstreams())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _record_plan(
+    plan: _Plan,
+    source: Source,
+    directory: Path,
+    report: RecordReport,
+    progress: Progress | None,
+    upstreams: FakeUpstreams,
+) -> None:
+    """Record into a fresh staging directory, verify, and swap in; the caller holds the corpus lock."""
     bar = progress or Progress(len(plan.todo), label="recording", stream=io.StringIO())
     bar.total = len(plan.todo)
-    upstreams = fakes or FakeUpstreams()
     recorded_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-record-", dir=directory.parent))
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(directory), dir=directory.parent))
     try:
+        claim_staging(staging)
         for recording in plan.todo:
             bar.note(f"{recording.name}")
             try:
@@ -404,8 +438,6 @@ def record_corpus(
     finally:
         bar.close()
         shutil.rmtree(staging, ignore_errors=True)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _record_one(
@@ -553,7 +585,8 @@ def _replace(staging: Path, directory: Path) -> list[Path]:
                 write_atomically(backup, target.read_bytes())
                 shutil.copystat(target, backup)  # a rollback restores the mode and mtime too
             entries.append({"path": relative.as_posix(), "existed": existed})
-        write_atomically(swap / SWAP_JOURNAL, json.dumps(entries, indent=1).encode("utf-8"))
+        journal = {"owner": Owner.current().to_json(), "files": entries}
+        write_atomically(swap / SWAP_JOURNAL, json.dumps(journal, indent=1).encode("utf-8"))
         for relative in files:
             (directory / relative).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / relative, directory / relative)
@@ -568,14 +601,20 @@ def _replace(staging: Path, directory: Path) -> list[Path]:
 def recover(directory: Path) -> list[str]:
     """Roll back a swap that did not commit (its journal is still there): put every old file back, remove the
     files that are new. Idempotent, so a recovery that is itself interrupted is finished by the next one. Returns
-    the journal's paths (empty: there was nothing to undo)."""
+    the journal's paths (empty: there was nothing to undo).
+
+    The journal names its owner: a swap whose owner still runs (another process, on this host or one that cannot
+    be checked) is never undone; :class:`CorpusBusyError` says whose it is. Callers hold the corpus lock, so this
+    only happens with a writer that does not take it (an older catalog-guard, another host on a shared disk)."""
     swap = swap_dir(directory)
     journal = swap / SWAP_JOURNAL
     if not journal.is_file():
         shutil.rmtree(swap, ignore_errors=True)  # backups of a swap that never started, or that committed
         return []
     try:
-        entries = json.loads(journal.read_text(encoding="utf-8"))
+        document = json.loads(journal.read_text(encoding="utf-8"))
+        entries = document["files"] if isinstance(document, dict) else document  # a list: before owners existed
+        owner = Owner.from_json(document.get("owner")) if isinstance(document, dict) else None
         paths = [(str(entry["path"]), bool(entry["existed"])) for entry in entries]
         if any(not (directory / path).resolve().is_relative_to(directory.resolve()) for path, _ in paths):
             raise ValueError("a path outside the corpus")
@@ -584,6 +623,12 @@ def recover(directory: Path) -> list[str]:
             f"the swap journal {journal} cannot be read ({error}); restore {directory} from "
             f"version control and delete {swap}"
         ) from error
+    if owner is not None and not owner.is_me() and owner.alive() is not False:
+        raise CorpusBusyError(
+            f"the swap journal {journal} belongs to {owner}, which "
+            f"{'still runs' if owner.alive() else 'runs on another host'}: its swap is not rolled back. If that "
+            f"run is gone, restore {directory} from version control and delete {swap}"
+        )
     for path, existed in paths:
         target, backup = directory / path, swap / "old" / path
         if existed and backup.is_file():
@@ -606,6 +651,16 @@ def parse_base_url(value: str) -> tuple[str, str]:
     if not url.startswith(("http://", "https://")):
         raise argparse.ArgumentTypeError(f"{name}: the base URL must start with http:// or https://, got {url!r}")
     return name.strip(), url.strip()
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {value!r}")
+    return seconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -648,6 +703,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help=f"the corpus directory (default: env {corpus.CASSETTES_ENV}, else the repository's cassettes/)",
     )
+    parser.add_argument(
+        "--wait",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another record holds the corpus, wait up to SECONDS for it (default 0: refuse at once, exit 2)",
+    )
     parser.add_argument("--list", action="store_true", help="list the recordings and exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
@@ -674,8 +736,9 @@ def run(args: argparse.Namespace) -> int:
             gateway_token=args.gateway_token,
             cassettes_dir=args.cassettes,
             progress=progress,
+            wait=args.wait,
         )
-    except UsageError as error:
+    except (UsageError, CorpusBusyError) as error:  # nothing was recorded: not a failed recording (exit 2)
         print(f"catalog-guard record: {error}", file=sys.stderr)
         return EXIT_USAGE
     except CatalogGuardError as error:  # e.g. a swap journal that cannot be read: nothing was recorded

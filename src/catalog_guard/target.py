@@ -8,6 +8,9 @@ with its lifespan started and stopped around it.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import traceback
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -33,13 +36,15 @@ class BudgetTransport(httpx.BaseTransport):
         self._inner = inner
         self.max_requests = max_requests
         self.sent = 0
+        self._lock = threading.Lock()  # one budget for every chain of a concurrent observation
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.sent >= self.max_requests:
-            raise RequestBudgetExceeded(
-                f"gave up after {self.max_requests} requests (--max-requests); the observation is incomplete"
-            )
-        self.sent += 1
+        with self._lock:
+            if self.sent >= self.max_requests:
+                raise RequestBudgetExceeded(
+                    f"gave up after {self.max_requests} requests (--max-requests); the observation is incomplete"
+                )
+            self.sent += 1
         return self._inner.handle_request(request)
 
     def close(self) -> None:
@@ -64,34 +69,55 @@ class SyncASGITransport(httpx.BaseTransport):
         return self._portal.call(send)
 
 
+class LifespanError(RuntimeError):
+    """The app under test did not start: its lifespan startup failed. The message carries the app's traceback."""
+
+
 @contextmanager
 def _lifespan(app: ASGIApp, portal: BlockingPortal) -> Iterator[None]:
-    """Run the app's ASGI lifespan (startup before, shutdown after) when it speaks the protocol."""
+    """Run the app's ASGI lifespan (startup before, shutdown after) when it speaks the protocol. A failed startup
+    raises :class:`LifespanError` with what the app said: Starlette sends its traceback as the ``message`` of
+    ``lifespan.startup.failed``; an app that raises instead gets its exception's traceback quoted."""
     import anyio
 
     send_to_app, app_receives = anyio.create_memory_object_stream[dict[str, Any]](4)
     app_sends, receive_from_app = anyio.create_memory_object_stream[dict[str, Any]](4)
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    received: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        message = await app_receives.receive()
+        received.append(str(message.get("type")))
+        return message
 
     async def run_app() -> None:
         try:
-            await app(scope, app_receives.receive, app_sends.send)
-        except Exception:  # an app without lifespan support may raise on the unknown scope type
-            await app_sends.send({"type": "lifespan.unsupported"})
+            await app(scope, receive, app_sends.send)
+        except Exception as error:
+            if not received:  # an app without lifespan support may raise on the unknown scope type
+                await app_sends.send({"type": "lifespan.unsupported"})
+            else:  # it took the startup message, then raised: that is a failed startup
+                trace = "".join(traceback.format_exception(error))
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    app_sends.send_nowait({"type": "lifespan.startup.failed", "message": trace})
 
-    async def exchange(message: str) -> str:
+    async def exchange(message: str) -> dict[str, Any]:
         await send_to_app.send({"type": message})
-        reply = await receive_from_app.receive()
-        return str(reply.get("type"))
+        return await receive_from_app.receive()
 
     future = portal.start_task_soon(run_app)
-    started = portal.call(exchange, "lifespan.startup")
+    reply = portal.call(exchange, "lifespan.startup")
+    started = str(reply.get("type"))
     try:
         if started.endswith("failed"):
-            raise RuntimeError(f"the ASGI app's lifespan startup failed: {started}")
+            said = str(reply.get("message") or "").rstrip()
+            raise LifespanError(
+                "the ASGI app's lifespan startup failed, so nothing could be observed"
+                + (f"; the app said:\n{said}" if said else " (the app sent no message)")
+            )
         yield
     finally:
-        if not started.endswith("unsupported"):
+        if not started.endswith(("unsupported", "failed")):
             portal.call(exchange, "lifespan.shutdown")
         future.cancel()
 

@@ -16,8 +16,9 @@ What the policy does, to every interaction, before anything is written:
   URL is echoed (``Link`` headers, bodies); their names match in any case (``apiKey=``, ``KEY=``, ``Token=``),
   since servers differ in what they accept;
 - in every URI, header value and body: the *known* secrets (the values of the environment variables a recorder
-  uses, :func:`known_secrets`) and *token-shaped* strings (:data:`TOKEN_SHAPES`, ``Bearer <token>``) become
-  ``<REDACTED>``; ``content-length`` is fixed after a body edit.
+  uses, :func:`known_secrets`), in every encoding :mod:`catalog_guard.redaction` covers (base64 of any text
+  holding them, percent-encoded, hex, JSON-escaped), and *token-shaped* strings (:data:`TOKEN_SHAPES`,
+  ``Bearer <token>``) become ``<REDACTED>``; ``content-length`` is fixed after a body edit.
 
 The hooks also run when a cassette is *loaded* and on every request vcrpy tries to match, so they are
 deterministic and idempotent: a scrubbed interaction scrubs to itself (nothing they insert matches any of their
@@ -39,12 +40,19 @@ import copy
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-REDACTED = "<REDACTED>"
+from catalog_guard.redaction import REDACTED, Redactor, known_secrets
+
+__all__ = ["REDACTED", "Finding", "ScrubPolicy", "known_secrets", "scan_for_secrets"]
+
+# The placeholder inside a ``Link`` header's ``<...>``: percent-encoded, so a walk that follows a scrubbed next link
+# sends (and a replay matches) ``<REDACTED>`` as the parameter's value instead of cutting the URL short.
+LINK_REDACTED = quote(REDACTED, safe="")
 
 SECRET_REQUEST_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "x-portkey-api-key")
 REMOVED_REQUEST_HEADERS = ("cookie", "user-agent")
@@ -57,12 +65,6 @@ VOLATILE_RESPONSE_HEADERS = frozenset(
 VOLATILE_RESPONSE_HEADER_PREFIXES = ("x-amz-cf-",)
 REMOVED_RESPONSE_HEADERS = frozenset({"set-cookie"}) | VOLATILE_RESPONSE_HEADERS
 SECRET_QUERY_PARAMETERS = ("key", "api_key", "apikey", "token", "access_token")  # matched in any case
-SECRET_ENV_SUFFIXES = ("_TOKEN", "_API_KEY", "_KEY")
-# Why a floor on *known* values: a known secret is replaced wherever it occurs, in every URI, header and body. A
-# short value (``test``, ``none``, ``1234``, a ``dev`` placeholder in a ``*_KEY`` variable) occurs all over
-# ordinary text (model ids, hex shas, prices, dates), so redacting it would rewrite bodies, break replay matching
-# and make the scanner flag every cassette. Issued API keys are 20+ characters; 6 still catches short test keys.
-MIN_SECRET_LENGTH = 6
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,10 @@ TOKEN_SHAPES = (
 )
 # RFC 6750 token68 characters, 16 or more; no digit needed. ``<REDACTED>`` starts with ``<``, so it never matches.
 _BEARER = r"((?i:bearer)[ \t]+)[A-Za-z0-9._~+/=-]{16,}"
-_QUERY = r"([?&](?i:{names})=)[^&#\s\"'<>\\]+".format(names="|".join(SECRET_QUERY_PARAMETERS))
+# A value already replaced by the placeholder a ``Link`` URL carries (:data:`LINK_REDACTED`) is not a secret.
+_QUERY = r"([?&](?i:{names})=)(?!{done}(?:[&#\s\"'<>\\]|$))[^&#\s\"'<>\\]+".format(
+    names="|".join(SECRET_QUERY_PARAMETERS), done=re.escape(LINK_REDACTED)
+)
 _RANDOM_RUN = re.compile(r"[A-Za-z0-9]{16,}")
 
 
@@ -104,35 +109,15 @@ def _random_looking(token: str) -> bool:
     return False
 
 
-def known_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The secrets a recorder could leak: every environment variable named ``*_TOKEN``, ``*_API_KEY`` or ``*_KEY``
-    (``HF_TOKEN``, ``OPENROUTER_API_KEY``, ``GEMINI_API_KEY``, ...) whose value has at least
-    :data:`MIN_SECRET_LENGTH` (6) characters, by name (why a floor: see :data:`MIN_SECRET_LENGTH`).
-
-    Values that overlap the placeholder (``REDACTED``, anything with ``<`` or ``>``) are left out: replacing them
-    would not be idempotent.
-    """
-    environ = os.environ if environ is None else environ
-    found = {}
-    for name, value in environ.items():
-        if not name.upper().endswith(SECRET_ENV_SUFFIXES) or len(value) < MIN_SECRET_LENGTH:
-            continue
-        if "<" in value or ">" in value or value in REDACTED:
-            continue
-        found[name] = value
-    return dict(sorted(found.items()))
-
-
 class _Rules:
     """The text rules of a policy, compiled once for ``str`` and once for ``bytes``."""
 
-    def __init__(self, secrets: Iterable[str], *, binary: bool) -> None:
+    def __init__(self, redactor: Redactor, *, binary: bool) -> None:
         def encode(text: str) -> Any:
             return text.encode("utf-8") if binary else text
 
         self.redacted = encode(REDACTED)
-        # Longest first, so that a secret containing another is replaced whole.
-        self.secrets = [encode(value) for value in sorted(set(secrets), key=lambda v: (-len(v), v))]
+        self.redact = redactor.redact_bytes if binary else redactor.redact
         self.shapes = [(shape, re.compile(encode(shape.pattern))) for shape in TOKEN_SHAPES]
         self.bearer = re.compile(encode(_BEARER))
         self.query = re.compile(encode(_QUERY))
@@ -153,9 +138,7 @@ class _Rules:
         return match.group(1) + self.redacted
 
     def scrub(self, text: Any) -> Any:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, self.redacted)
+        text = self.redact(text)
         for prefix, (shape, pattern) in zip(self.prefixes, self.shapes, strict=True):
             if prefix in text and pattern.search(text):
                 text = pattern.sub(functools.partial(self._token, shape=shape), text)
@@ -172,9 +155,9 @@ class ScrubPolicy:
 
     def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
         self.secrets: dict[str, str] = dict(known_secrets() if secrets is None else secrets)
-        values = [v for v in self.secrets.values() if len(v) >= MIN_SECRET_LENGTH and "<" not in v and ">" not in v]
-        self._text = _Rules(values, binary=False)
-        self._bytes = _Rules(values, binary=True)
+        self.redactor = Redactor(self.secrets)
+        self._text = _Rules(self.redactor, binary=False)
+        self._bytes = _Rules(self.redactor, binary=True)
 
     # -- text -------------------------------------------------------------------------------------------------
 
@@ -224,6 +207,8 @@ class ScrubPolicy:
                 continue
             listed = values if isinstance(values, list) else [values]
             scrubbed = [self.scrub_text(v) if isinstance(v, str) else v for v in listed]
+            if lowered == "link":  # ``<url?key=<REDACTED>>`` would end the URL at the placeholder's ``>``
+                scrubbed = [v.replace(REDACTED, LINK_REDACTED) if isinstance(v, str) else v for v in scrubbed]
             changed = changed or scrubbed != listed
             new_headers[name] = scrubbed
         body_holder = response.get("body") or {}
@@ -249,7 +234,7 @@ class ScrubPolicy:
 
     def findings_in(self, line: str) -> list[str]:
         """What looks like a leaked secret in one line of a cassette (never the secret itself)."""
-        found = [f"value of ${name}" for name, value in self.secrets.items() if value in line and value]
+        found = self.redactor.findings(line)
         for shape, pattern in self._text.shapes:
             for match in pattern.finditer(line):
                 if not shape.guarded or _random_looking(match.group()):

@@ -1,10 +1,10 @@
-"""Serve fake upstreams to httpx, either as a transport or installed under code that calls ``httpx.get``.
+"""Serve fake upstreams to code under test, either as an httpx transport or installed under its own clients.
 
-Real gateway code calls module-level ``httpx.get(...)`` and builds its own clients, so handing it a transport
-is not always possible. :meth:`FakeInternet.install` therefore swaps the handler of httpx's own
-``HTTPTransport``/``AsyncHTTPTransport`` for the duration of a ``with`` block: every client, module-level call
-included, is answered by the fakes, and a host no fake serves fails like an unreachable one (no socket is
-ever opened).
+Real gateway code calls module-level ``httpx.get(...)``, builds its own clients, or uses ``requests``,
+``aiohttp``, ``httpx2`` or huggingface_hub, so handing it a transport is not always possible.
+:meth:`FakeInternet.install` therefore answers, for the duration of a ``with`` block, every request of every
+client :mod:`catalog_guard.fakes.interception` (vcrpy's patches) covers, and a host no fake serves fails like
+an unreachable one (no socket is ever opened).
 """
 
 from __future__ import annotations
@@ -16,35 +16,9 @@ from typing import Any
 
 import httpx
 
+from catalog_guard.fakes.interception import Exchange, intercept
+
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class _NoPool:
-    """Stands in for httpcore's connection pool while fakes answer: nothing to open, nothing to close."""
-
-    def close(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
-
-    def __enter__(self) -> _NoPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    async def __aenter__(self) -> _NoPool:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-def _light_init(transport: Any, *args: Any, **kwargs: Any) -> None:
-    """A transport that will never open a socket needs no SSL context: building one per module-level
-    ``httpx.get`` costs about 150 ms (certifi's bundle), which made a 500-request regression take minutes."""
-    transport._pool = _NoPool()
 
 
 class FakeInternet:
@@ -54,6 +28,7 @@ class FakeInternet:
         self._handlers: dict[str, Handler] = dict(handlers or {})
         self._lock = threading.Lock()
         self.requests: list[httpx.Request] = []
+        self.exchanges: list[Exchange] = []  # every answered request with its response, in order
 
     def add(self, host: str, handler: Handler) -> FakeInternet:
         self._handlers[host] = handler
@@ -74,7 +49,19 @@ class FakeInternet:
         request.read()
         response = handler(request)
         response.request = request
+        response.read()
+        with self._lock:
+            self.exchanges.append(Exchange(request, response))
         return response
+
+    def route(self, host: str) -> Handler | None:
+        """The handler serving ``host`` (``None``: unserved)."""
+        return self._handlers.get(host)
+
+    def _seen(self, exchange: Exchange) -> None:
+        with self._lock:
+            self.requests.append(exchange.request)
+            self.exchanges.append(exchange)
 
     def requests_to(self, host: str, path: str | None = None) -> list[httpx.Request]:
         return [r for r in self.requests if r.url.host == host and (path is None or r.url.path == path)]
@@ -91,26 +78,7 @@ class FakeInternet:
 
     @contextmanager
     def install(self) -> Iterator[FakeInternet]:
-        """Answer every httpx request made inside the block, including ``httpx.get`` at module level."""
-        sync_original = httpx.HTTPTransport.handle_request
-        async_original = httpx.AsyncHTTPTransport.handle_async_request
-        inits = (httpx.HTTPTransport.__init__, httpx.AsyncHTTPTransport.__init__)
-        internet = self
-
-        def handle_request(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-            return internet.handle(request)
-
-        async def handle_async_request(transport: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-            await request.aread()
-            return internet.handle(request)
-
-        httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign,assignment]
-        httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign,assignment]
-        httpx.HTTPTransport.__init__ = _light_init  # type: ignore[method-assign,assignment]
-        httpx.AsyncHTTPTransport.__init__ = _light_init  # type: ignore[method-assign,assignment]
-        try:
+        """Answer every request made inside the block by httpx, httpx2, requests, urllib3, aiohttp or
+        ``urllib.request``, including module-level ``httpx.get`` and clients built before the block."""
+        with intercept(self.route, self._seen):
             yield self
-        finally:
-            httpx.HTTPTransport.handle_request = sync_original  # type: ignore[method-assign]
-            httpx.AsyncHTTPTransport.handle_async_request = async_original  # type: ignore[method-assign]
-            httpx.HTTPTransport.__init__, httpx.AsyncHTTPTransport.__init__ = inits  # type: ignore[method-assign]

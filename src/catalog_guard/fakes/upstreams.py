@@ -18,7 +18,8 @@ synthetic universe's invented ones.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 from catalog_guard import corpus, gallery
 from catalog_guard import universe as universe_module
@@ -28,6 +29,7 @@ from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.providers import fake_providers, make_fake
 from catalog_guard.fakes.transport import FakeInternet, Handler
 from catalog_guard.gateways import GATEWAY_HOST, HUB_HOST, HUGGINGFACE
+from catalog_guard.netguard import loopback_only
 from catalog_guard.providers import GATEWAY_SPECS
 from catalog_guard.records import ModelRecord
 
@@ -81,6 +83,12 @@ class FakeUpstreams:
     def internet(self, recording: Recording) -> FakeInternet:
         return FakeInternet(self.handlers(recording))
 
+    def every_upstream(self) -> FakeInternet:
+        """The Hub and every provider at their canonical hosts: what a gateway under test fetches from."""
+        handlers = {HUB_HOST: self.hub()}
+        handlers.update({spec.host: self.provider(name) for name, spec in GATEWAY_SPECS.items()})
+        return FakeInternet(handlers)
+
 
 def recorded_offers(records: Iterable[ModelRecord]) -> list[universe_module.Offer]:
     """Offers that render, in the provider's own shape, to the recorded rows' ids (in order, duplicates
@@ -118,3 +126,17 @@ def recorded_upstreams(cassettes_dir: str | os.PathLike[str] | None = None) -> F
         return build
 
     return FakeUpstreams(hub=hub, providers={name: provider(name) for name in GATEWAY_SPECS})
+
+
+@contextmanager
+def serve_upstreams(
+    upstreams: FakeUpstreams | None = None, *, cassettes_dir: str | os.PathLike[str] | None = None
+) -> Iterator[FakeInternet]:
+    """Within the block, the app under test's calls to huggingface.co and every provider are answered by the
+    fakes, whatever HTTP client it uses (:mod:`catalog_guard.fakes.interception`), and any other connection
+    beyond loopback is refused. ``upstreams`` defaults to :func:`recorded_upstreams` (the recorded corpus, or
+    ``cassettes_dir``'s); pass ``FakeUpstreams()`` for the synthetic universe, or one with a factory swapped to
+    serve a scenario (a Hub that answers 503). The yielded :class:`FakeInternet` holds every exchange."""
+    internet = (upstreams or recorded_upstreams(cassettes_dir)).every_upstream()
+    with internet.install(), loopback_only():
+        yield internet
