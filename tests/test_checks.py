@@ -338,10 +338,10 @@ def test_phantom_does_not_count_what_the_gateway_curates() -> None:
 
     seen = observed(tampered(house), GROQ)
     assert "groq-house/router-0" in failing(seen)["phantom"].violations[0].message
-    assert "phantom" not in failing(seen, curated={"groq": ("groq-house/*",)})
-    assert "phantom" not in failing(seen, curated={"*": ("groq-house/router-*",)})
-    assert "phantom" in failing(seen, curated={"google": ("groq-house/*",)})  # another gateway's allowance
-    assert "phantom" in failing(seen, curated={"groq": ("groq-house/router-1",)})  # one id curated, the rest not
+    assert "phantom" not in failing(seen, curated=(("groq", "groq-house/*"),))
+    assert "phantom" not in failing(seen, curated=(("*", "groq-house/router-*"),))
+    assert "phantom" in failing(seen, curated=(("google", "groq-house/*"),))  # another gateway's allowance
+    assert "phantom" in failing(seen, curated=(("groq", "groq-house/router-1"),))  # one id curated, the rest not
 
 
 def end_probe(offsets: Callable[[int, int], bool], answer: Callable[[Body], Body]) -> Tamper:

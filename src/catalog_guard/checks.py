@@ -42,9 +42,10 @@ class ContractConfig:
     count_tolerance: float = 0.0
     max_examples: int = 5
     skew: SkewAllowance = field(default_factory=SkewAllowance)  # ids a listing may differ from its upstream by
-    curated: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Models a gateway lists on purpose without an upstream (its own routers, aliases it curates): per gateway
-    (``"*"``: every gateway), shell-style patterns of ids the phantom check does not count."""
+    curated: tuple[tuple[str, str], ...] = ()
+    """Models a gateway lists on purpose without an upstream (its own routers, aliases it curates): ``(gateway,
+    pattern)`` pairs (gateway ``"*"``: every gateway; a shell-style pattern of ids) the phantom check does not
+    count. A tuple, not a dict: a config is hashable (the recorded audit caches its verdicts per config)."""
     latency_budget: float | None = latency.DEFAULT_BUDGET
     """p95 seconds per gateway the latency check allows; ``None`` (or 0) turns the check off."""
 
@@ -668,8 +669,9 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
 
 def curated(context: Context, gateway: str, model_id: str) -> bool:
     """Whether ``gateway`` may list ``model_id`` without an upstream (``ContractConfig.curated``)."""
-    patterns = (*context.config.curated.get(gateway, ()), *context.config.curated.get("*", ()))
-    return any(fnmatch.fnmatchcase(model_id, pattern) for pattern in patterns)
+    return any(
+        owner in (gateway, "*") and fnmatch.fnmatchcase(model_id, pattern) for owner, pattern in context.config.curated
+    )
 
 
 @contract_check("phantom", "each gateway lists only what its upstream lists")

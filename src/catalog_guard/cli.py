@@ -76,18 +76,18 @@ def _config(args: argparse.Namespace) -> ContractConfig:
     from catalog_guard.checks import ContractConfig
     from catalog_guard.skew import SkewAllowance
 
-    curated: dict[str, tuple[str, ...]] = {}
+    curated: list[tuple[str, str]] = []
     for entry in args.curated:
         gateway, sep, pattern = entry.partition("=")
         if not sep or not gateway or not pattern:
             raise UsageError(f"--curated wants GATEWAY=PATTERN (e.g. openrouter=openrouter/*), got {entry!r}")
-        curated[gateway] = (*curated.get(gateway, ()), pattern)
+        curated.append((gateway, pattern))
     budget = ContractConfig().latency_budget if args.latency_budget is None else (args.latency_budget or None)
     return ContractConfig(
         coverage_floor=args.coverage_floor,
         count_tolerance=args.count_tolerance,
         skew=SkewAllowance(args.skew_max_ids, args.skew_max_fraction),
-        curated=curated,
+        curated=tuple(curated),
         latency_budget=budget,
     )
 

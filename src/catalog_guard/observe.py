@@ -238,7 +238,9 @@ def observe(
     seen.flag_probes = {alias: responses["flag", alias] for alias in plan.flag_aliases if ("flag", alias) in responses}
     seen.probes = {name: responses["probe", name] for name in plan.probes() if ("probe", name) in responses}
     seen.unique_singles = {
-        param: responses["unique-single", param] for param in plan.unique_params if ("unique-single", param) in responses
+        param: responses["unique-single", param]
+        for param in plan.unique_params
+        if ("unique-single", param) in responses
     }
 
     first = plan.gateways[0] if plan.gateways else HUGGINGFACE
