@@ -49,6 +49,12 @@ class ContractConfig:
     latency_budget: float | None = latency.DEFAULT_BUDGET
     """p95 seconds per gateway the latency check allows; ``None`` (or 0) turns the check off."""
 
+    def __post_init__(self) -> None:
+        # NaN compares false with everything: unchecked, it would switch the coverage and count checks off
+        for name, value in (("--coverage-floor", self.coverage_floor), ("--count-tolerance", self.count_tolerance)):
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise ValueError(f"{name} must be a fraction between 0 and 1, got {value!r}")
+
 
 @dataclass(frozen=True)
 class Context:
