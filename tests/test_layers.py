@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("paging", frozenset({"paging"})),
     ("clients", frozenset({"hub", "providers", "gateway_client", "merge"})),
-    ("observation", frozenset({"observe"})),
+    ("observation", frozenset({"observe", "latency"})),
     ("corpus", frozenset({"corpus"})),
     ("checks", frozenset({"checks"})),
     (
@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             "fakes", "fakes.transport", "fakes.hub", "fakes.providers", "fakes.gateway", "fakes.mounted", "fakes.echo",
             "fakes.hostile", "regressions",
             "fakes.interception", "fakes.sleeps",
+            "fakes.clock",
         }),
     ),
     ("scenarios", frozenset({"fetcher_checks", "gallery", "truth", "diagnosis"})),

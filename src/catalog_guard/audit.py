@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog_guard import checks, merge
+from catalog_guard import checks, latency, merge
+from catalog_guard.checks import CheckResult
 from catalog_guard.errors import LimitReached
 from catalog_guard.gateway_client import GatewayResponse
 from catalog_guard.gateways import ALL
@@ -83,6 +84,17 @@ class Audit:
     truth: Truth | None = None  # what the truth checks compared with (None: no truth at all)
     require_all_truth: bool = False  # an upstream not judged is exit 2 (--require-all-truth)
     incomplete: str | None = None  # why the observation cannot be judged as a whole (a limit, no answer)
+    latency: dict[str, latency.Figures] = field(default_factory=dict)
+    latency_budget: float | None = None  # the p95 budget the latency check applied (None: off)
+
+    @property
+    def latency_measured(self) -> bool:
+        """Live figures are the gateway's; a replayed cassette's are the replay's (cassettes record no timing)."""
+        return self.source == "live"
+
+    @property
+    def root_causes(self) -> list[CheckResult]:
+        return checks.root_causes(self.checks)
 
     @property
     def passed(self) -> bool:
@@ -206,6 +218,7 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         seed_merge=dict(seed_merge) if seed_merge is not None else None,
         truth_kind=judged.data,
         truth=judged,
+        latency_budget=(config or checks.ContractConfig()).latency_budget or None,  # no figures: replay timing
     )
 
 
@@ -247,6 +260,8 @@ def live_audit(
         truth=judged,
         require_all_truth=require_all_truth,
         incomplete=why_incomplete(seen),
+        latency=latency.by_gateway(seen),
+        latency_budget=(config or checks.ContractConfig()).latency_budget or None,
     )
 
 

@@ -88,6 +88,42 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_FRACTION,
         help=f"the same as a fraction of the upstream's listing, rounded up (default {DEFAULT_MAX_FRACTION})",
     )
+    parser.add_argument(
+        "--latency-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="p95 seconds per gateway before latency is a finding (default 10: generous on purpose; 0 turns it off)",
+    )
+    parser.add_argument(
+        "--curated",
+        action="append",
+        default=[],
+        metavar="GATEWAY=PATTERN",
+        help="ids GATEWAY (or *) lists on purpose without an upstream, a shell pattern; not phantoms (repeatable)",
+    )
+
+
+def _config(args: argparse.Namespace) -> ContractConfig:
+    """The contract's knobs from the command line (``ValueError`` for a bad skew allowance, ``UsageError`` for a
+    malformed ``--curated``)."""
+    from catalog_guard.checks import ContractConfig
+    from catalog_guard.skew import SkewAllowance
+
+    curated: list[tuple[str, str]] = []
+    for entry in args.curated:
+        gateway, sep, pattern = entry.partition("=")
+        if not sep or not gateway or not pattern:
+            raise UsageError(f"--curated wants GATEWAY=PATTERN (e.g. openrouter=openrouter/*), got {entry!r}")
+        curated.append((gateway, pattern))
+    budget = ContractConfig().latency_budget if args.latency_budget is None else (args.latency_budget or None)
+    return ContractConfig(
+        coverage_floor=args.coverage_floor,
+        count_tolerance=args.count_tolerance,
+        skew=SkewAllowance(args.skew_max_ids, args.skew_max_fraction),
+        curated=tuple(curated),
+        latency_budget=budget,
+    )
 
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
@@ -212,7 +248,7 @@ def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--regression",
         metavar="MODE",
         default=None,
-        help="serve a gallery mode instead of the correct gateway (G1-G13, F1-F10)",
+        help="serve a gallery mode instead of the correct gateway (G1-G13, U1-U11, F1-F10)",
     )
     serve.add_argument(
         "--log-level", choices=("critical", "error", "warning", "info", "debug", "trace"), default="warning"
@@ -241,14 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard import audit, report
-    from catalog_guard.checks import ContractConfig
     from catalog_guard.errors import CatalogGuardError
     from catalog_guard.redaction import Redactor
-    from catalog_guard.skew import SkewAllowance
 
     try:
-        skew = SkewAllowance(args.skew_max_ids, args.skew_max_fraction)
-        config = ContractConfig(coverage_floor=args.coverage_floor, count_tolerance=args.count_tolerance, skew=skew)
+        config = _config(args)
         url = gateway_url(*_given_url(args.gateway_url))
         _check_output(args.output)
         live = {name: getattr(args, name) for name in LIVE_OPTIONS if getattr(args, name) is not None}

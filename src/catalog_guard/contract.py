@@ -263,6 +263,18 @@ class GatewayContract:
     def test_routable(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("routable", observation, contract_context)
 
+    def test_id_hygiene(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("id-hygiene", observation, contract_context)
+
+    def test_paging_ends(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("paging-ends", observation, contract_context)
+
+    def test_provenance(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("provenance", observation, contract_context)
+
+    def test_latency(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("latency", observation, contract_context)
+
 
 class FetcherContract:
     """A Hugging Face catalog fetcher against the recorded Hub and the fake Hub's scenarios.

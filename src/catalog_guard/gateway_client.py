@@ -244,11 +244,12 @@ def walk_gateway(
     settings: paging.WalkSettings | None = None,
     extra_params: Mapping[str, Any] | None = None,
     sleep: paging.Sleep = time.sleep,
+    clock: paging.Clock = time.perf_counter,
 ) -> GatewayWalk:
     """Walk ``offset = 0, n, 2n, …`` (advancing by what each page returned) until the gateway says the end.
     Never raises for upstream trouble; see :class:`GatewayWalk`."""
     options = _walk_options(base_url, gateway, limit, headers, settings, extra_params)
-    result = paging.walk(client, options.pop("url"), sleep=sleep, **options)
+    result = paging.walk(client, options.pop("url"), sleep=sleep, clock=clock, **options)
     return GatewayWalk.of(gateway, limit, result)
 
 
@@ -285,6 +286,7 @@ class GatewayResponse:
     text: str
     items: list[paging.Item]
     error: CatalogGuardError | None
+    elapsed: float | None = None  # seconds from sending the request to its body read
 
     @property
     def ok(self) -> bool:
@@ -310,6 +312,7 @@ def get_models(
     params: Mapping[str, Any] | None = None,
     *,
     headers: Mapping[str, str] | None = None,
+    clock: paging.Clock = time.perf_counter,
 ) -> GatewayResponse:
     """One request, no retry (a probe must see the first answer). Never raises for a misbehaving gateway:
     4xx/5xx and unusable bodies are returned with their typed error, and a request that got no usable answer
@@ -317,7 +320,7 @@ def get_models(
     only."""
     url = _models_url(base_url).copy_merge_params(dict(params or {}))
     try:
-        response = client.get(url, headers=dict(headers or {}))
+        response = paging.timed_get(client, url, headers, clock)
     except httpx.RequestError as failure:
         return _unanswered(url, TransportError(f"{type(failure).__name__} for {url}: {failure}", url=str(url)))
     except CatalogGuardError as failure:  # a limit, or a transport failure the bounded transport typed
@@ -342,6 +345,7 @@ def get_models(
         text=response.text,
         items=items,
         error=problem,
+        elapsed=paging.elapsed_of(response),
     )
 
 

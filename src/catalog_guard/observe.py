@@ -9,8 +9,12 @@ What is observed, per the contract (docs/contract.md §1):
 - an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
 - one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);
 - the aliases (``hug``) walked like their targets; ``gateway=all`` walked, plain and with ``unique_models``;
-- the documented spelling of that flag, ``unique=true`` (a real gateway silently ignored it: G10), asked once;
+- the documented spelling of that flag, ``unique=true`` (a real gateway silently ignored it: G10), asked once,
+  and the implemented one, ``unique_models=true``, asked the same way, so the two are compared like for like
+  (a broken ``unique_models`` *walk* must not read as an ignored flag);
 - probes with bad parameters (negative offset, limit 0 and above the maximum, an unknown gateway);
+- probes at and past the end of the first gateway's listing (``offset = total``, ``offset > total``, the last row
+  alone with ``limit=1``) and one past the largest ``limit`` (:meth:`ObservePlan.end_probes`);
 - one request sent twice (bodies and ETags must not change);
 - a chat completion for a listed model without a key (it must be routable: 401, not 404).
 """
@@ -55,6 +59,7 @@ class ObservePlan:
     unique_params: tuple[str, ...] = ("unique_models",)
     flag_aliases: Mapping[str, str] = field(default_factory=lambda: {"unique": "unique_models"})
     probe_parameters: bool = True
+    probe_ends: bool = True  # offset at and past the end, the last row alone, limit one past the maximum
     probe_routing: bool = True
     walk_budget: int | None = None  # per walk; None: enough for 50,000 models at ``limit``, and at least 400
 
@@ -75,6 +80,18 @@ class ObservePlan:
             "non-integer-limit": {"gateway": first, "limit": "ten", "offset": 0},
             "unknown-gateway": {"gateway": UNKNOWN_GATEWAY, "limit": self.limit, "offset": 0},
         }
+
+    def end_probes(self, gateway: str, total: int) -> dict[str, dict[str, Any]]:
+        """Requests at the ends of ``gateway``'s listing of ``total`` models, which a walk never sends: a client
+        that pages until an empty page asks ``offset = total``; one that trusts ``has_more`` may ask past it."""
+        probes: dict[str, dict[str, Any]] = {
+            "offset-at-total": {"gateway": gateway, "limit": self.limit, "offset": total},
+            "offset-past-total": {"gateway": gateway, "limit": self.limit, "offset": total + self.limit},
+        }
+        if total > 0:
+            probes["last-row"] = {"gateway": gateway, "limit": 1, "offset": total - 1}
+        probes["limit-one-past-maximum"] = {"gateway": gateway, "limit": self.max_limit + 1, "offset": 0}
+        return probes
 
 
 @dataclass(frozen=True)
@@ -98,7 +115,9 @@ class Observation:
     all_walk: GatewayWalk | None = None
     unique_walks: dict[str, GatewayWalk] = field(default_factory=dict)
     flag_probes: dict[str, GatewayResponse] = field(default_factory=dict)
+    unique_singles: dict[str, GatewayResponse] = field(default_factory=dict)  # ``param=true``, one large request
     probes: dict[str, GatewayResponse] = field(default_factory=dict)
+    end_probes: dict[str, GatewayResponse] = field(default_factory=dict)
     repeats: list[tuple[GatewayResponse, GatewayResponse]] = field(default_factory=list)
     route: RouteProbe | None = None
     errors: dict[str, str] = field(default_factory=dict)
@@ -165,6 +184,7 @@ def observe(
     headers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: paging.Sleep | None = None,
+    clock: paging.Clock = time.perf_counter,
     concurrency: int = 1,
     meter: Meter | None = None,
 ) -> Observation:
@@ -189,7 +209,7 @@ def observe(
     if meter is not None:  # the meter's --max-wait is then the one cap on a single wait
         settings = dataclasses.replace(settings, give_up_after=math.inf)
     note = progress or (lambda _step: None)
-    options: dict[str, Any] = {"headers": headers, "settings": settings}
+    options: dict[str, Any] = {"headers": headers, "settings": settings, "clock": clock}
     if sleep is not None:
         options["sleep"] = sleep
     walks: dict[tuple[str, str], GatewayWalk] = {}
@@ -205,7 +225,7 @@ def observe(
     def ask(slot: tuple[str, str], label: str, params: Mapping[str, Any]) -> Chain:
         def chain() -> None:
             note(label)
-            responses[slot] = get_models(client, base_url, params, headers=headers)
+            responses[slot] = get_models(client, base_url, params, headers=headers, clock=clock)
 
         return chain
 
@@ -227,6 +247,9 @@ def observe(
         ordered.append((walk(("all", ALL), ALL), True))
         if plan.include_unique:
             ordered += [(walk(("unique", param), ALL, {param: "true"}), True) for param in plan.unique_params]
+            for param in plan.unique_params:  # the same listing in one request: what the flag is compared with
+                params = {"gateway": ALL, param: "true", "limit": plan.large_limit, "offset": 0}
+                ordered.append((ask(("unique-single", param), f"single all {param}", params), False))
             for alias, target in plan.flag_aliases.items():
                 if target in plan.unique_params:
                     params = {"gateway": ALL, alias: "true", "limit": plan.large_limit, "offset": 0}
@@ -239,6 +262,9 @@ def observe(
         ordered.sort(key=lambda entry: not entry[1])
     run_chains([chain for chain, _ in ordered], concurrency)
 
+    def ask_now(params: Mapping[str, Any]) -> GatewayResponse:
+        return get_models(client, base_url, params, headers=headers, clock=clock)
+
     for gateway in plan.gateways:
         seen.walks[gateway] = walks["walk", gateway]
         seen.singles[gateway] = responses["single", gateway]
@@ -247,13 +273,22 @@ def observe(
     seen.unique_walks = {param: walks["unique", param] for param in plan.unique_params if ("unique", param) in walks}
     seen.flag_probes = {alias: responses["flag", alias] for alias in plan.flag_aliases if ("flag", alias) in responses}
     seen.probes = {name: responses["probe", name] for name in plan.probes() if ("probe", name) in responses}
+    seen.unique_singles = {
+        param: responses["unique-single", param]
+        for param in plan.unique_params
+        if ("unique-single", param) in responses
+    }
 
     first = plan.gateways[0] if plan.gateways else HUGGINGFACE
+    first_walk = seen.walks.get(first)
+    if plan.probe_ends and first_walk is not None and first_walk.pages:
+        total = first_walk.reported_total()
+        for name, params in plan.end_probes(first, total if total is not None else len(first_walk.ids)).items():
+            note(f"probe {name}")
+            seen.end_probes[name] = ask_now(params)
     repeat = {"gateway": first, "limit": plan.limit, "offset": 0}
     note("repeat")
-    seen.repeats.append(
-        (get_models(client, base_url, repeat, headers=headers), get_models(client, base_url, repeat, headers=headers))
-    )
+    seen.repeats.append((ask_now(repeat), ask_now(repeat)))
     if plan.probe_routing:
         seen.route = _probe_route(client, base_url, seen)
     if meter is not None:
@@ -280,6 +315,7 @@ def observe_target(
             plan,
             headers=target.headers(),
             sleep=target.sleep(),
+            clock=target.timer(),
             concurrency=concurrency,
             meter=meter,
         )

@@ -222,6 +222,7 @@ class Page:
     body: Any
     items: list[Item]
     next_url: str | None
+    elapsed: float | None = None  # seconds from sending the request to its body read (the try that succeeded)
 
     def ids(self, id_of: IdOf = any_id) -> list[str | None]:
         return [id_of(item) for item in self.items]
@@ -287,6 +288,24 @@ class _Yield:
 
 _Action = _Send | _Sleep | _Yield
 _Reply = httpx.Response | httpx.RequestError | TransportError | None
+Clock = Callable[[], float]
+ELAPSED = "catalog_guard.elapsed"  # the extension a driver stores a response's measured latency under
+
+
+def timed_get(
+    client: httpx.Client, url: httpx.URL | str, headers: Mapping[str, str] | None, clock: Clock
+) -> httpx.Response:
+    """``client.get`` with the seconds it took (to the last byte of the body) stored in the response's
+    extensions, read on ``clock`` (``time.perf_counter``, or a simulated clock in tests)."""
+    started = clock()
+    response = client.get(url, headers=dict(headers or {}))
+    response.extensions[ELAPSED] = clock() - started
+    return response
+
+
+def elapsed_of(response: httpx.Response) -> float | None:
+    value = response.extensions.get(ELAPSED)
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _walk_protocol(
@@ -315,6 +334,7 @@ def _walk_protocol(
             body=body,
             items=items,
             next_url=without_userinfo(following) if following is not None else None,
+            elapsed=elapsed_of(response),
         )
         walk.pages.append(page)
         yield _Yield(page)
@@ -456,6 +476,7 @@ def iter_pages(
     settings: WalkSettings | None = None,
     sleep: Sleep = time.sleep,
     walk: Walk | None = None,
+    clock: Clock = time.perf_counter,
 ) -> Iterator[Page]:
     """Yield pages as they arrive; raise a typed error the moment the walk cannot be trusted."""
     walk = walk if walk is not None else Walk(pagination.name)
@@ -469,7 +490,7 @@ def iter_pages(
         reply = None
         if isinstance(action, _Send):
             try:
-                reply = client.get(action.url, headers=dict(headers or {}))
+                reply = timed_get(client, action.url, headers, clock)
             except (httpx.RequestError, TransportError) as error:  # transport trouble, bad encodings, redirects
                 reply = error
         elif isinstance(action, _Sleep):
@@ -490,6 +511,7 @@ async def aiter_pages(
     settings: WalkSettings | None = None,
     sleep: Callable[[float], Any] | None = None,
     walk: Walk | None = None,
+    clock: Clock = time.perf_counter,
 ) -> AsyncIterator[Page]:
     """The async twin of :func:`iter_pages`; ``sleep`` may be sync or async (default ``asyncio.sleep``)."""
     import asyncio
@@ -506,7 +528,9 @@ async def aiter_pages(
         reply = None
         if isinstance(action, _Send):
             try:
+                started = clock()
                 reply = await client.get(action.url, headers=dict(headers or {}))
+                reply.extensions[ELAPSED] = clock() - started
             except (httpx.RequestError, TransportError) as error:  # transport trouble, bad encodings, redirects
                 reply = error
         elif isinstance(action, _Sleep):

@@ -127,6 +127,14 @@ class GatewayTarget:
     handler: Handler | None = None
     token: str | None = field(default=None, repr=False)
     limits: Limits = field(default_factory=Limits)
+    clock: Callable[[], float] | None = None  # what latency is read on; None: time.perf_counter
+
+    def timer(self) -> Callable[[], float]:
+        """The clock each request's latency is measured on: real time, unless a fake brought its own
+        (:class:`~catalog_guard.fakes.clock.SimulatedClock`: a slow gallery mode that does not sleep)."""
+        import time
+
+        return self.clock or time.perf_counter
 
     @property
     def in_process(self) -> bool:
