@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import httpcore  # noqa: F401  (see below)
 import pytest
 import yaml
 from hypothesis import settings
@@ -20,6 +21,12 @@ from catalog_guard.netguard import loopback_only
 # took 250-280 ms and failed as "flaky"; every property is still checked on every example, only not timed.
 settings.register_profile("catalog-guard", deadline=None)
 settings.load_profile("catalog-guard")
+
+
+# httpx imports httpcore lazily, on the first request, and keeps httpcore's exception classes in a map it loads
+# once. Imported first inside an in-process pytester run, httpcore would be dropped from sys.modules when that run
+# ends (pytester restores sys.modules), re-imported later with new classes, and httpx would then let a raw
+# httpcore.ReadTimeout escape its mapping. Importing it here, before any such run, keeps one httpcore per process.
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -152,18 +152,24 @@ CONTRACT = (
 def test_contract_tests_with_an_empty_gateway_url_fail_instead_of_skipping(pytester: pytest.Pytester) -> None:
     """``optional`` classes skip without --gateway-url; given but empty (an unset CI variable) is no skip."""
     pytester.makepyfile(CONTRACT)
-    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--gateway-url", "")
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--catalog-guard-gateway-url", "")
     outcomes = run.parseoutcomes()
     assert "skipped" not in outcomes
     assert outcomes.get("errors") == len(CHECKS)
-    run.stdout.fnmatch_lines(["*--gateway-url was given but is empty*"])
+    run.stdout.fnmatch_lines(["*--catalog-guard-gateway-url was given but is empty*"])
 
 
 def test_contract_tests_against_a_gateway_that_never_answers_are_not_judged(pytester: pytest.Pytester) -> None:
     """Nothing listens (port 9, discard): every test errors with the line that says why, after one request."""
     pytester.makepyfile(CONTRACT)
     run = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-q", "--gateway-url", "http://127.0.0.1:9", "--catalog-guard-truth", "recorded"
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--catalog-guard-gateway-url",
+        "http://127.0.0.1:9",
+        "--catalog-guard-truth",
+        "recorded",
     )
     assert run.parseoutcomes().get("errors") == len(CHECKS)
     run.stdout.fnmatch_lines(["*not judged: stopped: the gateway never answered*"])

@@ -92,7 +92,7 @@ def test_every_fault_ends_with_a_typed_outcome(
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     assert code == case.exit, err
-    assert '"checks"' in out, "the report of what was seen is printed whatever stopped the run"
+    assert '"checks"' in out, f"the report of what was seen is printed whatever stopped the run: {err}"
     if case.exit == 2:
         lines = err.strip().splitlines()
         assert len(lines) == 1, err

@@ -468,6 +468,14 @@ def unserved_gateways(seen: Observation) -> dict[str, str]:
     return unserved
 
 
+def _first_answer(seen: Observation, name: str) -> str:
+    """The evidence of the first unserved gateway: what it said, in its own words (the error's message, which
+    quotes the status and the body's message), so that a 401 says which credentials it refused."""
+    walk = seen.walks.get(name)
+    said = describe_error(walk.error if walk is not None else None)
+    return f" First, {name} answered: {said[:300]}" if said else ""
+
+
 @contract_check("known-gateways", "every known gateway (and alias) serves models")
 def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
     """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog.
@@ -488,7 +496,8 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
                     f"plan = ObservePlan(gateways={tuple(served)!r})"
                     if all(answer.startswith("4") for answer in unserved.values())
                     else "A 5xx or a failed request is an outage of that gateway, not a choice"
-                ),
+                )
+                + _first_answer(seen, next(iter(unserved))),
                 {"unserved": dict(unserved), "served": served},
             )
         )
