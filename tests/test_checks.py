@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from catalog_guard import checks
+from catalog_guard import checks, latency
 from catalog_guard import universe as u
+from catalog_guard.fakes.clock import SimulatedClock
 from catalog_guard.fakes.gateway import FakeGateway, current_state
 from catalog_guard.gateways import GATEWAY_URL
 from catalog_guard.observe import Observation, ObservePlan, observe
@@ -253,6 +254,286 @@ def test_no_duplicates_flags_a_provider_row_listed_twice_in_all() -> None:
 
     found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_unique=False)))
     assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 11: the families the first thirteen checks did not name.
+
+GROQ = ObservePlan(gateways=("groq",), include_all=False)
+
+
+def with_row(gateway: str, make: Callable[[Body], Body]) -> Tamper:
+    """Tamper: every 200 page of ``gateway`` at offset 0 gets one more row, ``make(first row)``, at its end."""
+
+    def add(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == gateway and body["offset"] == 0 and body["data"]:
+            body["data"].append(make(body["data"][0]))
+            body["returned"] += 1
+            body["total"] += 1
+        return body
+
+    return add
+
+
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [
+        (" meta-llama/Llama-3.1-8B", "leading or trailing whitespace"),
+        ("meta-llama/Llama-3.1-8B\t", "leading or trailing whitespace"),
+        ("meta-llama/Llama 3.1-8B", "whitespace inside"),
+        ("meta-llama/Llama-3.1-8B\x00", "a control or invisible character"),
+        ("meta-llama/Llama-3.1\u200b-8B", "a control or invisible character"),
+        ("acme/cafe\u0301", "not in Unicode NFC form"),
+        ("a" * (checks.MAX_ID_LENGTH + 1), f"longer than {checks.MAX_ID_LENGTH} characters"),
+    ],
+)
+def test_id_hygiene_names_what_is_wrong_with_one_id(model: str, problem: str) -> None:
+    assert problem in checks.id_problems(model)
+
+
+@pytest.mark.parametrize("model", ["meta-llama/Llama-3.1-8B", "acme/caf\u00e9", "a" * checks.MAX_ID_LENGTH, "x:free"])
+def test_id_hygiene_finds_nothing_wrong_with_a_clean_id(model: str) -> None:
+    assert checks.id_problems(model) == []  # exactly MAX_ID_LENGTH is allowed; one more is not (above)
+
+
+def test_id_hygiene_twins_differ_only_in_case_space_form_or_prefix_not_in_a_known_suffix() -> None:
+    key = checks.twin_key
+    assert key("Org/Model-7B") == key("org/model-7b") == key("org/model-7b ") == key("org/ model-7b")
+    assert key("models/gemini-2.0-flash") == key("gemini-2.0-flash")
+    assert key("accounts/fireworks/models/llama-v3") == key("llama-v3")
+    assert key("acme/cafe\u0301") == key("acme/caf\u00e9")
+    assert key("openai/gpt-4.1") != key("openai/gpt-41")  # G12: a dot is part of the name
+    assert key("meta-llama/llama-3-8b:free") != key("meta-llama/llama-3-8b")  # OpenRouter's two offers
+
+
+@pytest.mark.parametrize(
+    ("gateway", "twin"),
+    [
+        ("groq", lambda row: {**row, "id": row["id"].upper()}),
+        ("groq", lambda row: {**row, "id": row["id"] + " "}),
+        ("groq", lambda row: {**row, "id": chr(ord(row["id"][0]) + 0xFEE0) + row["id"][1:]}),  # fullwidth
+        ("google", lambda row: {**row, "id": row["id"].removeprefix("models/")}),
+    ],
+    ids=["case", "trailing-space", "compatibility-form", "wrapper"],
+)
+def test_id_hygiene_flags_one_model_listed_twice(gateway: str, twin: Callable[[Body], Body]) -> None:
+    found = failing(observed(tampered(with_row(gateway, twin)), ObservePlan(gateways=(gateway,), include_all=False)))
+    assert "id-hygiene" in found
+    assert any(gateway in v.message for v in found["id-hygiene"].violations)
+
+
+def test_id_hygiene_passes_a_known_suffix_variant_as_its_own_offer() -> None:
+    free = with_row("groq", lambda row: {**row, "id": row["id"] + ":free"})
+    assert "id-hygiene" not in failing(observed(tampered(free), GROQ))
+
+
+def test_phantom_does_not_count_what_the_gateway_curates() -> None:
+    allowed = checks.ContractConfig().skew.allowed(len(current_state().catalog("groq")))
+
+    def house(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and body["offset"] == 0:
+            body["data"] += [{**body["data"][0], "id": f"groq-house/router-{n}"} for n in range(allowed + 2)]
+            body["returned"] = body["total"] = len(body["data"])
+        return body
+
+    seen = observed(tampered(house), GROQ)
+    assert "groq-house/router-0" in failing(seen)["phantom"].violations[0].message
+    assert "phantom" not in failing(seen, curated=(("groq", "groq-house/*"),))
+    assert "phantom" not in failing(seen, curated=(("*", "groq-house/router-*"),))
+    assert "phantom" in failing(seen, curated=(("google", "groq-house/*"),))  # another gateway's allowance
+    assert "phantom" in failing(seen, curated=(("groq", "groq-house/router-1"),))  # one id curated, the rest not
+
+
+def end_probe(offsets: Callable[[int, int], bool], answer: Callable[[Body], Body]) -> Tamper:
+    """Tamper: the groq answers whose (offset, total) satisfy ``offsets`` become ``answer(body)``."""
+
+    def rewrite(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and offsets(body["offset"], body["total"]):
+            return answer(body)
+        return body
+
+    return rewrite
+
+
+def last_page_again(body: Body) -> Body:
+    rows = current_state().catalog("groq")
+    return {**body, "data": rows[-body["limit"] :], "returned": len(rows[-body["limit"] :])}
+
+
+def test_paging_ends_flags_the_last_page_again_at_offset_total() -> None:
+    found = failing(observed(tampered(end_probe(lambda o, t: o == t, last_page_again)), GROQ))
+    assert any("offset-at-total" in v.message for v in found["paging-ends"].violations)
+    assert not any("offset-past-total" in v.message for v in found["paging-ends"].violations)
+
+
+def test_paging_ends_flags_the_last_page_again_past_the_end_but_accepts_a_4xx() -> None:
+    found = failing(observed(tampered(end_probe(lambda o, t: o > t, last_page_again)), GROQ))
+    assert [v.evidence["probe"] for v in found["paging-ends"].violations] == ["offset-past-total"]
+    gateway = FakeGateway(current_state())
+
+    def refuse_past_the_end(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params.get("offset", 0))
+        if gateway_of(request) == "groq" and offset > len(current_state().catalog("groq")):
+            return httpx.Response(400, json={"error": {"message": "offset past the end"}})
+        return gateway(request)
+
+    assert "paging-ends" not in failing(observed(refuse_past_the_end, GROQ))
+
+
+def test_paging_ends_flags_a_4xx_at_exactly_offset_total() -> None:
+    gateway = FakeGateway(current_state())
+    total = len(current_state().catalog("groq"))
+
+    def refuse_at_the_end(request: httpx.Request) -> httpx.Response:
+        if gateway_of(request) == "groq" and request.url.params.get("offset") == str(total):
+            return httpx.Response(400, json={"error": {"message": "offset out of range"}})
+        return gateway(request)
+
+    found = failing(observed(refuse_at_the_end, GROQ))
+    assert [v.evidence["probe"] for v in found["paging-ends"].violations] == ["offset-at-total"]
+
+
+def test_paging_ends_flags_a_last_row_that_says_there_is_more() -> None:
+    def more(body: Body) -> Body:
+        return {**body, "has_more": True, "next_offset": body["offset"] + 1}
+
+    found = failing(observed(tampered(end_probe(lambda o, t: o == t - 1, more)), GROQ))
+    assert [v.evidence["probe"] for v in found["paging-ends"].violations] == ["last-row"]
+
+
+def test_paging_ends_flags_limit_bounds_off_by_one() -> None:
+    gateway = FakeGateway(current_state())
+
+    def bounds(request: httpx.Request) -> httpx.Response:
+        limit = request.url.params.get("limit")
+        if limit == "1000":  # the documented maximum, refused
+            return httpx.Response(400, json={"error": {"message": "limit must be below 1000"}})
+        if limit == "1001":  # one past it, served
+            return gateway(httpx.Request("GET", request.url.copy_set_param("limit", 1000)))
+        return gateway(request)
+
+    messages = [v.message for v in failing(observed(bounds, GROQ))["paging-ends"].violations]
+    assert any("limit=1000 (the documented maximum) answered 400" in m for m in messages)
+    assert any("limit-one-past-maximum" in m and "answered 200" in m for m in messages)
+
+
+def test_provenance_flags_rows_attributed_to_the_wrong_gateway() -> None:
+    def relabel(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "all" and "unique" not in str(request.url):
+            body["data"] = [
+                {**r, "source_gateway": "cerebras"} if r["source_gateway"] == "groq" else r for r in body["data"]
+            ]
+        return body
+
+    plan = ObservePlan(gateways=("groq", "cerebras"), include_unique=False)
+    found = failing(observed(tampered(relabel), plan))
+    messages = [v.message for v in found["provenance"].violations]
+    assert any("attributed to cerebras, listed by groq" in m for m in messages)
+    assert any("appear only under another gateway's name" in m for m in messages)
+    assert "all-completeness" not in found  # every id is there: only its provenance is wrong
+
+
+def test_provenance_flags_unique_rows_that_name_too_few_providers() -> None:
+    def first_only(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "all" and "unique_models" in str(request.url):
+            body["data"] = [{**r, "providers": r["providers"][:1]} for r in body["data"]]
+        return body
+
+    shared = _shared_pair()
+    found = failing(observed(tampered(first_only), ObservePlan(gateways=shared)))
+    assert any("name the wrong providers" in v.message for v in found["provenance"].violations)
+
+
+def _shared_pair() -> tuple[str, str]:
+    """Two gateways of the reference that list a model in common (computed, not assumed)."""
+    state = current_state()
+    names = [g for g in state.catalogs if state.catalog(g)]
+    for index, first in enumerate(names):
+        ids = {row["id"] for row in state.catalog(first)}
+        for second in names[index + 1 :]:
+            if ids & {row["id"] for row in state.catalog(second)}:
+                return first, second
+    raise AssertionError("the reference lists no model on two gateways")
+
+
+def slow(seconds: float, clock: SimulatedClock) -> Callable[[httpx.Request], httpx.Response]:
+    """The reference gateway, each groq page taking ``seconds`` on ``clock``."""
+    gateway = FakeGateway(current_state())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if gateway_of(request) == "groq":
+            clock.advance(seconds)
+        return gateway(request)
+
+    return handler
+
+
+def observed_on(clock: SimulatedClock, handler: Callable[[httpx.Request], httpx.Response]) -> Observation:
+    target = GatewayTarget(base_url=GATEWAY_URL, handler=handler, clock=clock.now)
+    with target.client() as client:
+        return observe(client, GATEWAY_URL, GROQ, sleep=target.sleep(), clock=target.timer())
+
+
+def test_latency_flags_a_p95_over_the_budget_not_one_at_it() -> None:
+    budget = latency.DEFAULT_BUDGET
+    clock = SimulatedClock()
+    at_budget = observed_on(clock, slow(budget, clock))
+    assert "latency" not in failing(at_budget)
+    over = observed_on(clock, slow(budget + 0.001, clock))
+    found = failing(over)
+    assert found["latency"].violations[0].evidence["gateway"] == "groq"
+    assert "latency" not in failing(over, latency_budget=None)  # off
+    assert "latency" not in failing(over, latency_budget=0)  # off too
+
+
+def test_no_duplicates_shows_a_duplication_factor_that_never_reads_as_none() -> None:
+    assert checks.duplication_factor(1_390, 1_377) == "1.01x"  # 13 repeats in 1,390 rows: not "1.0x"
+    assert checks.duplication_factor(50_000, 100) == "500.0x"
+    assert checks.duplication_factor(1_000_001, 1_000_000) == "1.000001x"
+    assert checks.duplication_factor(100, 100) == "1.0x"
+
+
+def boundary_repeat(request: httpx.Request, body: Body) -> Body | None:
+    """The unique_models walk repeats the previous page's last row at the top of each later page."""
+    if "unique_models" in str(request.url) and body["offset"] > 0 and body["limit"] == 100:
+        rows = FakeGateway(current_state())(
+            httpx.Request("GET", request.url.copy_set_param("offset", body["offset"] - 1))
+        )
+        body["data"] = json.loads(rows.content)["data"]
+    return body
+
+
+def test_alias_does_not_blame_the_flag_when_the_unique_models_walk_is_broken() -> None:
+    plan = ObservePlan(gateways=("huggingface", "groq"))
+    seen = observed(tampered(boundary_repeat), plan)
+    results = {r.name: r for r in checks.run_checks(seen, universe_context())}
+    assert not results["no-duplicates"].passed
+    assert results["alias"].passed  # the documented flag answers what unique_models answers, asked the same way
+    # Without that like-for-like request, the walk is the only basis: the alias check names it as the cause.
+    seen.unique_singles.clear()
+    results = {r.name: r for r in checks.run_checks(seen, universe_context())}
+    violation = results["alias"].violations[0]
+    assert violation.cause == "no-duplicates"
+    assert "not the flag" in violation.message
+    assert "alias" not in [r.name for r in checks.root_causes(results.values())]
+
+
+def test_coverage_of_a_walk_that_did_not_end_follows_from_offset_progression() -> None:
+    gateway = FakeGateway(current_state())
+
+    def fail_later_pages(request: httpx.Request) -> httpx.Response:
+        if gateway_of(request) == "huggingface" and request.url.params.get("offset") == "500":
+            return httpx.Response(500, json={"error": {"message": "boom"}})
+        return gateway(request)
+
+    results = checks.run_checks(
+        observed(fail_later_pages, ObservePlan(gateways=("huggingface",), include_all=False)), universe_context()
+    )
+    by_name = {r.name: r for r in results}
+    assert by_name["coverage"].causes == ("offset-progression",)
+    assert "follows from offset-progression" in by_name["coverage"].summary()
+    assert by_name["offset-progression"] in checks.root_causes(results)
+    assert by_name["coverage"] not in checks.root_causes(results)
 
 
 def test_phantom_flags_ids_the_upstream_does_not_list_beyond_the_skew_allowance() -> None:

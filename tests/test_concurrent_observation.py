@@ -18,14 +18,15 @@ import httpx
 import pytest
 
 from catalog_guard import checks, corpus
+from catalog_guard.bounded import BoundedTransport
 from catalog_guard.cassettes.replay import use_cassette
 from catalog_guard.chains import run_chains
-from catalog_guard.errors import RequestBudgetExceeded
+from catalog_guard.errors import RequestLimitReached, RunStopped
 from catalog_guard.fakes.gateway import fake_gateway
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL
+from catalog_guard.limits import Limits, Meter
 from catalog_guard.observe import Observation, observe
-from catalog_guard.target import BudgetTransport
 
 # --- run_chains -------------------------------------------------------------------------------------------
 
@@ -74,7 +75,8 @@ def test_the_error_reported_is_the_earliest_failing_chain_in_the_given_order() -
 
 
 def test_the_request_budget_is_one_budget_across_threads() -> None:
-    budget = BudgetTransport(httpx.MockTransport(lambda request: httpx.Response(200)), max_requests=50)
+    meter = Meter(Limits(max_requests=50))
+    budget = BoundedTransport(httpx.MockTransport(lambda request: httpx.Response(200)), meter)
     refused = []
     lock = threading.Lock()
 
@@ -82,12 +84,12 @@ def test_the_request_budget_is_one_budget_across_threads() -> None:
         for _ in range(10):
             try:
                 budget.handle_request(httpx.Request("GET", "http://127.0.0.1/"))
-            except RequestBudgetExceeded:
+            except (RequestLimitReached, RunStopped):
                 with lock:
                     refused.append(1)
 
     run_chains([chain] * 8, 8)
-    assert budget.sent == 50
+    assert meter.requests == 50
     assert len(refused) == 30
 
 

@@ -56,7 +56,8 @@ def test_buggy_fetchers_fail_their_scenarios(code: str, models: list[dict[str, A
 
 
 def test_fetcher_contract_class_via_pytester(pytester: pytest.Pytester) -> None:
-    """The class a team subclasses, with its fetcher given on the command line, as `--fetcher module:function`."""
+    """The class a team subclasses, with its fetcher given on the command line
+    (`--catalog-guard-fetcher module:function`)."""
     pytester.makepyfile(
         shipped="""
 import httpx
@@ -74,7 +75,7 @@ class TestShipped(FetcherContract):
 """,
     )
     pytester.syspathinsert()
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "--fetcher", "shipped:good")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "--catalog-guard-fetcher", "shipped:good")
     result.assert_outcomes(passed=len(fetcher_checks.SCENARIOS))
 
 

@@ -291,9 +291,13 @@ def test_get_models_keeps_an_html_page(net: FakeInternet) -> None:
     assert response.headers["content-type"] == "text/html"
 
 
-def test_get_models_unreachable_raises_transport_error() -> None:
-    with FakeInternet().client() as client, pytest.raises(TransportError):
-        get_models(client, BASE, {"gateway": "groq"})
+def test_get_models_unreachable_is_a_finding_not_an_exception() -> None:
+    """observe() promises never to raise for a misbehaving gateway: a request without an answer comes back with
+    status 0 and the typed error, a finding on that request."""
+    with FakeInternet().client() as client:
+        response = get_models(client, BASE, {"gateway": "groq"})
+    assert isinstance(response.error, TransportError)
+    assert (response.status, response.items, response.ok) == (0, [], False)
 
 
 # --- envelopes --------------------------------------------------------------------------------------------

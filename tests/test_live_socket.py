@@ -89,9 +89,11 @@ def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytes
             "from catalog_guard.contract import GatewayContract\n\n\nclass TestLive(GatewayContract):\n    pass\n"
         )
         run = pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", "-q", "--gateway-url", url, "--catalog-guard-truth", "recorded"
+            "-p", "no:cacheprovider", "-q", "--catalog-guard-gateway-url", url, "--catalog-guard-truth", "recorded"
         )
-        run.assert_outcomes(passed=14)
+        from catalog_guard.checks import CHECKS
+
+        run.assert_outcomes(passed=len(CHECKS))  # one contract test per check
 
 
 @pytest.mark.parametrize(

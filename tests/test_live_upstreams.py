@@ -1,4 +1,4 @@
-"""Opt-in checks against the real upstreams (``--live`` or ``CATALOG_GUARD_LIVE=1``); never needed by CI.
+"""Opt-in checks against the real upstreams (``--catalog-guard-live`` or ``CATALOG_GUARD_LIVE=1``); never needed by CI.
 
 They judge the live APIs with the same reference code the cassettes were recorded with, so a failure here says
 the upstream changed (or the fakes drifted): re-record with ``catalog-guard record`` and review the diff summary.
@@ -15,7 +15,7 @@ from catalog_guard import corpus
 from catalog_guard.hub import fetch_hub
 from catalog_guard.providers import GATEWAY_SPECS, fetch_all
 
-pytestmark = pytest.mark.live
+pytestmark = pytest.mark.catalog_guard_live
 
 
 def test_the_hub_cursor_walk_is_complete_and_covers_the_recording() -> None:

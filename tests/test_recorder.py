@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from catalog_guard import corpus, recorder, serve, target, universe
-from catalog_guard.cassettes import REDACTED, ScrubPolicy, scan_for_secrets
+from catalog_guard.cassettes import REDACTED, ScrubPolicy, content_diff, provenance, scan_for_secrets
 from catalog_guard.cassettes.scrub import LINK_REDACTED
 from catalog_guard.fakes.gateway import asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
@@ -95,7 +95,72 @@ def test_the_fakes_rebuild_the_shipped_cassette_byte_for_byte(name: str, corpus_
     assert report.ok, report.failures
     rebuilt = snapshot(corpus_dir)
     assert rebuilt, "nothing was recorded"
-    assert {path: (shipped / path).read_bytes() for path in rebuilt} == rebuilt
+    fail_on_content_differences(shipped, rebuilt)
+
+
+def fail_on_content_differences(shipped: Path, rebuilt: dict[str, bytes]) -> None:
+    """Fail with a unified diff per differing file; the versions in ``provenance.recorded_with`` are not content."""
+    diffs = [
+        content_diff(path, (shipped / path).read_bytes() if (shipped / path).is_file() else b"", data)
+        for path, data in rebuilt.items()
+    ]
+    if any(diffs):
+        pytest.fail(
+            "the fakes no longer rebuild the shipped corpus (library versions aside):\n" + "".join(diffs),
+            pytrace=False,
+        )
+
+
+def stamp_httpx(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
+    """Make recordings say they were made with httpx ``version``, as a fresh venv that resolved it would."""
+    installed = provenance.metadata.version
+    monkeypatch.setattr(provenance.metadata, "version", lambda name: version if name == "httpx" else installed(name))
+
+
+def test_a_different_httpx_version_in_the_provenance_is_not_a_content_difference(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newcomer's fresh venv resolves a newer httpx than the one that recorded the corpus: the rebuild records
+    that version in its provenance, and the comparison still passes."""
+    stamp_httpx(monkeypatch, "0.99.0")
+    assert record(corpus_dir, only=["providers/groq"]).ok
+    rebuilt = snapshot(corpus_dir)
+    shipped = corpus.find_cassettes_dir(environ={})
+    assert '"httpx": "0.99.0"' in rebuilt["providers/groq.json"].decode()  # the stamp is really in the file
+    assert rebuilt["providers/groq.json"] != (shipped / "providers/groq.json").read_bytes()
+    fail_on_content_differences(shipped, rebuilt)
+
+
+def test_a_re_record_under_a_newer_httpx_reports_library_versions_only(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert record(corpus_dir, only=["providers/groq"]).ok
+    stamp_httpx(monkeypatch, "0.99.0")
+    [diff] = record(corpus_dir, only=["providers/groq"]).diffs
+    assert (diff.identical, diff.versions_only, diff.has_changes) == (False, True, False)
+    assert diff.line(20).endswith("unchanged (library versions only)")
+
+
+def test_a_content_difference_fails_with_a_unified_diff_naming_the_file(tmp_path: Path) -> None:
+    shipped = corpus.find_cassettes_dir(environ={})
+    original = (shipped / "providers/groq.json").read_text()
+    [first, *_] = [offer.id for offer in world().catalogs[DAY]["groq"]]
+    assert first in original
+    changed = original.replace(first, f"{first}-renamed", 1)
+    with pytest.raises(pytest.fail.Exception) as failure:
+        fail_on_content_differences(shipped, {"providers/groq.json": changed.encode()})
+    message = str(failure.value)
+    assert "--- shipped/providers/groq.json\n+++ rebuilt/providers/groq.json\n" in message
+    [removed] = [line for line in message.splitlines() if line.startswith("-") and not line.startswith("---")]
+    [added] = [line for line in message.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert first in removed
+    assert f"{first}-renamed" not in removed
+    assert f"{first}-renamed" in added
+    # Provenance other than the library versions is content: a different seed fails too.
+    seed = f'"seed": {universe.DEFAULT_SEED}'
+    assert seed in original
+    reseeded = original.replace(seed, f'"seed": {universe.DEFAULT_SEED + 1}')
+    assert content_diff("providers/groq.json", original.encode(), reseeded.encode())
 
 
 # ------------------------------------------------------------------------------------------------ diff summary

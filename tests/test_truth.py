@@ -28,6 +28,7 @@ from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.mounted import base_urls, mounted, upstream_fakes
 from catalog_guard.fakes.transport import FakeInternet, Handler
 from catalog_guard.gateways import KNOWN
+from catalog_guard.limits import Limits
 from catalog_guard.observe import ObservePlan
 from catalog_guard.providers import GATEWAY_SPECS
 from catalog_guard.serve import serving
@@ -93,7 +94,7 @@ def run(
         base_urls=base_urls(base, truth.UPSTREAMS),
         sleep=no_sleep,
     )
-    target = GatewayTarget(base_url=f"{base}/{GATEWAY}", timeout=30)
+    target = GatewayTarget(base_url=f"{base}/{GATEWAY}", limits=Limits(timeout=30))
     return audit.live_audit(target, plan, truth=fetch, config=config, require_all_truth=require_all_truth)
 
 
@@ -287,7 +288,7 @@ def test_the_command_fetches_saves_and_replays_live_truth_with_a_baseline(
 
 def test_truth_options_need_a_live_gateway(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["audit", "--truth", "live"]) == 2
-    assert "--truth judge a live gateway" in capsys.readouterr().err
+    assert "--truth applies to a live audit" in capsys.readouterr().err
     assert cli.main(["audit", "--gateway-url", "http://127.0.0.1:9", "--truth", "/no/such/dir"]) == 2
     assert "--truth '/no/such/dir'" in capsys.readouterr().err
 
@@ -309,7 +310,7 @@ def test_the_pyargs_runner_takes_the_same_truth_choices(
         monkeypatch.setenv(spec.token_env, TOKENS[name])
     with loopback(other, correct_state(other)) as base:
         common = ["-p", "no:cacheprovider", "-q", "-rs", "--pyargs", "catalog_guard.contract_tests"]
-        common += ["--gateway-url", f"{base}/{GATEWAY}"]
+        common += ["--catalog-guard-gateway-url", f"{base}/{GATEWAY}"]
         overrides = [f"--catalog-guard-base-url={n}={url}" for n, url in base_urls(base, truth.UPSTREAMS).items()]
         live = pytester.runpytest_subprocess(*common, *overrides)  # live is the default for a URL
         recorded = pytester.runpytest_subprocess(*common, "--catalog-guard-truth", "recorded")

@@ -20,11 +20,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog_guard import checks, merge
+from catalog_guard import checks, latency, merge
+from catalog_guard.checks import CheckResult
+from catalog_guard.errors import LimitReached
 from catalog_guard.gateway_client import GatewayResponse
 from catalog_guard.gateways import ALL
 from catalog_guard.hub import STRATEGIES
-from catalog_guard.observe import Observation, ObservePlan, observe
+from catalog_guard.observe import Observation, ObservePlan, observe_target
 from catalog_guard.records import ModelRecord, id_of
 from catalog_guard.target import GatewayTarget
 from catalog_guard.truth import Truth, load_truth
@@ -81,15 +83,40 @@ class Audit:
     truth_kind: str = "synthetic"  # provenance of the recorded upstream truth the checks compared against
     truth: Truth | None = None  # what the truth checks compared with (None: no truth at all)
     require_all_truth: bool = False  # an upstream not judged is exit 2 (--require-all-truth)
+    incomplete: str | None = None  # why the observation cannot be judged as a whole (a limit, no answer)
+    latency: dict[str, latency.Figures] = field(default_factory=dict)
+    latency_budget: float | None = None  # the p95 budget the latency check applied (None: off)
+
+    @property
+    def latency_measured(self) -> bool:
+        """Live figures are the gateway's; a replayed cassette's are the replay's (cassettes record no timing)."""
+        return self.source == "live"
+
+    @property
+    def root_causes(self) -> list[CheckResult]:
+        return checks.root_causes(self.checks)
 
     @property
     def passed(self) -> bool:
-        return all(result.passed for result in self.checks)
+        return self.incomplete is None and all(result.passed for result in self.checks)
+
+    @property
+    def verdict(self) -> str:
+        """``NOT JUDGED`` (a limit or a missing answer: exit 2), ``FAIL`` (a contract violation), ``PASS for what
+        was judged`` (an upstream without truth is never reported as passed) or ``PASS``."""
+        if self.incomplete:
+            return "NOT JUDGED"
+        if not self.passed:
+            return "FAIL"
+        return "PASS for what was judged" if self.truth is not None and self.truth.not_judged() else "PASS"
 
     @property
     def exit_code(self) -> int:
-        """1 for a violation; 2 when every judged check passed but ``require_all_truth`` and an upstream was not
-        judged; else 0."""
+        """2 when the observation is incomplete (a limit, a request without an answer: the checks' results are
+        shown but do not count); 1 for a violation; 2 when every judged check passed but ``require_all_truth``
+        and an upstream was not judged; else 0."""
+        if self.incomplete:
+            return 2
         if not self.passed:
             return 1
         return 2 if self.require_all_truth and self.truth is not None and self.truth.not_judged() else 0
@@ -191,6 +218,7 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
         seed_merge=dict(seed_merge) if seed_merge is not None else None,
         truth_kind=judged.data,
         truth=judged,
+        latency_budget=(config or checks.ContractConfig()).latency_budget or None,  # no figures: replay timing
     )
 
 
@@ -214,21 +242,12 @@ def live_audit(
     """Observe a running gateway and judge it against ``truth``: a :class:`Truth`, or a zero-argument fetch of
     one (:func:`catalog_guard.truth.choose`), run on another thread *while* the gateway is observed so that both
     describe the same moment. ``None`` is the recorded corpus. ``concurrency``: see
-    :func:`~catalog_guard.observe.observe`."""
+    :func:`~catalog_guard.observe.observe`. The observation keeps to ``target.limits``."""
+    # one step per response: walking thousands of pages must not look hung
+    hook = (lambda response: progress(_describe(response.request))) if progress is not None else None
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-guard-truth") as pool:
         pending = pool.submit(truth) if callable(truth) else None
-        with target.client() as client:
-            if progress is not None:
-                # one step per response: walking thousands of pages must not look hung
-                client.event_hooks = {"response": [lambda response: progress(_describe(response.request))]}
-            seen = observe(
-                client,
-                target.base_url,
-                plan,
-                headers=target.headers(),
-                sleep=target.sleep(),
-                concurrency=concurrency,
-            )
+        seen = observe_target(target, plan, on_response=hook, concurrency=concurrency)
         judged = pending.result() if pending is not None else truth if isinstance(truth, Truth) else load_truth()
     return Audit(
         source="live",
@@ -240,4 +259,24 @@ def live_audit(
         merge=merge_walks(seen).stats.to_dict(),
         truth=judged,
         require_all_truth=require_all_truth,
+        incomplete=why_incomplete(seen),
+        latency=latency.by_gateway(seen),
+        latency_budget=(config or checks.ContractConfig()).latency_budget or None,
+    )
+
+
+def why_incomplete(seen: Observation) -> str | None:
+    """The one line that says why an observation cannot be judged, naming the limit that stopped it; ``None``
+    when every request got an answer."""
+    if seen.stopped is not None:
+        stopped = seen.stopped
+        by = f"stopped by {stopped.limit}" if isinstance(stopped, LimitReached) else "stopped"
+        return f"{by}: {stopped}"
+    unanswered = seen.unanswered()
+    if not unanswered:
+        return None
+    label, first = unanswered[0]
+    limit = f" ({first.limit})" if isinstance(first, LimitReached) else ""
+    return (
+        f"{len(unanswered)} request(s) got no usable answer{limit}; the first: {label}: {type(first).__name__}: {first}"
     )

@@ -8,14 +8,16 @@ or a single check from :data:`CHECKS`; none of them re-implements a rule.
 
 from __future__ import annotations
 
-from collections import Counter
+import fnmatch
+import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
 
-from catalog_guard import paging
+from catalog_guard import latency, merge, paging
 from catalog_guard.gateway_client import Envelope, GatewayResponse, GatewayWalk
 from catalog_guard.gateways import ALL, KNOWN
 from catalog_guard.observe import Observation, describe_error
@@ -29,6 +31,7 @@ class Violation:
     check: str
     message: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    cause: str | None = None  # another failing check this one follows from (see :func:`attribute`)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,18 @@ class ContractConfig:
     count_tolerance: float = 0.0
     max_examples: int = 5
     skew: SkewAllowance = field(default_factory=SkewAllowance)  # ids a listing may differ from its upstream by
+    curated: tuple[tuple[str, str], ...] = ()
+    """Models a gateway lists on purpose without an upstream (its own routers, aliases it curates): ``(gateway,
+    pattern)`` pairs (gateway ``"*"``: every gateway; a shell-style pattern of ids) the phantom check does not
+    count. A tuple, not a dict: a config is hashable (the recorded audit caches its verdicts per config)."""
+    latency_budget: float | None = latency.DEFAULT_BUDGET
+    """p95 seconds per gateway the latency check allows; ``None`` (or 0) turns the check off."""
+
+    def __post_init__(self) -> None:
+        # NaN compares false with everything: unchecked, it would switch the coverage and count checks off
+        for name, value in (("--coverage-floor", self.coverage_floor), ("--count-tolerance", self.count_tolerance)):
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise ValueError(f"{name} must be a fraction between 0 and 1, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,12 @@ class CheckResult:
         """No violation among what was judged (see :attr:`not_judged` for what was not)."""
         return not self.violations
 
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """The other checks every violation here follows from (empty: this check failed on its own)."""
+        named = {violation.cause for violation in self.violations}
+        return tuple(sorted(c for c in named if c)) if None not in named else ()
+
     def unjudged(self) -> str:
         """What this check could not judge, gateways grouped by reason: ``a, b (reason); c (other reason)``."""
         by_reason: dict[str, list[str]] = {}
@@ -79,7 +100,8 @@ class CheckResult:
             return "pass"
         first = self.violations[0].message
         more = f" (+{len(self.violations) - 1} more)" if len(self.violations) > 1 else ""
-        return f"{first}{more}"
+        after = f" [follows from {', '.join(self.causes)}]" if self.causes else ""
+        return f"{first}{more}{after}"
 
 
 CheckFunction = Callable[[Observation, Context], list[Violation]]
@@ -261,14 +283,14 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
         repeated = {model: n for model, n in counts.items() if n > 1}
         if repeated:
             unique = len(counts)
-            factor = len(walk.ids) / unique if unique else 0.0
             where = _first_repeat(walk)
             shown = _ids_said(tuple(sorted(repeated)), context)
             found.append(
                 Violation(
                     "no-duplicates",
                     f"{name}: {len(walk.ids):,} entries but {unique:,} unique ids "
-                    f"({len(repeated):,} repeated: {shown}; duplication factor {factor:.1f}x)"
+                    f"({len(repeated):,} repeated: {shown}; {len(walk.ids) - unique:,} extra rows, "
+                    f"duplication factor {duplication_factor(len(walk.ids), unique)})"
                     + (f": {where}" if where else ""),
                     {
                         "gateway": name,
@@ -279,6 +301,24 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
                 )
             )
     return found
+
+
+def duplication_factor(entries: int, unique: int) -> str:
+    """``entries / unique`` with the fewest decimals (at least one) that keep it from reading as ``1.0x``:
+    13 repeats in 1,390 rows is ``1.009x``, 500 repeats of 100 is ``500.0x``."""
+    if unique <= 0:
+        return "n/a"
+    factor = entries / unique
+    for decimals in range(1, 7):
+        shown = f"{factor:.{decimals}f}"
+        if entries == unique or float(shown) != 1.0:
+            return f"{shown}x"
+    return f"{factor:.6f}x"
+
+
+def _singles(seen: Observation) -> dict[str, GatewayResponse]:
+    """The one-request listings, named like the walks they must equal."""
+    return {**seen.singles, **{f"{ALL} ({param})": r for param, r in seen.unique_singles.items()}}
 
 
 @contract_check("offset-progression", "pages contiguous, disjoint, end properly, no early stop or loop")
@@ -309,7 +349,7 @@ def check_offset_progression(seen: Observation, context: Context) -> list[Violat
                     )
                 )
                 break
-        single = seen.singles.get(name)
+        single = _singles(seen).get(name)
         if walk.complete and single is not None and single.status == 200:
             expected = [i for i in single.ids() if i]
             walked = walk.ids[: len(expected)]  # the single request may be capped below the catalog size
@@ -428,6 +468,14 @@ def unserved_gateways(seen: Observation) -> dict[str, str]:
     return unserved
 
 
+def _first_answer(seen: Observation, name: str) -> str:
+    """The evidence of the first unserved gateway: what it said, in its own words (the error's message, which
+    quotes the status and the body's message), so that a 401 says which credentials it refused."""
+    walk = seen.walks.get(name)
+    said = describe_error(walk.error if walk is not None else None)
+    return f" First, {name} answered: {said[:300]}" if said else ""
+
+
 @contract_check("known-gateways", "every known gateway (and alias) serves models")
 def check_known_gateways(seen: Observation, context: Context) -> list[Violation]:
     """Every known gateway answers 200 with models: a 404, an error, or a quiet ``200 []`` is a lost catalog.
@@ -448,7 +496,8 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
                     f"plan = ObservePlan(gateways={tuple(served)!r})"
                     if all(answer.startswith("4") for answer in unserved.values())
                     else "A 5xx or a failed request is an outage of that gateway, not a choice"
-                ),
+                )
+                + _first_answer(seen, next(iter(unserved))),
                 {"unserved": dict(unserved), "served": served},
             )
         )
@@ -492,25 +541,57 @@ def check_alias(seen: Observation, context: Context) -> list[Violation]:
                 )
             )
     for flag, target in seen.plan.flag_aliases.items():
-        probe, target_walk = seen.flag_probes.get(flag), seen.unique_walks.get(target)
-        if probe is None or target_walk is None:
-            continue
-        rows = probe.items  # whole rows: a one-row-per-model listing also carries each model's providers
-        expected = [item for page in target_walk.pages for item in page.items][: len(rows)]
-        if probe.status != 200 or rows != expected:
-            position = next(
-                (n for n, (a, b) in enumerate(zip(rows, expected, strict=False)) if a != b),
-                min(len(rows), len(expected)),
-            )
-            found.append(
-                Violation(
-                    "alias",
-                    f"gateway=all&{flag}=true (the documented flag) answered {probe.status} with a listing that "
-                    f"differs from {target}=true from position {position}: the flag is ignored",
-                    {"flag": flag, "target": target, "status": probe.status, "position": position},
-                )
-            )
+        found += _flag_alias(seen, flag, target)
     return found
+
+
+def _flag_alias(seen: Observation, flag: str, target: str) -> list[Violation]:
+    """The documented flag against the implemented one, asked the same way (one large request each). Only an
+    observation without that request falls back to the ``target`` walk, and then a walk that is itself broken is
+    named as the likely cause instead of the flag."""
+    probe, single, target_walk = (
+        seen.flag_probes.get(flag),
+        seen.unique_singles.get(target),
+        seen.unique_walks.get(target),
+    )
+    if probe is None or (single is None and target_walk is None):
+        return []
+    rows = probe.items  # whole rows: a one-row-per-model listing also carries each model's providers
+    if single is not None:
+        if probe.status == single.status and rows == single.items:
+            return []  # the flag does what the implemented one does, even if both were refused (paging-ends)
+        expected, basis, trouble = single.items, f"{target}=true asked the same way ({single.status})", ""
+    elif target_walk is not None:
+        expected = [item for page in target_walk.pages for item in page.items][: len(rows)]
+        basis, trouble = f"the {target}=true walk", _walk_trouble(target_walk)
+    else:
+        return []
+    if probe.status == 200 and rows == expected:
+        return []
+    position = next(
+        (n for n, (a, b) in enumerate(zip(rows, expected, strict=False)) if a != b), min(len(rows), len(expected))
+    )
+    evidence = {"flag": flag, "target": target, "status": probe.status, "position": position}
+    said = f"gateway=all&{flag}=true (the documented flag) answered {probe.status} with a listing that differs from"
+    if trouble and probe.status == 200:
+        return [
+            Violation(
+                "alias",
+                f"{said} {basis} from position {position}, but that walk is itself broken ({trouble}): the likely "
+                f"cause is the paging of the {target} listing, not the flag",
+                evidence,
+                cause="no-duplicates" if "repeated" in trouble else "offset-progression",
+            )
+        ]
+    return [Violation("alias", f"{said} {basis} from position {position}: the flag is ignored", evidence)]
+
+
+def _walk_trouble(walk: GatewayWalk) -> str:
+    """What is wrong with a walk on its own (repeated ids, no proper end), in words; empty if nothing is."""
+    if not walk.complete:
+        return f"it did not end: {describe_error(walk.error)}"
+    repeated = len(walk.ids) - len(set(walk.ids))
+    return f"{repeated:,} ids repeated across its pages" if repeated else ""
 
 
 @contract_check("all-completeness", "gateway=all holds every gateway's models")
@@ -601,16 +682,25 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
     return found
 
 
+def curated(context: Context, gateway: str, model_id: str) -> bool:
+    """Whether ``gateway`` may list ``model_id`` without an upstream (``ContractConfig.curated``)."""
+    return any(
+        owner in (gateway, "*") and fnmatch.fnmatchcase(model_id, pattern) for owner, pattern in context.config.curated
+    )
+
+
 @contract_check("phantom", "each gateway lists only what its upstream lists")
 def check_phantom(seen: Observation, context: Context) -> list[Violation]:
     """Each gateway lists only what its upstream lists: ids only in the gateway beyond the skew allowance are
-    phantoms (a stale cache, a hard-coded fallback list, another gateway's models)."""
+    phantoms (a stale cache, a hard-coded fallback list, another gateway's models). Models the gateway curates
+    itself (``ContractConfig.curated``) are not counted."""
     found: list[Violation] = []
     allowance = context.config.skew
     for name, truth in _in_plan_order(seen, context.truth):
         if name not in seen.walks or not truth:
             continue
-        skew = Skew.measure(seen.walks[name].ids, truth)
+        listed = [model for model in seen.walks[name].ids if not curated(context, name, model)]
+        skew = Skew.measure(listed, truth)
         if skew.extra_exceeds(allowance):
             found.append(
                 Violation(
@@ -700,16 +790,304 @@ def check_routable(seen: Observation, context: Context) -> list[Violation]:
     ]
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Regressions no contract row named (U1-U11): id hygiene, phantoms, paging ends, provenance, latency.
+
+MAX_ID_LENGTH = 256
+"""Longer than any real catalog id (Hub repo ids are at most 96 characters; provider ids far less): an id this
+long is a body or a path pasted where the id belongs."""
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+
+
+def id_problems(model_id: str) -> list[str]:
+    """What is wrong with one id on its own, in words (empty for a clean id). An empty id is the schema
+    check's: it is no id at all."""
+    problems = []
+    if model_id != model_id.strip():
+        problems.append("leading or trailing whitespace")
+    elif any(ch.isspace() for ch in model_id):
+        problems.append("whitespace inside")
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in model_id):
+        problems.append("a control or invisible character")
+    if unicodedata.normalize("NFC", model_id) != model_id:
+        problems.append("not in Unicode NFC form")
+    if len(model_id) > MAX_ID_LENGTH:
+        problems.append(f"longer than {MAX_ID_LENGTH} characters")
+    return problems
+
+
+def twin_key(model_id: str) -> str:
+    """What two ids of one model share when a gateway lists it twice: letter case, Unicode form (NFKC),
+    whitespace anywhere and a provider prefix the canonical merge strips (``models/``, ``accounts/<a>/models/``,
+    ``@slug/``) do not make a different model. A known ``:suffix`` does (``x:free`` is its own offer)."""
+    folded = unicodedata.normalize("NFKC", "".join(model_id.split())).casefold()
+    return merge.strip_prefix(folded)
+
+
+@contract_check("id-hygiene", "each model under one clean id (no case, space or wrapper twins)")
+def check_id_hygiene(seen: Observation, context: Context) -> list[Violation]:
+    """Each gateway lists each model under one clean id: no whitespace around or inside, no control characters,
+    NFC, at most :data:`MAX_ID_LENGTH` characters, and no two ids of one listing that differ only in case,
+    whitespace, Unicode form or a provider prefix (a client keyed by exact id shows such a model twice)."""
+    found: list[Violation] = []
+    for name, walk in _in_plan_order(seen, seen.walks):
+        unique = sorted(set(walk.ids))
+        dirty: dict[str, list[str]] = defaultdict(list)
+        for model in unique:
+            for problem in id_problems(model):
+                dirty[problem].append(model)
+        for problem, models in dirty.items():
+            found.append(
+                Violation(
+                    "id-hygiene",
+                    f"{name}: {len(models):,} ids with {problem}, e.g. {models[0]!r}",
+                    {"gateway": name, "problem": problem, "examples": [repr(m) for m in _examples(models, context)]},
+                )
+            )
+        groups: dict[str, list[str]] = defaultdict(list)
+        for model in unique:
+            groups[twin_key(model)].append(model)
+        twins = [ids for ids in groups.values() if len(ids) > 1]
+        if twins:
+            found.append(
+                Violation(
+                    "id-hygiene",
+                    f"{name}: {len(twins):,} models listed under more than one id, e.g. "
+                    + " and ".join(repr(m) for m in twins[0]),
+                    {
+                        "gateway": name,
+                        "examples": [[repr(m) for m in ids] for ids in twins[: context.config.max_examples]],
+                    },
+                )
+            )
+    return found
+
+
+@contract_check("paging-ends", "offset at and past the end is empty; limit bounds exact")
+def check_paging_ends(seen: Observation, context: Context) -> list[Violation]:
+    """Paging at its ends (the requests a walk never sends): ``offset = total`` answers 200 with no models and
+    no ``has_more``; past ``total`` no models either (a 4xx with a message is also an answer a client stops on);
+    ``offset = total - 1`` with ``limit=1`` is the walk's last model alone with nothing more; ``limit`` at the
+    documented maximum is served and one past it refused with a 4xx."""
+    found: list[Violation] = []
+    first = seen.plan.gateways[0] if seen.plan.gateways else None
+    walk = seen.walks.get(first) if first else None
+    for name, response in seen.end_probes.items():
+        found += _end_probe(name, response, walk)
+    refused = [
+        (gateway, r)
+        for gateway, r in seen.singles.items()
+        if _requested(r.url, "limit") == seen.plan.max_limit
+        and r.status != 200
+        and gateway in seen.walks
+        and seen.walks[gateway].pages
+    ]
+    if refused:
+        gateway, response = refused[0]
+        found.append(
+            Violation(
+                "paging-ends",
+                f"limit={seen.plan.max_limit} (the documented maximum) answered {response.status} for "
+                f"{len(refused)} gateways, e.g. {gateway}: the bound is off by one",
+                {"url": response.url, "status": response.status, "gateways": [g for g, _ in refused]},
+            )
+        )
+    return found
+
+
+def _end_probe(name: str, response: GatewayResponse, walk: GatewayWalk | None) -> list[Violation]:
+    envelope = response.envelope()
+    evidence = {"probe": name, "url": response.url, "status": response.status, "returned": len(response.items)}
+    if name == "limit-one-past-maximum":
+        if 400 <= response.status < 500:
+            return []
+        message = f"{name}: {response.url} answered {response.status} ({len(response.items)} models), not a 4xx"
+        return [Violation("paging-ends", message, evidence)]
+    if response.status >= 500 or (name == "offset-at-total" and response.status != 200):
+        what = "an empty page" if name == "offset-at-total" else "an empty page or a 4xx"
+        return [Violation("paging-ends", f"{name}: {response.url} answered {response.status}, not {what}", evidence)]
+    if response.status != 200:
+        if _has_message(response):
+            return []  # past the end, a 4xx that says why is an answer a client stops on
+        return [Violation("paging-ends", f"{name}: {response.status} without an error message", evidence)]
+    if name == "last-row":
+        last = walk.ids[-1] if walk is not None and walk.complete and walk.ids else None
+        ids = response.ids()
+        if len(ids) != 1 or (last is not None and ids[0] != last) or envelope.has_more:
+            return [
+                Violation(
+                    "paging-ends",
+                    f"{name}: {response.url} answered {len(ids)} models ({ids[:2]!r}) with has_more="
+                    f"{envelope.has_more}; expected the walk's last model {last!r} alone and no more",
+                    {**evidence, "expected": last, "has_more": envelope.has_more},
+                )
+            ]
+        return []
+    if response.items or envelope.has_more:
+        first = response.ids()[0] if response.items else None
+        return [
+            Violation(
+                "paging-ends",
+                f"{name}: {response.url} answered {len(response.items)} models (from {first!r}) with has_more="
+                f"{envelope.has_more} instead of an empty page: a client that pages until an empty page never stops",
+                {**evidence, "has_more": envelope.has_more},
+            )
+        ]
+    return []
+
+
+@contract_check("provenance", "every row of all / unique_models names the right gateways")
+def check_provenance(seen: Observation, context: Context) -> list[Violation]:
+    """Every row of ``gateway=all`` names (``source_gateway``) a gateway that lists that model, and every
+    gateway's models appear under its own name; every ``unique_models`` row's ``providers`` are exactly the
+    walked gateways that list it. Rows without the field are not judged (the schema does not require it); only
+    complete walks are trusted as the reference."""
+    found: list[Violation] = []
+    lists = {name: set(walk.ids) for name, walk in seen.walks.items() if walk.complete}
+    if seen.all_walk is not None and seen.all_walk.complete:
+        rows = [item for page in seen.all_walk.pages for item in page.items]
+        pairs = {(row.get("source_gateway"), row.get("id")) for row in rows}
+        wrong = sorted(
+            (str(source), str(model))
+            for source, model in pairs
+            if isinstance(source, str) and source in lists and model not in lists[source]
+        )
+        if wrong:
+            source, model = wrong[0]
+            owners = sorted(g for g, ids in lists.items() if model in ids)
+            found.append(
+                Violation(
+                    "provenance",
+                    f"{ALL}: {len(wrong):,} rows name a gateway that does not list the model, e.g. {model!r} "
+                    f"attributed to {source}, listed by {', '.join(owners) or 'no walked gateway'}",
+                    {"listing": ALL, "rows": len(wrong), "examples": _examples(map(str, wrong), context)},
+                )
+            )
+        listed_ids = {model for _, model in pairs}
+        complete = {g for g, ids in lists.items() if ids <= listed_ids}  # else all-completeness reports the gateway
+        unclaimed = sorted(
+            (gateway, model)
+            for gateway, ids in lists.items()
+            if gateway in complete
+            for model in ids
+            if model in listed_ids and (gateway, model) not in pairs
+        )
+        if unclaimed:
+            gateway, model = unclaimed[0]
+            found.append(
+                Violation(
+                    "provenance",
+                    f"{ALL}: {len(unclaimed):,} models of a gateway appear only under another gateway's name, "
+                    f"e.g. {gateway}'s {model!r}",
+                    {"listing": ALL, "rows": len(unclaimed), "examples": _examples(map(str, unclaimed), context)},
+                )
+            )
+    for param, walk in seen.unique_walks.items():
+        found += _providers(f"{ALL} ({param})", walk, lists, context)
+    return found
+
+
+def _providers(label: str, walk: GatewayWalk, lists: Mapping[str, set[str]], context: Context) -> list[Violation]:
+    """A one-row-per-model listing: each row's ``providers`` against the walked gateways that list it."""
+    wrong: list[str] = []
+    for row in (item for page in walk.pages for item in page.items):
+        providers, model = row.get("providers"), row.get("id")
+        if not isinstance(providers, list) or not isinstance(model, str):
+            continue
+        named = {p for p in providers if isinstance(p, str)}
+        listing = {g for g, ids in lists.items() if model in ids}
+        if {g for g in named if g in lists} != listing:
+            missing, extra = sorted(listing - named), sorted((named & set(lists)) - listing)
+            wrong.append(f"{model!r}: providers {sorted(named)}, missing {missing}, not listing it {extra}")
+    if not wrong:
+        return []
+    return [
+        Violation(
+            "provenance",
+            f"{label}: {len(wrong):,} rows name the wrong providers, e.g. {wrong[0]}",
+            {"listing": label, "rows": len(wrong), "examples": wrong[: context.config.max_examples]},
+        )
+    ]
+
+
+@contract_check("latency", "p95 latency per gateway within the budget")
+def check_latency(seen: Observation, context: Context) -> list[Violation]:
+    """No gateway's p95 request latency exceeds ``ContractConfig.latency_budget`` (off when ``None`` or 0)."""
+    budget = context.config.latency_budget
+    if not budget:
+        return []
+    found = []
+    for name, figures in latency.by_gateway(seen).items():
+        if figures.p95 > budget:
+            found.append(
+                Violation(
+                    "latency",
+                    f"{name}: p95 {figures.p95:.2f} s over the {budget:g} s budget (p50 {figures.p50:.2f} s, "
+                    f"max {figures.max:.2f} s, {figures.requests} requests)",
+                    {"gateway": name, "budget": budget, **vars(figures)},
+                )
+            )
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Root causes: a check that fails *because* another failed says so.
+
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "coverage": ("known-gateways", "offset-progression"),
+    "count-floor": ("known-gateways", "offset-progression"),
+    "phantom": ("id-hygiene",),
+    "all-completeness": ("offset-progression",),
+    "provenance": ("all-completeness",),
+    "alias": ("no-duplicates", "offset-progression", "paging-arithmetic"),
+}
+"""Which failing checks can explain a violation of another, on the same gateway: an unfinished walk lists fewer
+models (coverage, count-floor); a twin id is not in the upstream (phantom)."""
+
+
+def _subject(violation: Violation) -> str | None:
+    value = violation.evidence.get("gateway", violation.evidence.get("listing"))
+    return str(value) if value is not None else None
+
+
+def attribute(results: list[CheckResult]) -> list[CheckResult]:
+    """Mark each violation that follows from another failing check on the same gateway (or listing) with that
+    check as its ``cause``, unless it names one already. Only a cause on the same subject counts: a broken
+    Hugging Face walk explains nothing about Groq."""
+    failing: dict[str, set[str | None]] = {r.name: {_subject(v) for v in r.violations} for r in results if not r.passed}
+    attributed = []
+    for result in results:
+        candidates = [c for c in DEPENDS_ON.get(result.name, ()) if c in failing]
+        violations = []
+        for violation in result.violations:
+            cause = violation.cause or next(
+                (c for c in candidates if _subject(violation) is not None and _subject(violation) in failing[c]), None
+            )
+            violations.append(replace(violation, cause=cause))
+        attributed.append(replace(result, violations=tuple(violations)))
+    return attributed
+
+
+def root_causes(results: Iterable[CheckResult]) -> list[CheckResult]:
+    """The failing checks that do not wholly follow from another: what a report leads with."""
+    return [r for r in results if not r.passed and not r.causes]
+
+
 def run_checks(
     seen: Observation, context: Context | None = None, names: Iterable[str] | None = None
 ) -> list[CheckResult]:
     """Run the named checks (all by default) in their documented order."""
     context = context or Context()
     wanted = list(names) if names is not None else list(CHECKS)
-    return [
-        CheckResult(name, CHECKS[name].title, tuple(CHECKS[name].run(seen, context)), _not_judged(seen, context, name))
-        for name in wanted
-    ]
+    return attribute(
+        [
+            CheckResult(
+                name, CHECKS[name].title, tuple(CHECKS[name].run(seen, context)), _not_judged(seen, context, name)
+            )
+            for name in wanted
+        ]
+    )
 
 
 #: The checks that compare with the upstream truth, and the one that compares with the count baseline: what an

@@ -1,25 +1,31 @@
 """The ``catalog-guard`` command. Thin: parse arguments, call the library, print, set the exit code.
 
 Exit codes (every subcommand): 0 all checks pass; 1 a contract violation (or a recording that failed);
-2 a usage or connection error (the gateway could not be reached, the request budget ran out, bad arguments).
+2 not judged: bad arguments, a gateway that could not be reached, or a limit (deadline, timeout, body size,
+waits, request budget) that stopped the run. Exit 2 always comes with one line that says why, never a
+traceback; a live audit stopped by a limit still prints the report of everything it saw.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from catalog_guard import __version__
 from catalog_guard.chains import DEFAULT_CONCURRENCY
+from catalog_guard.limits import OPTIONS, Limits
 from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
-from catalog_guard.target import TOKEN_ENV, URL_ENV
+from catalog_guard.target import TOKEN_ENV, URL_ENV, gateway_url
 
 if TYPE_CHECKING:
     from catalog_guard.audit import Audit
     from catalog_guard.checks import ContractConfig
+    from catalog_guard.observe import ObservePlan
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
@@ -28,16 +34,44 @@ class UsageError(Exception):
     """Arguments that parse but do not make sense together (exit 2)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``catalog-guard audit: argument --timeout: ... (see --help)``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _number(text: str) -> float:
+    """A finite number (``nan`` and ``inf`` parse as floats but are no bound at all)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+_number.__name__ = "finite number"  # argparse names the type in its message: "invalid finite number value"
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 1-65535, got {value}")
+    return value
+
+
+LIVE_OPTIONS = ("token", "limit", *(name for name in OPTIONS))
+
+
 def _contract_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--coverage-floor",
-        type=float,
+        type=_number,
         default=1.0,
         help="fraction of the upstream listing each gateway must list (default 1.0)",
     )
     parser.add_argument(
         "--count-tolerance",
-        type=float,
+        type=_number,
         default=0.0,
         help="fraction a gateway's count may drop below the recorded baseline (default 0)",
     )
@@ -50,10 +84,67 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--skew-max-fraction",
-        type=float,
+        type=_number,
         default=DEFAULT_MAX_FRACTION,
         help=f"the same as a fraction of the upstream's listing, rounded up (default {DEFAULT_MAX_FRACTION})",
     )
+    parser.add_argument(
+        "--latency-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="p95 seconds per gateway before latency is a finding (default 10: generous on purpose; 0 turns it off)",
+    )
+    parser.add_argument(
+        "--curated",
+        action="append",
+        default=[],
+        metavar="GATEWAY=PATTERN",
+        help="ids GATEWAY (or *) lists on purpose without an upstream, a shell pattern; not phantoms (repeatable)",
+    )
+
+
+def _config(args: argparse.Namespace) -> ContractConfig:
+    """The contract's knobs from the command line (``ValueError`` for a bad skew allowance, ``UsageError`` for a
+    malformed ``--curated``)."""
+    from catalog_guard.checks import ContractConfig
+    from catalog_guard.skew import SkewAllowance
+
+    curated: list[tuple[str, str]] = []
+    for entry in args.curated:
+        gateway, sep, pattern = entry.partition("=")
+        if not sep or not gateway or not pattern:
+            raise UsageError(f"--curated wants GATEWAY=PATTERN (e.g. openrouter=openrouter/*), got {entry!r}")
+        curated.append((gateway, pattern))
+    budget = ContractConfig().latency_budget if args.latency_budget is None else (args.latency_budget or None)
+    return ContractConfig(
+        coverage_floor=args.coverage_floor,
+        count_tolerance=args.count_tolerance,
+        skew=SkewAllowance(args.skew_max_ids, args.skew_max_fraction),
+        curated=tuple(curated),
+        latency_budget=budget,
+    )
+
+
+def _limit_options(parser: argparse.ArgumentParser) -> None:
+    """The bounds of a live run (:class:`catalog_guard.limits.Limits`, where the defaults are explained)."""
+    default = Limits()
+    bounds = (
+        (
+            "--timeout",
+            _number,
+            "SECONDS",
+            f"seconds for one whole response, connect to last byte ({default.timeout:g})",
+        ),
+        ("--deadline", _number, "SECONDS", f"seconds for the whole audit ({default.deadline:g})"),
+        ("--max-body", int, "BYTES", f"bytes in one response body, cut off while streaming ({default.max_body:,})"),
+        ("--max-wait", _number, "SECONDS", f"seconds of any single Retry-After/RateLimit wait ({default.max_wait:g})"),
+        ("--wait-budget", _number, "SECONDS", f"seconds of all waits between retries ({default.wait_budget:g})"),
+        ("--max-requests", int, "N", f"requests in all, retries included ({default.max_requests})"),
+        ("--max-failures", int, "N", f"requests in a row without a usable answer ({default.max_failures})"),
+    )
+    for flag, kind, metavar, text in bounds:
+        parser.add_argument(flag, type=kind, default=None, metavar=metavar, help=f"{text}; exit 2 when reached")
 
 
 def _positive_int(text: str) -> int:
@@ -63,7 +154,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_audit(sub: argparse._SubParsersAction[_Parser]) -> None:
     audit = sub.add_parser(
         "audit",
         help="judge the recorded cassettes (default) or a live gateway",
@@ -72,7 +163,9 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "against recorded truth (--truth recorded or a --save-truth directory).",
     )
     audit.add_argument(
-        "--gateway-url", default=os.environ.get(URL_ENV), help=f"base URL of a running gateway (env {URL_ENV})"
+        "--gateway-url",
+        default=None,
+        help=f"base URL of a running gateway (env {URL_ENV}); given, even empty, it means a live audit",
     )
     audit.add_argument(
         "--gateway",
@@ -88,11 +181,8 @@ def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     audit.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     audit.add_argument("--output", metavar="FILE", help="also write the report to FILE (e.g. $GITHUB_STEP_SUMMARY)")
-    audit.add_argument("--limit", type=int, default=100, help="page size to walk with (default 100)")
-    audit.add_argument(
-        "--max-requests", type=int, default=2000, help="give up (exit 2) after this many requests in all (default 2000)"
-    )
-    audit.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    audit.add_argument("--limit", type=int, default=None, help="page size to walk with, 1-1000 (default 100)")
+    _limit_options(audit)
     audit.add_argument(
         "--concurrency",
         type=_positive_int,
@@ -150,20 +240,22 @@ def _truth_options(audit: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
     serve = sub.add_parser("serve", help="run the reference gateway (or a regression mode) as an HTTP server")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument(
         "--regression",
         metavar="MODE",
         default=None,
-        help="serve a gallery mode instead of the correct gateway (G1-G13, F1-F10)",
+        help="serve a gallery mode instead of the correct gateway (G1-G13, U1-U11, F1-F10)",
     )
-    serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--log-level", choices=("critical", "error", "warning", "info", "debug", "trace"), default="warning"
+    )
 
 
-def _add_gallery(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_gallery(sub: argparse._SubParsersAction[_Parser]) -> None:
     gallery = sub.add_parser("gallery", help="run every regression mode through the checks and print the table")
     gallery.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     gallery.add_argument("--mode", action="append", dest="modes", metavar="MODE", help="only these modes")
@@ -172,9 +264,7 @@ def _add_gallery(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def build_parser() -> argparse.ArgumentParser:
     from catalog_guard import recorder
 
-    parser = argparse.ArgumentParser(
-        prog="catalog-guard", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = _Parser(prog="catalog-guard", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"catalog-guard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_audit(sub)
@@ -187,45 +277,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard import audit, report
-    from catalog_guard.checks import ContractConfig
     from catalog_guard.errors import CatalogGuardError
     from catalog_guard.redaction import Redactor
-    from catalog_guard.skew import SkewAllowance
 
     try:
-        skew = SkewAllowance(args.skew_max_ids, args.skew_max_fraction)
-    except ValueError as error:
+        config = _config(args)
+        url = gateway_url(*_given_url(args.gateway_url))
+        _check_output(args.output)
+        live = {name: getattr(args, name) for name in LIVE_OPTIONS if getattr(args, name) is not None}
+        limits = Limits(**{k: v for k, v in live.items() if k not in ("token", "limit")})
+        plan = _plan(args.gateways, live.get("limit", 100))
+        given = [f"--{name.replace('_', '-')}" for name in (*live, *(["gateway"] * bool(args.gateways)))]
+        given += [flag for flag, value in _LIVE_ONLY.items() if getattr(args, value)]
+        if url is None and given:
+            raise UsageError(
+                f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to a live audit; "
+                f"give --gateway-url (or set {URL_ENV})"
+            )
+    except (UsageError, ValueError) as error:
         print(f"catalog-guard audit: {error}", file=sys.stderr)
         return EXIT_USAGE
-    config = ContractConfig(coverage_floor=args.coverage_floor, count_tolerance=args.count_tolerance, skew=skew)
     if args.cassettes:
         os.environ["CATALOG_GUARD_CASSETTES"] = args.cassettes
-    if args.gateways and not args.gateway_url:
-        print(
-            "catalog-guard audit: --gateway selects gateways of a live audit; give --gateway-url too", file=sys.stderr
-        )
-        return EXIT_USAGE
-    live_only = [flag for flag, value in _LIVE_ONLY.items() if getattr(args, value)]
-    if live_only and not args.gateway_url:
-        given = ", ".join(live_only)
-        print(f"catalog-guard audit: {given} judge a live gateway; give --gateway-url too", file=sys.stderr)
-        return EXIT_USAGE
     try:
-        result = _live(args, config) if args.gateway_url else audit.recorded_audit(config)
+        result = _live(args, url, plan, limits, config) if url else audit.recorded_audit(config)
         if args.save_truth:
             _save_truth(result, args.save_truth)
-    except (CatalogGuardError, UsageError) as error:
+    except (CatalogGuardError, UsageError) as error:  # the truth could not be chosen or saved
         print(f"catalog-guard audit: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_USAGE
     redactor = Redactor(known_secrets_of(args))  # before rendering: a clipped table cell could hold half a secret
     text = redactor.redact_output(report.render(redactor.redact_data(result), args.format))
     print(text)
-    if args.output:
-        with open(args.output, "a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    if result.exit_code == EXIT_USAGE and result.truth is not None:
+    if result.incomplete:
+        print(f"catalog-guard audit: not judged: {result.incomplete}", file=sys.stderr)
+    elif result.exit_code == EXIT_USAGE and result.truth is not None:
         unjudged = ", ".join(result.truth.not_judged())
         print(f"catalog-guard audit: --require-all-truth: no truth for {unjudged} (see NOT JUDGED)", file=sys.stderr)
+    if args.output:
+        try:
+            with open(args.output, "a", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        except OSError as error:
+            print(f"catalog-guard audit: cannot write --output {args.output}: {error.strerror}", file=sys.stderr)
+            return EXIT_USAGE
     return result.exit_code
 
 
@@ -248,29 +343,52 @@ def _save_truth(result: Audit, directory: str) -> None:
     print(f"catalog-guard audit: saved the live truth as {len(written)} cassettes in {directory}", file=sys.stderr)
 
 
-def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
-    from catalog_guard import audit, truth
+def _given_url(flag: str | None) -> tuple[str | None, str]:
+    """The gateway URL and where it came from: the flag, else the variable when it is set (even to empty)."""
+    if flag is not None:
+        return flag, "--gateway-url"
+    return os.environ.get(URL_ENV), URL_ENV
+
+
+def _check_output(path: str | None) -> None:
+    """Refuse an ``--output`` that cannot be written before spending a whole audit on it."""
+    if path is None:
+        return
+    if Path(path).is_dir():
+        raise UsageError(f"--output {path} is a directory")
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise UsageError(f"cannot write --output {path}: {error.strerror}") from None
+
+
+def _plan(gateways: list[str] | None, limit: int) -> ObservePlan:
     from catalog_guard.gateways import KNOWN
     from catalog_guard.observe import ObservePlan
+
+    unknown = sorted(set(gateways or ()) - set(KNOWN))
+    if unknown:
+        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN)}")
+    return ObservePlan(gateways=tuple(gateways or KNOWN), limit=limit, include_all=gateways is None)
+
+
+def _live(args: argparse.Namespace, url: str, plan: ObservePlan, limits: Limits, config: ContractConfig) -> Audit:
+    from catalog_guard import audit, truth
     from catalog_guard.progress import Progress
     from catalog_guard.target import GatewayTarget
 
-    gateways = tuple(args.gateways or KNOWN)
-    unknown = sorted(set(gateways) - set(KNOWN))
-    if unknown:
-        raise UsageError(f"unknown gateway(s) {', '.join(unknown)}; one of {', '.join(KNOWN)}")
-    plan = ObservePlan(gateways=gateways, limit=args.limit, include_all=args.gateways is None)
     token = args.token or os.environ.get(TOKEN_ENV)
-    target = GatewayTarget(base_url=args.gateway_url, token=token, timeout=args.timeout, max_requests=args.max_requests)
+    target = GatewayTarget(base_url=url, token=token, limits=limits)
     choice = args.truth or truth.LIVE
     if args.save_truth and choice != truth.LIVE:
         raise UsageError("--save-truth saves live truth; it cannot be combined with --truth " + choice)
     fetch = truth.choose(
         choice,
-        gateways,
+        plan.gateways,
         environ=os.environ,
         base_urls=dict(args.base_url),
-        timeout=args.timeout,
+        timeout=limits.timeout,
         baseline=args.baseline,
     )
     progress = None if args.no_progress else Progress(total=None, label="observing")
@@ -290,27 +408,59 @@ def _live(args: argparse.Namespace, config: ContractConfig) -> Audit:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import socket
+
     import uvicorn
 
     from catalog_guard.serve import reference_app
 
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"catalog-guard serve: binding {args.host} exposes the fake gateway beyond this machine", file=sys.stderr)
     try:
         app = reference_app(args.regression)
     except KeyError as error:
         print(f"catalog-guard serve: {error.args[0]}", file=sys.stderr)
         return EXIT_USAGE
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    try:  # uvicorn reports a port it cannot bind with exit 1, which here means "contract violated"
+        with socket.create_server((args.host, args.port)):
+            pass
+    except OSError as error:
+        print(f"catalog-guard serve: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"catalog-guard serve: binding {args.host} exposes the fake gateway beyond this machine", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    except SystemExit as stopped:
+        return EXIT_USAGE if stopped.code else EXIT_OK
     return EXIT_OK
 
 
 def run_gallery(args: argparse.Namespace) -> int:
-    from catalog_guard import gallery_run
+    from catalog_guard import gallery, gallery_run
 
+    unknown = [mode for mode in args.modes or () if mode not in gallery.MODES]
+    if unknown:
+        print(
+            f"catalog-guard gallery: unknown mode(s) {', '.join(unknown)}; one of {', '.join(gallery.MODES)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     rows = gallery_run.run_gallery(args.modes)
     print(gallery_run.render(rows, args.format))
     return EXIT_OK if all(row.ok for row in rows) else EXIT_VIOLATION
+
+
+def run_record(args: argparse.Namespace) -> int:
+    from catalog_guard import recorder
+
+    try:
+        url = gateway_url(args.gateway_url, "--gateway-url") if args.gateway_url is not None else None
+        if url is None and args.gateway_url is None and URL_ENV in os.environ:
+            url = gateway_url(os.environ[URL_ENV], URL_ENV)
+    except ValueError as error:
+        print(f"catalog-guard record: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    args.gateway_url = url
+    return recorder.run(args)
 
 
 def known_secrets_of(args: argparse.Namespace) -> dict[str, str]:
@@ -325,17 +475,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from catalog_guard.redaction import Redactor, redacting_output
 
     args = build_parser().parse_args(argv)
+    command = {"audit": run_audit, "record": run_record, "serve": run_serve, "gallery": run_gallery}[args.command]
     # The output boundary: whatever a gateway or an upstream echoes, no known secret is printed, in any encoding.
     with redacting_output(Redactor(known_secrets_of(args))):
-        if args.command == "audit":
-            return run_audit(args)
-        if args.command == "record":
-            from catalog_guard import recorder
-
-            return recorder.run(args)
-        if args.command == "serve":
-            return run_serve(args)
-        return run_gallery(args)
+        try:
+            return command(args)
+        except KeyboardInterrupt:
+            print(f"catalog-guard {args.command}: interrupted", file=sys.stderr)
+            return EXIT_USAGE
+        except Exception as error:  # the last net: a gate that crashes must still say why in one line, not pass
+            print(f"catalog-guard {args.command}: not judged: {type(error).__name__}: {error}", file=sys.stderr)
+            return EXIT_USAGE
 
 
 if __name__ == "__main__":

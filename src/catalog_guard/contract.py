@@ -12,8 +12,12 @@ A backend team writes, in its own repository::
 
 and gets one test per contract check. Every test calls the same functions as ``catalog-guard audit``
 (:mod:`catalog_guard.checks`, :mod:`catalog_guard.fetcher_checks`); the classes only wire fixtures.
-Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --gateway-url URL`` and/or
-``--fetcher module:function``.
+Without writing a class: ``pytest --pyargs catalog_guard.contract_tests --catalog-guard-gateway-url URL`` and/or
+``--catalog-guard-fetcher module:function``.
+
+The class-scoped fixtures are classmethods: they read only class attributes (``target``, ``plan``, ``config``,
+``fetcher``), and pytest deprecates class-scoped fixtures written as instance methods (``PytestRemovedIn10Warning``,
+an error in any project that turns warnings into errors).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import pytest
 
 from catalog_guard import checks, fetcher_checks, truth
 from catalog_guard.checks import ContractConfig
-from catalog_guard.observe import Observation, ObservePlan, observe
+from catalog_guard.observe import Observation, ObservePlan, observe_target
 from catalog_guard.redaction import Redactor, known_secrets
 from catalog_guard.target import TOKEN_ENV, GatewayTarget, LifespanError
 from catalog_guard.worker_cache import once_per_run
@@ -88,14 +92,14 @@ class GatewayContract:
     """Every check of docs/contract.md §1 against one gateway deployment.
 
     Set ``target`` (a :class:`GatewayTarget`: a base URL, an ASGI app, or an httpx handler) or override the
-    ``gateway_target`` fixture; without either, ``--gateway-url`` is used. ``plan`` and ``config`` narrow or
-    loosen the contract (fewer gateways, a coverage floor below 100 %, a count tolerance). An in-process app
+    ``gateway_target`` fixture; without either, ``--catalog-guard-gateway-url`` is used. ``plan`` and ``config``
+    narrow or loosen the contract (fewer gateways, a coverage floor below 100 %, a count tolerance). An in-process app
     that fetches its own catalogs gets the recorded upstreams with ``upstreams = "recorded"``; a lifespan that
     fails is reported with the app's traceback (:class:`LifespanError`).
     """
 
     target: ClassVar[GatewayTarget | None] = None
-    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --gateway-url
+    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without a gateway URL
     plan: ClassVar[ObservePlan] = ObservePlan()
     config: ClassVar[ContractConfig] = ContractConfig()
     #: ``"live"``, ``"recorded"`` or a ``--save-truth`` directory (else ``--catalog-guard-truth``; else live for
@@ -109,23 +113,29 @@ class GatewayContract:
     upstreams: ClassVar[str | FakeUpstreams | None] = None
 
     @pytest.fixture(scope="class")
-    def gateway_target(self, request: pytest.FixtureRequest) -> GatewayTarget:
-        if self.target is not None:
-            return self.target
-        url = request.config.getoption("--gateway-url", default=None)
+    @classmethod
+    def gateway_target(cls, request: pytest.FixtureRequest) -> GatewayTarget:
+        if cls.target is not None:
+            return cls.target
+        url = request.config.getoption("--catalog-guard-gateway-url", default=None)
+        if url is not None and not url.strip():
+            # given but empty (an unset CI variable): skipping would pass the gate without checking anything
+            pytest.fail("--catalog-guard-gateway-url was given but is empty: no gateway to check", pytrace=False)
         if not url:
-            if self.optional:
-                pytest.skip("no --gateway-url given")
+            if cls.optional:
+                pytest.skip("no --catalog-guard-gateway-url given")
             pytest.fail(
-                "GatewayContract needs a gateway: set `target`, override `gateway_target`, or pass --gateway-url",
+                "GatewayContract needs a gateway: set `target`, override `gateway_target`, "
+                "or pass --catalog-guard-gateway-url",
                 pytrace=False,
             )
-        token = request.config.getoption("--gateway-token", default=None) or os.environ.get(TOKEN_ENV)
+        token = request.config.getoption("--catalog-guard-gateway-token", default=None) or os.environ.get(TOKEN_ENV)
         return GatewayTarget(base_url=url, token=token)
 
     @pytest.fixture(scope="class")
+    @classmethod
     def contract_truth(
-        self,
+        cls,
         request: pytest.FixtureRequest,
         gateway_target: GatewayTarget,
         tmp_path_factory: pytest.TempPathFactory,
@@ -133,24 +143,24 @@ class GatewayContract:
         """The truth the coverage, phantom and count checks compare against (:mod:`catalog_guard.truth`); live
         truth is fetched on another thread while :meth:`observation` observes the gateway."""
         option = request.config.getoption
-        choice = self.truth or option("--catalog-guard-truth", default=None)
+        choice = cls.truth or option("--catalog-guard-truth", default=None)
         choice = choice or (truth.RECORDED if gateway_target.in_process else truth.LIVE)
         given = dict(option("--catalog-guard-base-url", default=None) or [])
-        baseline = self.baseline or option("--catalog-guard-baseline", default=None)
+        baseline = cls.baseline or option("--catalog-guard-baseline", default=None)
 
         def pick() -> truth.Truth | Callable[[], truth.Truth]:
             return truth.choose(
                 choice,
-                self.plan.gateways,
+                cls.plan.gateways,
                 environ=os.environ,
-                base_urls={**given, **self.base_urls} if choice == truth.LIVE else None,
+                base_urls={**given, **cls.base_urls} if choice == truth.LIVE else None,
                 baseline=baseline,
             )
 
         try:
             # Replayed truth is the same for every xdist worker: replayed once per run and shared, like the
             # observation. Live truth is fetched while the gateway is observed, by the worker that observes.
-            key = f"truth\n{choice}\n{self.plan.gateways!r}\n{baseline}"
+            key = f"truth\n{choice}\n{cls.plan.gateways!r}\n{baseline}"
             chosen = pick() if choice == truth.LIVE else once_per_run(request.config, tmp_path_factory, key, pick)
         except truth.TruthError as error:
             pytest.fail(str(error), pytrace=False)
@@ -161,13 +171,15 @@ class GatewayContract:
             yield pool.submit(chosen)
 
     @pytest.fixture(scope="class")
-    def contract_context(self, contract_truth: PendingTruth) -> checks.Context:
+    @classmethod
+    def contract_context(cls, contract_truth: PendingTruth) -> checks.Context:
         judged = contract_truth if isinstance(contract_truth, truth.Truth) else contract_truth.result()
-        return judged.context(self.config)
+        return judged.context(cls.config)
 
     @pytest.fixture(scope="class")
+    @classmethod
     def observation(
-        self,
+        cls,
         gateway_target: GatewayTarget,
         contract_truth: PendingTruth,
         request: pytest.FixtureRequest,
@@ -176,31 +188,30 @@ class GatewayContract:
         """The class's one observation, shared by the xdist workers its tests land on (keyed by the class, the
         target's URL and the plan; see :mod:`catalog_guard.worker_cache`), with the class's ``upstreams`` served
         while it is taken. It asks for ``contract_truth`` first so that a live truth fetch runs while the gateway
-        is observed."""
+        is observed. It keeps to ``gateway_target.limits``; one that a limit stopped, or with a request that got
+        no answer, is not judged: every test errors with the line that says why."""
+        from catalog_guard.audit import why_incomplete
 
         def run() -> Observation:
             with contextlib.ExitStack() as stack:
-                if self.upstreams is not None:
+                if cls.upstreams is not None:
                     from catalog_guard.fakes.upstreams import FakeUpstreams, serve_upstreams
 
-                    chosen = None if self.upstreams == "recorded" else self.upstreams
+                    chosen = None if cls.upstreams == "recorded" else cls.upstreams
                     if chosen is not None and not isinstance(chosen, FakeUpstreams):
-                        raise TypeError(f'upstreams is "recorded", a FakeUpstreams or None, not {self.upstreams!r}')
+                        raise TypeError(f'upstreams is "recorded", a FakeUpstreams or None, not {cls.upstreams!r}')
                     stack.enter_context(serve_upstreams(chosen))
                 try:
-                    client = stack.enter_context(gateway_target.client())
+                    return observe_target(gateway_target, cls.plan)
                 except LifespanError as error:
                     pytest.fail(str(error), pytrace=False)
-                return observe(
-                    client,
-                    gateway_target.base_url,
-                    self.plan,
-                    headers=gateway_target.headers(),
-                    sleep=gateway_target.sleep(),
-                )
 
-        key = f"observation\n{request.node.nodeid}\n{gateway_target.base_url}\n{self.plan!r}"
-        return once_per_run(request.config, tmp_path_factory, key, run)
+        key = f"observation\n{request.node.nodeid}\n{gateway_target.base_url}\n{cls.plan!r}"
+        seen = once_per_run(request.config, tmp_path_factory, key, run)
+        reason = why_incomplete(seen)
+        if reason is not None:
+            pytest.fail(f"not judged: {reason}", pytrace=False)
+        return seen
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
         token = self.target.token if self.target is not None else None
@@ -252,13 +263,25 @@ class GatewayContract:
     def test_routable(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("routable", observation, contract_context)
 
+    def test_id_hygiene(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("id-hygiene", observation, contract_context)
+
+    def test_paging_ends(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("paging-ends", observation, contract_context)
+
+    def test_provenance(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("provenance", observation, contract_context)
+
+    def test_latency(self, observation: Observation, contract_context: checks.Context) -> None:
+        self._check("latency", observation, contract_context)
+
 
 class FetcherContract:
     """A Hugging Face catalog fetcher against the recorded Hub and the fake Hub's scenarios.
 
     Set ``fetcher`` (any zero-argument callable, e.g. a function that calls module-level ``httpx.get``) or
-    override the ``catalog_fetcher`` fixture; without either, ``--fetcher module:function`` is used. It may be
-    a coroutine function, use any client the seam sees (httpx, httpx2, requests, urllib3, aiohttp, urllib,
+    override the ``catalog_fetcher`` fixture; without either, ``--catalog-guard-fetcher module:function`` is used. It
+    may be a coroutine function, use any client the seam sees (httpx, httpx2, requests, urllib3, aiohttp, urllib,
     huggingface_hub), and return ids, model dicts or objects with ``.id`` in a list, a generator or a dict keyed
     by id, or an object with ``complete``/``models()``; it may raise on upstream trouble. What it may not do is
     return a shorter catalog as if it were whole. ``reset`` clears its caches before each scenario.
@@ -268,28 +291,30 @@ class FetcherContract:
     # Called before every scenario to clear the fetcher's caches (a module-level dict, a TTL cache): each
     # scenario must reach the fake Hub. ``functools.cache``/``lru_cache`` fetchers are cleared without it.
     reset: ClassVar[Callable[[], object] | None] = None  # wrap plain functions in staticmethod()
-    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without --fetcher
+    optional: ClassVar[bool] = False  # the --pyargs runner skips, rather than fails, without a fetcher
     request_slack: ClassVar[int] = 1
 
     @pytest.fixture(scope="class")
-    def catalog_fetcher(self, request: pytest.FixtureRequest) -> Callable[[], Any]:
-        if self.fetcher is not None:
-            chosen: Callable[[], Any] = self.fetcher
+    @classmethod
+    def catalog_fetcher(cls, request: pytest.FixtureRequest) -> Callable[[], Any]:
+        if cls.fetcher is not None:
+            chosen: Callable[[], Any] = cls.fetcher
             return chosen
-        spec = request.config.getoption("--fetcher", default=None)
+        spec = request.config.getoption("--catalog-guard-fetcher", default=None)
         if not spec:
-            if self.optional:
-                pytest.skip("no --fetcher given")
+            if cls.optional:
+                pytest.skip("no --catalog-guard-fetcher given")
             pytest.fail(
                 "FetcherContract needs a fetcher: set `fetcher`, override `catalog_fetcher`, "
-                "or pass --fetcher module:function",
+                "or pass --catalog-guard-fetcher module:function",
                 pytrace=False,
             )
         return fetcher_checks.load_fetcher(spec)
 
     @pytest.fixture(scope="class")
+    @classmethod
     def recorded_models(
-        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+        cls, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     ) -> list[dict[str, Any]]:
         """The recorded Hub listing the scenarios serve; replayed once per run."""
         from catalog_guard.corpus import recorded_hub_models

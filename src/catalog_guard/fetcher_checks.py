@@ -99,7 +99,7 @@ def load_fetcher(spec: str) -> Callable[[], Any]:
     """``package.module:function`` → the callable."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise ValueError(f"--fetcher takes module:function, got {spec!r}")
+        raise ValueError(f"--catalog-guard-fetcher takes module:function, got {spec!r}")
     target: Any = importlib.import_module(module_name)
     for part in attribute.split("."):
         target = getattr(target, part)

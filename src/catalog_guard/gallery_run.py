@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog_guard import checks, corpus, gallery
-from catalog_guard.gateways import GATEWAY_URL
-from catalog_guard.observe import Observation, observe
-from catalog_guard.target import GatewayTarget
+from catalog_guard.observe import Observation, observe_target
 
 
 @dataclass(frozen=True)
@@ -29,6 +27,10 @@ class GalleryRow:
     @property
     def expected(self) -> tuple[str, ...]:
         return self.regression.expected
+
+    @property
+    def spared(self) -> tuple[str, ...]:
+        return self.regression.spared
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON row of ``catalog-guard gallery --format json``."""
@@ -46,7 +48,8 @@ class GalleryRow:
 
     @property
     def caught(self) -> bool:
-        return set(self.expected) <= set(self.failed)
+        """Every intended check failed, and none of the checks the mode must spare (its cause is elsewhere)."""
+        return set(self.expected) <= set(self.failed) and not set(self.spared) & set(self.failed)
 
     @property
     def ok(self) -> bool:
@@ -55,9 +58,7 @@ class GalleryRow:
 
 
 def observe_mode(name: str) -> Observation:
-    target = GatewayTarget(base_url=GATEWAY_URL, handler=gallery.MODES[name].build())
-    with target.client() as client:
-        return observe(client, target.base_url, sleep=target.sleep())
+    return observe_target(gallery.MODES[name].target())
 
 
 def judge_mode(name: str, context: checks.Context | None = None) -> GalleryRow:
@@ -89,7 +90,7 @@ def render(rows: list[GalleryRow], fmt: str = "table") -> str:
                 row.regression.name,
                 row.regression.title,
                 row.regression.source,
-                ", ".join(row.expected) or "(none)",
+                (", ".join(row.expected) or "(none)") + "".join(f"; not {name}" for name in row.regression.spared),
                 caught,
                 ", ".join(others) or "-",
             ]

@@ -17,7 +17,6 @@ Pagination, retries and the loop guards are :mod:`catalog_guard.paging`'s; this 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -245,11 +244,12 @@ def walk_gateway(
     settings: paging.WalkSettings | None = None,
     extra_params: Mapping[str, Any] | None = None,
     sleep: paging.Sleep = time.sleep,
+    clock: paging.Clock = time.perf_counter,
 ) -> GatewayWalk:
     """Walk ``offset = 0, n, 2n, …`` (advancing by what each page returned) until the gateway says the end.
     Never raises for upstream trouble; see :class:`GatewayWalk`."""
     options = _walk_options(base_url, gateway, limit, headers, settings, extra_params)
-    result = paging.walk(client, options.pop("url"), sleep=sleep, **options)
+    result = paging.walk(client, options.pop("url"), sleep=sleep, clock=clock, **options)
     return GatewayWalk.of(gateway, limit, result)
 
 
@@ -286,6 +286,7 @@ class GatewayResponse:
     text: str
     items: list[paging.Item]
     error: CatalogGuardError | None
+    elapsed: float | None = None  # seconds from sending the request to its body read
 
     @property
     def ok(self) -> bool:
@@ -300,7 +301,7 @@ class GatewayResponse:
 
 def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return paging.parse_json(text)
     except ValueError:
         return None
 
@@ -311,15 +312,19 @@ def get_models(
     params: Mapping[str, Any] | None = None,
     *,
     headers: Mapping[str, str] | None = None,
+    clock: paging.Clock = time.perf_counter,
 ) -> GatewayResponse:
-    """One request, no retry (a probe must see the first answer). 4xx/5xx and unusable bodies are returned with
-    their typed error; only a failed connection raises :class:`~catalog_guard.errors.TransportError`, since
-    there is no response to keep."""
+    """One request, no retry (a probe must see the first answer). Never raises for a misbehaving gateway:
+    4xx/5xx and unusable bodies are returned with their typed error, and a request that got no usable answer
+    (refused, reset, cut off by a limit) is returned with ``status`` 0 and the error, a finding on this request
+    only."""
     url = _models_url(base_url).copy_merge_params(dict(params or {}))
     try:
-        response = client.get(url, headers=dict(headers or {}))
+        response = paging.timed_get(client, url, headers, clock)
     except httpx.RequestError as failure:
-        raise TransportError(f"{type(failure).__name__} for {url}: {failure}", url=str(url)) from failure
+        return _unanswered(url, TransportError(f"{type(failure).__name__} for {url}: {failure}", url=str(url)))
+    except CatalogGuardError as failure:  # a limit, or a transport failure the bounded transport typed
+        return _unanswered(url, failure)
     body: Any = None
     items: list[paging.Item] = []
     problem: CatalogGuardError | None = None
@@ -340,4 +345,9 @@ def get_models(
         text=response.text,
         items=items,
         error=problem,
+        elapsed=paging.elapsed_of(response),
     )
+
+
+def _unanswered(url: httpx.URL, error: CatalogGuardError) -> GatewayResponse:
+    return GatewayResponse(url=str(url), status=0, headers={}, body=None, text="", items=[], error=error)

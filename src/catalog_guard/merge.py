@@ -47,14 +47,22 @@ def exact_key(record: ModelRecord) -> str:
     return record.id
 
 
-def strip_wrappers(model_id: str) -> str:
-    """Remove one provider prefix and one known ``:suffix``; nothing inside the name is touched, and an id that
-    is nothing but a wrapper is kept whole (an empty key would merge unrelated rows)."""
+def strip_prefix(model_id: str) -> str:
+    """Remove one provider prefix (``accounts/<acct>/models/``, ``models/``, ``@slug/``). Unlike a known
+    ``:suffix`` (OpenRouter lists ``x`` and ``x:free`` as two offers), a prefix never names a different offer, so
+    one gateway listing ``x`` and ``models/x`` lists one model twice (the id-hygiene check)."""
     stripped = _ACCOUNT_PREFIX.sub("", model_id, count=1)
     if stripped == model_id and model_id.startswith(_MODELS_PREFIX):
         stripped = model_id[len(_MODELS_PREFIX) :]
     if stripped == model_id:
         stripped = _SLUG_PREFIX.sub("", model_id, count=1)
+    return stripped
+
+
+def strip_wrappers(model_id: str) -> str:
+    """Remove one provider prefix and one known ``:suffix``; nothing inside the name is touched, and an id that
+    is nothing but a wrapper is kept whole (an empty key would merge unrelated rows)."""
+    stripped = strip_prefix(model_id)
     head, colon, tail = stripped.rpartition(":")
     if colon and head and tail.casefold() in KNOWN_SUFFIXES:
         stripped = head

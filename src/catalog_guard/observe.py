@@ -9,27 +9,38 @@ What is observed, per the contract (docs/contract.md §1):
 - an ``offset`` walk of every gateway at the page size under test (``limit=100``), every page kept;
 - one large-``limit`` request per gateway (the single-request listing the walk must concatenate to);
 - the aliases (``hug``) walked like their targets; ``gateway=all`` walked, plain and with ``unique_models``;
-- the documented spelling of that flag, ``unique=true`` (a real gateway silently ignored it: G10), asked once;
+- the documented spelling of that flag, ``unique=true`` (a real gateway silently ignored it: G10), asked once,
+  and the implemented one, ``unique_models=true``, asked the same way, so the two are compared like for like
+  (a broken ``unique_models`` *walk* must not read as an ignored flag);
 - probes with bad parameters (negative offset, limit 0 and above the maximum, an unknown gateway);
+- probes at and past the end of the first gateway's listing (``offset = total``, ``offset > total``, the last row
+  alone with ``limit=1``) and one past the largest ``limit`` (:meth:`ObservePlan.end_probes`);
 - one request sent twice (bodies and ETags must not change);
 - a chat completion for a listed model without a key (it must be routable: 401, not 404).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import httpx
 
 from catalog_guard import paging
 from catalog_guard.chains import Chain, run_chains
-from catalog_guard.errors import CatalogGuardError
+from catalog_guard.errors import CatalogGuardError, LimitReached, RateLimitedError, RunStopped, TransportError
 from catalog_guard.gateway_client import GatewayResponse, GatewayWalk, get_models, walk_gateway
 from catalog_guard.gateways import ALIASES, ALL, HUGGINGFACE, KNOWN
+from catalog_guard.limits import Meter
 from catalog_guard.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from catalog_guard.target import GatewayTarget
 
 UNKNOWN_GATEWAY = "no-such-gateway"
 
@@ -48,8 +59,13 @@ class ObservePlan:
     unique_params: tuple[str, ...] = ("unique_models",)
     flag_aliases: Mapping[str, str] = field(default_factory=lambda: {"unique": "unique_models"})
     probe_parameters: bool = True
+    probe_ends: bool = True  # offset at and past the end, the last row alone, limit one past the maximum
     probe_routing: bool = True
     walk_budget: int | None = None  # per walk; None: enough for 50,000 models at ``limit``, and at least 400
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= self.max_limit:
+            raise ValueError(f"the page size (--limit) must be between 1 and {self.max_limit}, got {self.limit}")
 
     def budget(self) -> int:
         return self.walk_budget if self.walk_budget is not None else max(400, 50_000 // max(self.limit, 1) + 10)
@@ -64,6 +80,18 @@ class ObservePlan:
             "non-integer-limit": {"gateway": first, "limit": "ten", "offset": 0},
             "unknown-gateway": {"gateway": UNKNOWN_GATEWAY, "limit": self.limit, "offset": 0},
         }
+
+    def end_probes(self, gateway: str, total: int) -> dict[str, dict[str, Any]]:
+        """Requests at the ends of ``gateway``'s listing of ``total`` models, which a walk never sends: a client
+        that pages until an empty page asks ``offset = total``; one that trusts ``has_more`` may ask past it."""
+        probes: dict[str, dict[str, Any]] = {
+            "offset-at-total": {"gateway": gateway, "limit": self.limit, "offset": total},
+            "offset-past-total": {"gateway": gateway, "limit": self.limit, "offset": total + self.limit},
+        }
+        if total > 0:
+            probes["last-row"] = {"gateway": gateway, "limit": 1, "offset": total - 1}
+        probes["limit-one-past-maximum"] = {"gateway": gateway, "limit": self.max_limit + 1, "offset": 0}
+        return probes
 
 
 @dataclass(frozen=True)
@@ -87,10 +115,30 @@ class Observation:
     all_walk: GatewayWalk | None = None
     unique_walks: dict[str, GatewayWalk] = field(default_factory=dict)
     flag_probes: dict[str, GatewayResponse] = field(default_factory=dict)
+    unique_singles: dict[str, GatewayResponse] = field(default_factory=dict)  # ``param=true``, one large request
     probes: dict[str, GatewayResponse] = field(default_factory=dict)
+    end_probes: dict[str, GatewayResponse] = field(default_factory=dict)
     repeats: list[tuple[GatewayResponse, GatewayResponse]] = field(default_factory=list)
     route: RouteProbe | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    stopped: CatalogGuardError | None = None  # the limit (or unreachable gateway) that stopped the observation
+
+    def unanswered(self) -> list[tuple[str, CatalogGuardError]]:
+        """Every request that got no usable answer, labelled (``walk groq``, ``probe zero-limit``): refused,
+        reset, cut off by a limit, or not sent after the run stopped. Each is a finding on that request; any of
+        them means the observation is incomplete and cannot be judged as a whole (exit 2)."""
+        found: list[tuple[str, CatalogGuardError]] = []
+        walks = self.every_walk()
+        found += [(f"walk {name}", walk.error) for name, walk in walks.items() if _unanswered(walk.error)]
+        responses = {
+            **{f"single {k}": r for k, r in self.singles.items()},
+            **{f"flag {k}": r for k, r in self.flag_probes.items()},
+            **{f"probe {k}": r for k, r in self.probes.items()},
+            **{f"repeat {i}": r for i, pair in enumerate(self.repeats) for r in pair},
+        }
+        found += [(label, r.error) for label, r in responses.items() if _unanswered(r.error)]
+        found += [(f"{label} probe", TransportError(message)) for label, message in self.errors.items()]
+        return found
 
     def every_walk(self, *, unique: bool = True) -> dict[str, GatewayWalk]:
         """Every walk observed, by name, in one order: each gateway's, each alias's, ``all``, then (with
@@ -136,10 +184,15 @@ def observe(
     headers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: paging.Sleep | None = None,
+    clock: paging.Clock = time.perf_counter,
     concurrency: int = 1,
+    meter: Meter | None = None,
 ) -> Observation:
     """Ask ``base_url`` everything the contract checks need. Never raises for a misbehaving gateway: what it
-    did is the observation. Only a gateway that cannot be reached at all raises (``TransportError``).
+    did is the observation, and a request that got no answer is a finding on that request
+    (:meth:`Observation.unanswered`). ``meter`` (the one ``client``'s transport reports to, see
+    :func:`observe_target`) also charges the waits between retries to the run's limits and records in
+    ``stopped`` the limit that ended the run early.
 
     ``concurrency`` is how many independent chains of requests (a walk, a probe) run at once
     (:func:`catalog_guard.chains.run_chains`); each walk stays page after page, and the observation is the same
@@ -149,10 +202,14 @@ def observe(
     """
     plan = plan or ObservePlan()
     seen = Observation(base_url=base_url, plan=plan)
+    if meter is not None:
+        sleep = meter.sleeper(sleep or time.sleep)
     # A gateway is ours to judge, not to nurse: two retries, then its 5xx is part of the observation.
     settings = paging.WalkSettings(budget=plan.budget(), retry=RetryPolicy(max_retries=2))
+    if meter is not None:  # the meter's --max-wait is then the one cap on a single wait
+        settings = dataclasses.replace(settings, give_up_after=math.inf)
     note = progress or (lambda _step: None)
-    options: dict[str, Any] = {"headers": headers, "settings": settings}
+    options: dict[str, Any] = {"headers": headers, "settings": settings, "clock": clock}
     if sleep is not None:
         options["sleep"] = sleep
     walks: dict[tuple[str, str], GatewayWalk] = {}
@@ -168,7 +225,7 @@ def observe(
     def ask(slot: tuple[str, str], label: str, params: Mapping[str, Any]) -> Chain:
         def chain() -> None:
             note(label)
-            responses[slot] = get_models(client, base_url, params, headers=headers)
+            responses[slot] = get_models(client, base_url, params, headers=headers, clock=clock)
 
         return chain
 
@@ -190,6 +247,9 @@ def observe(
         ordered.append((walk(("all", ALL), ALL), True))
         if plan.include_unique:
             ordered += [(walk(("unique", param), ALL, {param: "true"}), True) for param in plan.unique_params]
+            for param in plan.unique_params:  # the same listing in one request: what the flag is compared with
+                params = {"gateway": ALL, param: "true", "limit": plan.large_limit, "offset": 0}
+                ordered.append((ask(("unique-single", param), f"single all {param}", params), False))
             for alias, target in plan.flag_aliases.items():
                 if target in plan.unique_params:
                     params = {"gateway": ALL, alias: "true", "limit": plan.large_limit, "offset": 0}
@@ -202,6 +262,9 @@ def observe(
         ordered.sort(key=lambda entry: not entry[1])
     run_chains([chain for chain, _ in ordered], concurrency)
 
+    def ask_now(params: Mapping[str, Any]) -> GatewayResponse:
+        return get_models(client, base_url, params, headers=headers, clock=clock)
+
     for gateway in plan.gateways:
         seen.walks[gateway] = walks["walk", gateway]
         seen.singles[gateway] = responses["single", gateway]
@@ -210,16 +273,58 @@ def observe(
     seen.unique_walks = {param: walks["unique", param] for param in plan.unique_params if ("unique", param) in walks}
     seen.flag_probes = {alias: responses["flag", alias] for alias in plan.flag_aliases if ("flag", alias) in responses}
     seen.probes = {name: responses["probe", name] for name in plan.probes() if ("probe", name) in responses}
+    seen.unique_singles = {
+        param: responses["unique-single", param]
+        for param in plan.unique_params
+        if ("unique-single", param) in responses
+    }
 
     first = plan.gateways[0] if plan.gateways else HUGGINGFACE
+    first_walk = seen.walks.get(first)
+    if plan.probe_ends and first_walk is not None and first_walk.pages:
+        total = first_walk.reported_total()
+        for name, params in plan.end_probes(first, total if total is not None else len(first_walk.ids)).items():
+            note(f"probe {name}")
+            seen.end_probes[name] = ask_now(params)
     repeat = {"gateway": first, "limit": plan.limit, "offset": 0}
     note("repeat")
-    seen.repeats.append(
-        (get_models(client, base_url, repeat, headers=headers), get_models(client, base_url, repeat, headers=headers))
-    )
+    seen.repeats.append((ask_now(repeat), ask_now(repeat)))
     if plan.probe_routing:
         seen.route = _probe_route(client, base_url, seen)
+    if meter is not None:
+        seen.stopped = meter.stopped
     return seen
+
+
+def observe_target(
+    target: GatewayTarget,
+    plan: ObservePlan | None = None,
+    *,
+    on_response: Callable[[httpx.Response], None] | None = None,
+    concurrency: int = 1,
+) -> Observation:
+    """Observe ``target`` within its :class:`~catalog_guard.limits.Limits` (one meter for the whole run): the one
+    way the audit, the contract classes and the gallery observe a gateway."""
+    meter = target.meter()
+    with target.client(meter) as client:
+        if on_response is not None:
+            client.event_hooks = {"response": [on_response]}
+        return observe(
+            client,
+            target.base_url,
+            plan,
+            headers=target.headers(),
+            sleep=target.sleep(),
+            clock=target.timer(),
+            concurrency=concurrency,
+            meter=meter,
+        )
+
+
+def _unanswered(error: CatalogGuardError | None) -> TypeGuard[CatalogGuardError]:
+    """No answer to judge: no response, one cut off by a limit, or a 429 that outlived the retries (a gateway
+    that throttles the suite has not shown whether it keeps the contract)."""
+    return isinstance(error, TransportError | LimitReached | RunStopped | RateLimitedError)
 
 
 def _probe_route(client: httpx.Client, base_url: str, seen: Observation) -> RouteProbe | None:
@@ -231,7 +336,7 @@ def _probe_route(client: httpx.Client, base_url: str, seen: Observation) -> Rout
     payload = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
     try:
         response = client.post(url, content=json.dumps(payload), headers={"content-type": "application/json"})
-    except httpx.RequestError as error:
+    except (httpx.RequestError, CatalogGuardError) as error:
         seen.errors["route"] = f"{type(error).__name__}: {error}"
         return None
     return RouteProbe(model=model, status=response.status_code, body=response.text[:300])

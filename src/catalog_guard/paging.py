@@ -222,6 +222,7 @@ class Page:
     body: Any
     items: list[Item]
     next_url: str | None
+    elapsed: float | None = None  # seconds from sending the request to its body read (the try that succeeded)
 
     def ids(self, id_of: IdOf = any_id) -> list[str | None]:
         return [id_of(item) for item in self.items]
@@ -286,7 +287,25 @@ class _Yield:
 
 
 _Action = _Send | _Sleep | _Yield
-_Reply = httpx.Response | httpx.RequestError | None
+_Reply = httpx.Response | httpx.RequestError | TransportError | None
+Clock = Callable[[], float]
+ELAPSED = "catalog_guard.elapsed"  # the extension a driver stores a response's measured latency under
+
+
+def timed_get(
+    client: httpx.Client, url: httpx.URL | str, headers: Mapping[str, str] | None, clock: Clock
+) -> httpx.Response:
+    """``client.get`` with the seconds it took (to the last byte of the body) stored in the response's
+    extensions, read on ``clock`` (``time.perf_counter``, or a simulated clock in tests)."""
+    started = clock()
+    response = client.get(url, headers=dict(headers or {}))
+    response.extensions[ELAPSED] = clock() - started
+    return response
+
+
+def elapsed_of(response: httpx.Response) -> float | None:
+    value = response.extensions.get(ELAPSED)
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _walk_protocol(
@@ -315,6 +334,7 @@ def _walk_protocol(
             body=body,
             items=items,
             next_url=without_userinfo(following) if following is not None else None,
+            elapsed=elapsed_of(response),
         )
         walk.pages.append(page)
         yield _Yield(page)
@@ -355,9 +375,11 @@ def _fetch_with_retry(url: httpx.URL, settings: WalkSettings, walk: Walk) -> Gen
         if isinstance(reply, httpx.Response) and reply.is_success:
             return reply
         retry += 1
-        if isinstance(reply, httpx.RequestError):
+        if isinstance(reply, httpx.RequestError | TransportError):
             delay = settings.retry.delay_after_transport_error(retry)
             if delay is None:
+                if isinstance(reply, TransportError):
+                    raise reply
                 raise TransportError(f"{type(reply).__name__} for {url}: {reply}", url=str(url)) from reply
         else:
             assert reply is not None
@@ -370,17 +392,21 @@ def _fetch_with_retry(url: httpx.URL, settings: WalkSettings, walk: Walk) -> Gen
 
 
 def interpret(response: httpx.Response, extract: Extract) -> tuple[Any, list[Item]]:
-    """Parse a successful response into ``(body, items)`` or raise the typed error that says why not."""
-    text = response.text
+    """Parse a successful response into ``(body, items)`` or raise the typed error that says why not.
+
+    JSON is parsed from the bytes (JSON is UTF-8), so no decoded copy of a large body is kept beside it; a body
+    nested too deep for the parser (``RecursionError``) is malformed, like any other unusable body.
+    """
+    content = response.content
     content_type = response.headers.get("content-type", "")
-    if "html" in content_type or text.lstrip()[:1] == "<":
+    if "html" in content_type or content.lstrip()[:1] == b"<":
         raise HtmlErrorPageError(
             f"{response.request.url} answered {response.status_code} with an HTML page, not JSON",
             url=str(response.request.url),
             status=response.status_code,
         )
     try:
-        body = json.loads(text)
+        body = parse_json(content)
     except ValueError as error:
         raise MalformedResponseError(
             f"{response.request.url} answered {response.status_code} with malformed JSON: {error}",
@@ -393,6 +419,16 @@ def interpret(response: httpx.Response, extract: Extract) -> tuple[Any, list[Ite
         raise MalformedResponseError(
             f"{response.request.url}: {error}", url=str(response.request.url), status=response.status_code
         ) from error
+
+
+def parse_json(content: bytes | str) -> Any:
+    """``json.loads`` that raises ``ValueError`` for every unusable body, also one nested too deep to parse."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deep to parse") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 JSON: {error}") from None
 
 
 def status_error(response: httpx.Response, *, retries: int = 0, wanted_delay: float | None = None) -> UpstreamError:
@@ -414,7 +450,7 @@ def _error_detail(response: httpx.Response) -> str:
     if message:
         return str(message)
     try:
-        body = response.json()
+        body = parse_json(response.content)
     except ValueError:
         snippet = response.text.strip().replace("\n", " ")
         return snippet[:120] or response.reason_phrase
@@ -425,7 +461,7 @@ def _error_detail(response: httpx.Response) -> str:
                 return value
             if isinstance(value, dict) and isinstance(value.get("message"), str):
                 return str(value["message"])
-    return json.dumps(body)[:120]
+    return " ".join(response.content[:120].decode("utf-8", "replace").split())
 
 
 def iter_pages(
@@ -440,6 +476,7 @@ def iter_pages(
     settings: WalkSettings | None = None,
     sleep: Sleep = time.sleep,
     walk: Walk | None = None,
+    clock: Clock = time.perf_counter,
 ) -> Iterator[Page]:
     """Yield pages as they arrive; raise a typed error the moment the walk cannot be trusted."""
     walk = walk if walk is not None else Walk(pagination.name)
@@ -453,8 +490,8 @@ def iter_pages(
         reply = None
         if isinstance(action, _Send):
             try:
-                reply = client.get(action.url, headers=dict(headers or {}))
-            except httpx.RequestError as error:  # transport trouble, bad encodings, redirect loops
+                reply = timed_get(client, action.url, headers, clock)
+            except (httpx.RequestError, TransportError) as error:  # transport trouble, bad encodings, redirects
                 reply = error
         elif isinstance(action, _Sleep):
             sleep(action.seconds)
@@ -474,6 +511,7 @@ async def aiter_pages(
     settings: WalkSettings | None = None,
     sleep: Callable[[float], Any] | None = None,
     walk: Walk | None = None,
+    clock: Clock = time.perf_counter,
 ) -> AsyncIterator[Page]:
     """The async twin of :func:`iter_pages`; ``sleep`` may be sync or async (default ``asyncio.sleep``)."""
     import asyncio
@@ -490,8 +528,10 @@ async def aiter_pages(
         reply = None
         if isinstance(action, _Send):
             try:
+                started = clock()
                 reply = await client.get(action.url, headers=dict(headers or {}))
-            except httpx.RequestError as error:  # transport trouble, bad encodings, redirect loops
+                reply.extensions[ELAPSED] = clock() - started
+            except (httpx.RequestError, TransportError) as error:  # transport trouble, bad encodings, redirects
                 reply = error
         elif isinstance(action, _Sleep):
             result = (sleep or asyncio.sleep)(action.seconds)

@@ -44,12 +44,14 @@ from typing import Any, Literal
 import httpx
 
 from catalog_guard import paging, records
+from catalog_guard.bounded import AsyncBoundedTransport
 from catalog_guard.errors import (
     CatalogGuardError,
     IncompleteCatalogError,
     MalformedResponseError,
     TransportError,
 )
+from catalog_guard.limits import Limits, Meter
 from catalog_guard.records import ModelRecord
 
 AuthStyle = Literal["bearer", "x-goog-api-key", "x-portkey-api-key", "none"]
@@ -361,13 +363,15 @@ async def fetch_all(
     tokens: Mapping[str, str | None] | None = None,
     settings: paging.WalkSettings | None = None,
     sleep: SleepFn | None = None,
-    timeout: float = 60.0,
+    limits: Limits | None = None,
 ) -> dict[str, ProviderResult]:
     """Fetch every gateway at once, so the wall time is the slowest gateway's, not the sum.
 
     Each gateway's trouble stays in its own :class:`ProviderResult`; the others are unaffected. ``tokens`` maps
     a gateway name to its token (missing names read the environment). Without ``client`` one is opened (and
-    closed) for the call. A bug (anything that is not upstream trouble) is raised, after every fetch finished.
+    closed) for the call, every request held to ``limits`` (default :class:`~catalog_guard.limits.Limits`:
+    a deadline per response and for the whole fetch, a body cap). A bug (anything that is not upstream
+    trouble) is raised, after every fetch finished.
     """
     chosen = list(specs.values()) if isinstance(specs, Mapping) else list(specs)
     names = [spec.name for spec in chosen]
@@ -385,7 +389,8 @@ async def fetch_all(
         )
 
     if client is None:
-        async with httpx.AsyncClient(timeout=timeout) as own:
+        bounded = AsyncBoundedTransport(httpx.AsyncHTTPTransport(), Meter(limits or Limits(), one_host=False))
+        async with httpx.AsyncClient(transport=bounded) as own:
             outcomes = await run(own)
     else:
         outcomes = await run(client)

@@ -50,8 +50,10 @@ import httpx
 
 from catalog_guard import corpus, gallery, schemas
 from catalog_guard import universe as universe_module
+from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
 from catalog_guard.cassettes import (
     ScrubPolicy,
+    content_diff,
     known_secrets,
     live_provenance,
     scan_for_secrets,
@@ -63,6 +65,7 @@ from catalog_guard.corpus import GATEWAY, Recording, Traffic
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.gateways import HUGGINGFACE
+from catalog_guard.limits import Limits, Meter
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
 from catalog_guard.record_lock import (
@@ -79,6 +82,7 @@ Source = Literal["live", "fakes"]
 SOURCES: tuple[Source, ...] = ("live", "fakes")
 HF_TOKEN_ENV = corpus.HF_TOKEN_ENV
 TIMEOUT = 60.0
+RECORD_LIMITS = Limits(timeout=TIMEOUT, deadline=1800.0)  # one recording; the Hub walk is the longest
 # httpx advertises br/zstd only where brotli/zstandard happen to be installed: fixed here, so that the request
 # headers in a cassette do not depend on the recording machine's packages (the bodies are decoded either way).
 CLIENT_HEADERS = {"accept-encoding": "gzip, deflate"}
@@ -153,6 +157,7 @@ class CassetteDiff:
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     identical: bool = False
+    versions_only: bool = False  # the bytes differ only in provenance.recorded_with (cassettes.content_diff)
 
     @property
     def has_changes(self) -> bool:
@@ -164,7 +169,9 @@ class CassetteDiff:
         if self.before is None:
             return f"{self.name:<{width}}  {counts}  new cassette"
         if not self.has_changes:
-            state = "unchanged" + ("" if self.identical else " (bytes differ)")
+            state = "unchanged" + (
+                "" if self.identical else " (library versions only)" if self.versions_only else " (bytes differ)"
+            )
             return f"{self.name:<{width}}  {counts}  {state}"
         delta = f"+{len(self.added):,} added  -{len(self.removed):,} removed  ~{len(self.changed):,} changed"
         return f"{self.name:<{width}}  {counts}  {delta}"
@@ -339,9 +346,16 @@ def _traffic(
             tokens=plan.tokens,
             progress=progress,
         )
+    # Live upstreams are held to the same bounds as an audit (a body cap, a deadline per response and per
+    # recording): a hostile or broken upstream fails the recording instead of hanging it.
+    meter = Meter(RECORD_LIMITS)
     return Traffic(
-        client=lambda: httpx.Client(timeout=TIMEOUT, headers=CLIENT_HEADERS),
-        async_client=lambda: httpx.AsyncClient(timeout=TIMEOUT, headers=CLIENT_HEADERS),
+        client=lambda: httpx.Client(
+            transport=BoundedTransport(httpx.HTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
+        ),
+        async_client=lambda: httpx.AsyncClient(
+            transport=AsyncBoundedTransport(httpx.AsyncHTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
+        ),
         base_urls=plan.base_urls,
         tokens=plan.tokens,
         sleep=time.sleep,
@@ -522,6 +536,8 @@ def _diff(
     after = read(new)
     if old.is_file() and old.read_bytes() == new.read_bytes():
         return CassetteDiff(name, len(after), len(after), identical=True)
+    if old.is_file() and not content_diff(name, old.read_bytes(), new.read_bytes()):
+        return CassetteDiff(name, len(after), len(after), versions_only=True)
     try:
         before = read(old) if old.is_file() else None
     except unreadable:  # an unreadable old file: everything is new

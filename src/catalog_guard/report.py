@@ -56,6 +56,38 @@ def _check_table(audit: Audit) -> Table:
     return ["check", "result", "detail"], rows
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _latency_table(audit: Audit) -> Table:
+    rows = [
+        [name, _n(f.requests), _seconds(f.p50), _seconds(f.p95), _seconds(f.max)] for name, f in audit.latency.items()
+    ]
+    return ["gateway", "requests", "p50 s", "p95 s", "max s"], rows
+
+
+def _latency_title(audit: Audit) -> str:
+    budget = f"budget p95 <= {audit.latency_budget:g} s" if audit.latency_budget else "no budget"
+    return f"Latency per gateway (seconds to the last byte; {budget})"
+
+
+def _latency_section(audit: Audit) -> Table | list[str]:
+    if audit.latency:
+        return _latency_table(audit)
+    if audit.latency_measured:
+        return ["no request was timed"]
+    return [
+        "not measured: the observation is replayed from cassettes, which record no timing; a live audit "
+        "(--gateway-url) reports p50, p95 and max per gateway"
+    ]
+
+
+def _cause_lines(audit: Audit) -> list[str]:
+    """What failed first: the checks that do not merely follow from another, each with its first reason."""
+    return [f"{r.name}: {r.summary()}" for r in audit.root_causes]
+
+
 def _history_table(audit: Audit) -> Table:
     rows = []
     for state in audit.history:
@@ -99,10 +131,7 @@ def _header(audit: Audit) -> str:
         origin = f"live gateway at {audit.target}"
     else:
         origin = f"live recording of {', '.join(provenance.get('hosts', []))} on {provenance.get('recorded_at')}"
-    verdict = "PASS" if audit.passed else "FAIL"
-    if audit.passed and audit.truth is not None and audit.truth.not_judged():
-        verdict = "PASS for what was judged"  # an upstream without truth is never reported as passed
-    header = f"catalog-guard audit: {verdict} — {audit.target} — {origin}"
+    header = f"catalog-guard audit: {audit.verdict} — {audit.target} — {origin}"
     if audit.truth is not None:  # which truth, on the first line of every report
         header += f" — {audit.truth.headline()}"
         for name, why in audit.truth.not_judged().items():
@@ -145,9 +174,11 @@ def _is_number(cell: str) -> bool:
 
 
 def _sections(audit: Audit) -> list[tuple[str, Table | list[str]]]:
-    sections: list[tuple[str, Table | list[str]]] = [
-        ("Gateway walks (GET /v1/models, offset pages)", _walk_table(audit))
-    ]
+    sections: list[tuple[str, Table | list[str]]] = []
+    if not audit.passed:
+        sections.append(("Root cause (the failures the others follow from)", _cause_lines(audit)))
+    sections.append(("Gateway walks (GET /v1/models, offset pages)", _walk_table(audit)))
+    sections.append((_latency_title(audit), _latency_section(audit)))
     if audit.coverage:
         sections.append(
             ("Hugging Face Hub coverage by strategy (truth: the recorded cursor walk)", _coverage_table(audit))
@@ -171,7 +202,10 @@ def render_table(audit: Audit) -> str:
 
 def _closing(audit: Audit) -> str:
     passed = sum(r.passed for r in audit.checks)
-    return f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}"
+    closing = f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}"
+    if audit.incomplete:
+        closing = f"NOT JUDGED: {audit.incomplete}\n{closing} (the checks above saw an incomplete observation)"
+    return closing
 
 
 def _md_cell(value: str) -> str:
@@ -198,6 +232,8 @@ def render_markdown(audit: Audit) -> str:
 def to_json(audit: Audit) -> dict[str, Any]:
     return {
         "passed": audit.passed,
+        "verdict": audit.verdict,
+        "incomplete": audit.incomplete,
         "exit_code": audit.exit_code,
         "source": audit.source,
         "target": audit.target,
@@ -208,12 +244,18 @@ def to_json(audit: Audit) -> dict[str, Any]:
         "coverage": [{**dataclasses.asdict(c), "ratio": round(c.ratio, 4)} for c in audit.coverage],
         "merge": audit.merge,
         "seed_merge": audit.seed_merge,
+        "latency": {
+            "measured": audit.latency_measured,
+            "budget_p95_seconds": audit.latency_budget,
+            "gateways": {name: dataclasses.asdict(f) for name, f in audit.latency.items()},
+        },
+        "root_causes": [r.name for r in audit.root_causes],
         "checks": [
             {
                 "name": r.name,
                 "title": r.title,
                 "passed": r.passed,
-                "violations": [{"message": v.message, "evidence": v.evidence} for v in r.violations],
+                "violations": [{"message": v.message, "evidence": v.evidence, "cause": v.cause} for v in r.violations],
                 "not_judged": [{"gateway": name, "reason": why} for name, why in r.not_judged],
             }
             for r in audit.checks

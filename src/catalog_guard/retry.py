@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 
 import httpx
 
-_RATELIMIT = re.compile(r"""(?:^|[;,\s])(r|t)\s*=\s*(\d+)""")
+_RATELIMIT = re.compile(r"""(?:^|[;,\s])(r|t)\s*=\s*([0-9]+)""", re.ASCII)
+#: Any number of seconds with more digits than this is "practically forever": a wait no limit allows. It keeps
+#: ``int()`` away from a 5,000-digit header (Python refuses to convert more than 4,300 digits).
+_MAX_DIGITS = 9
+FOREVER = 10**_MAX_DIGITS
+
+
+def _seconds(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_DIGITS else FOREVER
 
 
 def parse_ratelimit(value: str | None) -> tuple[int | None, int | None]:
@@ -24,16 +33,17 @@ def parse_ratelimit(value: str | None) -> tuple[int | None, int | None]:
     ``"api";r=0;t=155``. Missing parts are ``None``."""
     if not value:
         return None, None
-    found = {key: int(number) for key, number in _RATELIMIT.findall(value)}
+    found = {key: _seconds(number) for key, number in _RATELIMIT.findall(value)}
     return found.get("r"), found.get("t")
 
 
 def parse_retry_after(value: str | None) -> int | None:
-    """Delay-seconds form only; an HTTP-date is ignored (as huggingface_hub does)."""
+    """Delay-seconds form only (ASCII digits: ``³`` passes ``str.isdigit`` but is no number); an HTTP-date or
+    anything else is ignored (as huggingface_hub does), and the caller backs off instead."""
     if value is None:
         return None
     value = value.strip()
-    return int(value) if value.isdigit() else None
+    return _seconds(value) if value.isascii() and value.isdigit() else None
 
 
 @dataclass(frozen=True)

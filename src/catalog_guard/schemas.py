@@ -31,7 +31,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -338,6 +338,9 @@ def _fast_validator_for_uri(uri: str) -> Any:
     return jsonschema_rs.validator_for({"$schema": DIALECT, "$ref": uri}, registry=fast_registry, validate_formats=True)
 
 
+MAX_EXPLAINED = 200
+
+
 def validate(instance: object, schema: str) -> list[SchemaViolation]:
     """Every violation of ``schema`` by ``instance``, readable, in a stable order.
 
@@ -347,7 +350,9 @@ def validate(instance: object, schema: str) -> list[SchemaViolation]:
     """
     if is_valid(instance, schema):
         return []
-    errors = sorted(validator(schema).iter_errors(instance), key=_error_key)
+    # At most MAX_EXPLAINED errors are explained: a 200 MB page of invalid models would otherwise build millions
+    # of error objects (minutes and gigabytes) to report the first few.
+    errors = sorted(islice(validator(schema).iter_errors(instance), MAX_EXPLAINED), key=_error_key)
     violations: list[SchemaViolation] = []
     for _, group in groupby(errors, key=_error_key):
         for error in sorted(group, key=relevance, reverse=True):

@@ -9,17 +9,17 @@ with its lifespan started and stopped around it.
 from __future__ import annotations
 
 import contextlib
-import threading
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from catalog_guard.errors import RequestBudgetExceeded
+from catalog_guard.bounded import BoundedTransport
+from catalog_guard.limits import Limits, Meter
 
 ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
@@ -27,28 +27,6 @@ ASGIApp = Callable[
 Handler = Callable[[httpx.Request], httpx.Response]
 URL_ENV = "CATALOG_GUARD_GATEWAY_URL"  # where the base URL of the gateway under test is read from
 TOKEN_ENV = "CATALOG_GUARD_GATEWAY_TOKEN"  # where a gateway's API key is read from (never printed or stored)
-
-
-class BudgetTransport(httpx.BaseTransport):
-    """Counts requests and refuses the one past ``max_requests``, so a broken backend cannot hang CI."""
-
-    def __init__(self, inner: httpx.BaseTransport, max_requests: int) -> None:
-        self._inner = inner
-        self.max_requests = max_requests
-        self.sent = 0
-        self._lock = threading.Lock()  # one budget for every chain of a concurrent observation
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            if self.sent >= self.max_requests:
-                raise RequestBudgetExceeded(
-                    f"gave up after {self.max_requests} requests (--max-requests); the observation is incomplete"
-                )
-            self.sent += 1
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -122,6 +100,23 @@ def _lifespan(app: ASGIApp, portal: BlockingPortal) -> Iterator[None]:
         future.cancel()
 
 
+def gateway_url(value: str | None, source: str) -> str | None:
+    """A gateway base URL as given by ``source`` (a flag or a variable), checked: ``None`` when it was not given
+    at all. Given but empty (an unset CI variable) or unusable is a ``ValueError``: falling back to anything
+    else would pass a gate that checked nothing."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError(f"{source} is set but empty: no gateway to check (unset it to mean none)")
+    try:
+        url = httpx.URL(value.strip())
+    except httpx.InvalidURL as error:
+        raise ValueError(f"{source} is not a URL ({error}): {value!r}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"{source} must be an http:// or https:// URL with a host, got {value!r}")
+    return str(url).rstrip("/")
+
+
 @dataclass(frozen=True)
 class GatewayTarget:
     """A gateway to observe. Exactly one of ``app``/``handler`` may be set; with neither, ``base_url`` is
@@ -131,8 +126,15 @@ class GatewayTarget:
     app: ASGIApp | None = None
     handler: Handler | None = None
     token: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
-    max_requests: int | None = None
+    limits: Limits = field(default_factory=Limits)
+    clock: Callable[[], float] | None = None  # what latency is read on; None: time.perf_counter
+
+    def timer(self) -> Callable[[], float]:
+        """The clock each request's latency is measured on: real time, unless a fake brought its own
+        (:class:`~catalog_guard.fakes.clock.SimulatedClock`: a slow gallery mode that does not sleep)."""
+        import time
+
+        return self.clock or time.perf_counter
 
     @property
     def in_process(self) -> bool:
@@ -148,26 +150,29 @@ class GatewayTarget:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def client(self) -> AbstractContextManager[httpx.Client]:
-        return self._client()
+    def meter(self) -> Meter:
+        """A fresh account of one run against this target's :attr:`limits`."""
+        return Meter(self.limits)
+
+    def client(self, meter: Meter | None = None) -> AbstractContextManager[httpx.Client]:
+        """A client whose every request keeps to ``meter`` (a fresh one by default): deadlines, size cap and
+        request budget apply to in-process targets too, so a test sees what a live run would."""
+        return self._client(meter or self.meter())
 
     @contextmanager
-    def _client(self) -> Iterator[httpx.Client]:
+    def _client(self, meter: Meter) -> Iterator[httpx.Client]:
         if self.app is not None and self.handler is not None:
             raise ValueError("give GatewayTarget an app or a handler, not both")
-        if self.handler is not None:
-            with httpx.Client(transport=httpx.MockTransport(self.handler), timeout=self.timeout) as client:
-                yield client
-        elif self.app is not None:
-            with (
-                start_blocking_portal() as portal,
-                _lifespan(self.app, portal),
-                httpx.Client(transport=SyncASGITransport(self.app, portal), timeout=self.timeout) as client,
-            ):
-                yield client
-        else:
-            network: httpx.BaseTransport = httpx.HTTPTransport()
-            if self.max_requests is not None:
-                network = BudgetTransport(network, self.max_requests)
-            with httpx.Client(transport=network, timeout=self.timeout) as client:
-                yield client
+        with ExitStack() as stack:
+            inner: httpx.BaseTransport
+            if self.handler is not None:
+                inner = httpx.MockTransport(self.handler)
+            elif self.app is not None:
+                portal = stack.enter_context(start_blocking_portal())
+                stack.enter_context(_lifespan(self.app, portal))
+                inner = SyncASGITransport(self.app, portal)
+            else:
+                inner = httpx.HTTPTransport()
+            # the per-request timeouts are set by BoundedTransport from the limits; this is only their ceiling
+            timeout = httpx.Timeout(self.limits.timeout, connect=self.limits.connect_timeout)
+            yield stack.enter_context(httpx.Client(transport=BoundedTransport(inner, meter), timeout=timeout))

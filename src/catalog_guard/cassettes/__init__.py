@@ -6,6 +6,7 @@ it is and what it costs.
 
 from __future__ import annotations
 
+from catalog_guard.cassettes.compare import comparable, content_diff
 from catalog_guard.cassettes.errors import CassetteError
 from catalog_guard.cassettes.persister import AtomicPersister
 from catalog_guard.cassettes.provenance import live_provenance, recorded_with, synthetic_provenance
@@ -20,6 +21,8 @@ __all__ = [
     "Finding",
     "ScrubPolicy",
     "cassette_name",
+    "comparable",
+    "content_diff",
     "known_secrets",
     "live_provenance",
     "make_vcr",

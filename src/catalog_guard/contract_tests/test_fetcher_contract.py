@@ -1,4 +1,4 @@
-"""``FetcherContract`` against ``--fetcher module:function``."""
+"""``FetcherContract`` against ``--catalog-guard-fetcher module:function``."""
 
 from catalog_guard.contract import FetcherContract
 

@@ -1,4 +1,4 @@
-"""``GatewayContract`` against ``--gateway-url``."""
+"""``GatewayContract`` against ``--catalog-guard-gateway-url``."""
 
 from catalog_guard.contract import GatewayContract
 

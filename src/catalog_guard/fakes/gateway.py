@@ -2,8 +2,9 @@
 
 The contract checks need something to pass on and something to fail on. This module is both: a gateway that
 keeps every invariant of ``docs/contract.md`` §1 (the correct mode), and one switchable :class:`Regression`
-per row G1..G13 of §2 "Endpoint side", each reproducing what a real gateway shipped. A check that passes on the
-correct gateway and fails on its regression mode is known to catch that regression.
+per row G1..G13 of §2 "Endpoint side", each reproducing what a real gateway shipped, and U1..U11 for what no
+row names (near-duplicate ids, phantoms, paging past the end, mislabelled sources, slow pages). A check that
+passes on the correct gateway and fails on its regression mode is known to catch that regression.
 
 What it serves is a :class:`GatewayState`: each gateway's model objects in listing order, a fixed snapshot time
 (so identical requests give identical bytes) and a name. :meth:`GatewayState.from_universe` renders a seed day's
@@ -27,6 +28,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ from urllib.parse import quote
 import httpx
 
 from catalog_guard import universe as universe_module
+from catalog_guard.fakes.clock import SimulatedClock
 from catalog_guard.fakes.transport import Handler
 from catalog_guard.gateways import ALIASES, ALL, GATEWAY_HOST, HUGGINGFACE, PROVIDERS
 from catalog_guard.universe import Offer, Universe
@@ -52,6 +55,10 @@ G2_MAX_LIMIT = universe_module.SEED_TOP * G2_REPEATS  # 50,000: the limit the se
 G3_KEPT = universe_module.SEED_TOP + 1  # 101: the fetcher stopped after its second (1-model) page
 G5_HUB_LIMIT = universe_module.TOP  # 1,000: one request with limit=1000 and no next page
 G7_LEFT_OUT: tuple[str, ...] = (HUGGINGFACE, "featherless", "chutes", "fireworks", "nebius", "novita")
+U3_GATEWAY = "google"  # ids wrapped in ``models/``
+U4_GATEWAY, U4_FROM = "groq", "cerebras"
+U8_FROM, U8_TO = "groq", "cerebras"
+U10_SECONDS = 12.0
 
 JsonObject = dict[str, Any]
 
@@ -72,6 +79,18 @@ class Regression(enum.Enum):
     G11 = "ETag built from Python's per-process `hash()`: differs between identical requests"
     G12 = "a client-side merge that stripped `.` and `/` made distinct ids collide (`gpt-4.1` vs `gpt-41`)"
     G13 = "a listed model could not be routed: chat completion answered 404 instead of 401 without a key"
+    # Regressions no contract row names ("unlisted"): each family of issue 11, caught by the checks it added.
+    U1 = "the same Hugging Face model twice, under ids that differ only in letter case"
+    U2 = "the same Hugging Face model twice, one id with a trailing space"
+    U3 = "a Google model twice, once without the `models/` wrapper the canonical merge strips"
+    U4 = "Groq's listing also serves a stale copy of Cerebras' models: phantoms, its upstream does not list them"
+    U5 = "an offset at or past the end answered with the last page again instead of an empty page"
+    U6 = "`limit` at the documented maximum (1000) refused: the bound is checked with `<`, not `<=`"
+    U7 = "`has_more` computed as `returned == limit`: a last page that is exactly full says there is more"
+    U8 = "`gateway=all` attributes Groq's models to Cerebras"
+    U9 = "`unique_models` rows name only the first provider that lists the model"
+    U10 = "every Hugging Face page takes 12 s (under the 30 s timeout, over the latency budget)"
+    U11 = "the `unique_models` listing pages one row back: each page repeats the previous page's last row"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -233,15 +252,29 @@ def _stripped_key(model_id: str) -> str:
     return model_id.replace(".", "").replace("/", "")
 
 
-def _unique_rows(rows: Sequence[JsonObject], key: Callable[[str], str]) -> list[JsonObject]:
-    """One row per key (first seen wins), with the sorted list of every gateway that listed the key."""
+def _unique_rows(
+    rows: Sequence[JsonObject], key: Callable[[str], str], *, first_only: bool = False
+) -> list[JsonObject]:
+    """One row per key (first seen wins), with the sorted list of every gateway that listed the key (U9: only
+    the first one)."""
     first: dict[str, JsonObject] = {}
     providers: dict[str, set[str]] = {}
     for row in rows:
         merge_key = key(str(row["id"]))
         first.setdefault(merge_key, row)
         providers.setdefault(merge_key, set()).add(str(row["source_gateway"]))
+    if first_only:
+        return [{**row, "providers": [str(row["source_gateway"])]} for row in first.values()]
     return [{**row, "providers": sorted(providers[merge_key])} for merge_key, row in first.items()]
+
+
+def _twin(rows: list[JsonObject], make: Callable[[str], str]) -> list[JsonObject]:
+    """``rows`` with a second row for the first model whose id ``make`` changes, right after it (U1-U3)."""
+    for index, row in enumerate(rows):
+        twin = make(str(row["id"]))
+        if twin != row["id"]:
+            return [*rows[: index + 1], {**row, "id": twin}, *rows[index + 1 :]]
+    return rows
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -286,8 +319,10 @@ class FakeGateway:
         *,
         hub_limit: int | None = G5_HUB_LIMIT,
         max_limit: int = MAX_LIMIT,
+        clock: SimulatedClock | None = None,
     ) -> None:
         self.state = state
+        self.clock = clock  # U10 spends its seconds here when given one, else sleeps for real
         self.modes: frozenset[Regression] = _modes(mode)
         self.hub_limit = hub_limit
         self.max_limit = max_limit  # historical backends accepted limit=50000; the contract says 1..1000
@@ -312,8 +347,16 @@ class FakeGateway:
     def catalog(self, gateway: str) -> list[JsonObject]:
         """The rows ``gateway`` lists under the current modes (before paging and ``unique_models``)."""
         rows = self.state.catalog(gateway)
+        if Regression.U3 in self.modes and gateway == U3_GATEWAY:
+            rows = _twin(rows, lambda model: model.removeprefix("models/"))
+        if Regression.U4 in self.modes and gateway == U4_GATEWAY:
+            rows = [*rows, *({**row, "source_gateway": gateway} for row in self.state.catalog(U4_FROM))]
         if gateway != HUGGINGFACE:
             return rows
+        if Regression.U1 in self.modes:
+            rows = _twin(rows, str.lower)
+        if Regression.U2 in self.modes:
+            rows = _twin(rows, lambda model: model + " ")
         if Regression.G5 in self.modes and self.hub_limit is not None:
             rows = rows[: self.hub_limit]
         if Regression.G4 in self.modes:
@@ -333,7 +376,8 @@ class FakeGateway:
     def _parse(self, gateway: str, params: httpx.QueryParams) -> _Query:
         max_limit = max(G2_MAX_LIMIT, self.max_limit) if Regression.G2 in self.modes else self.max_limit
         limit = _integer(params, "limit", DEFAULT_LIMIT)
-        if not 1 <= limit <= max_limit:
+        too_large = limit >= max_limit if Regression.U6 in self.modes else limit > max_limit
+        if limit < 1 or too_large:
             raise _BadParameter("limit", f"limit must be between 1 and {max_limit}, got {limit}")
         offset = _integer(params, "offset", 0)
         if offset < 0 and Regression.G8 not in self.modes:
@@ -360,7 +404,16 @@ class FakeGateway:
             return _error(503, f"catalog for {query.gateway} is empty or unavailable", "upstream_unavailable")
         if query.unique:
             rows = self._unique(query.gateway, rows)
+        if Regression.U10 in self.modes and query.gateway == HUGGINGFACE:
+            self._spend(U10_SECONDS)
         return self._page(request, query, rows, note)
+
+    def _spend(self, seconds: float) -> None:
+        """Take ``seconds`` to answer: on the simulated clock when there is one, else for real (``serve``)."""
+        if self.clock is not None:
+            self.clock.advance(seconds)
+        else:
+            time.sleep(seconds)
 
     def _unique(self, gateway: str, rows: list[JsonObject]) -> list[JsonObject]:
         """The ``unique_models`` listing, merged once per gateway and set of modes (a walk asks 50 times)."""
@@ -369,7 +422,7 @@ class FakeGateway:
         with self._lock:
             cached = self._unique_cache.get(cache_key)
         if cached is None:
-            cached = _unique_rows(rows, _stripped_key if stripped else str)
+            cached = _unique_rows(rows, _stripped_key if stripped else str, first_only=Regression.U9 in self.modes)
             with self._lock:
                 self._unique_cache[cache_key] = cached
         return cached
@@ -380,6 +433,8 @@ class FakeGateway:
             return self.catalog(gateway), None
         merged = [name for name in GATEWAY_ORDER if not (Regression.G7 in self.modes and name in G7_LEFT_OUT)]
         rows = [row for name in merged for row in self.catalog(name)]
+        if Regression.U8 in self.modes:
+            rows = [{**row, "source_gateway": U8_TO} if row["source_gateway"] == U8_FROM else row for row in rows]
         empty = [name for name in merged if not self.catalog(name)]
         note: str | None
         if Regression.G7 in self.modes:
@@ -389,15 +444,20 @@ class FakeGateway:
         return rows, note
 
     def _page(self, request: httpx.Request, query: _Query, rows: list[JsonObject], note: str | None) -> httpx.Response:
-        if Regression.G6 in self.modes and query.gateway != ALL:
-            data = rows[query.offset :]
-        else:
-            data = rows[query.offset :][: query.limit]  # with G8, offset -5 is models[-5:]
+        start = query.offset
+        if Regression.U5 in self.modes and start >= len(rows):
+            start = max(0, len(rows) - query.limit)  # "clamped" to the last page
+        if Regression.U11 in self.modes and query.unique and start > 0:
+            start -= 1
+        end = None if Regression.G6 in self.modes and query.gateway != ALL else query.limit
+        data = rows[start:][:end]  # with G8, offset -5 is models[-5:]
         next_offset: int | None
         if query.offset < 0:
             has_more, next_offset = True, 0
         else:
             has_more = query.offset + len(data) < len(rows)
+            if Regression.U7 in self.modes:
+                has_more = len(data) == query.limit
             next_offset = query.offset + len(data) if has_more else None
         body = _dumps(
             {
