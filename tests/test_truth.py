@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -332,7 +333,7 @@ def test_gateway_contract_class_attributes_choose_the_truth(
         else:
             monkeypatch.setenv(spec.token_env, TOKENS[name])
     with loopback(other, correct_state(other)) as base:
-        pytester.makepyfile(
+        source = textwrap.dedent(
             f"""
             from catalog_guard.contract import GatewayContract, GatewayTarget
             from catalog_guard.observe import ObservePlan
@@ -343,10 +344,14 @@ def test_gateway_contract_class_attributes_choose_the_truth(
                 plan = ObservePlan(gateways=("huggingface", "together"), include_all=False, include_unique=False)
                 truth = "live"
                 base_urls = {base_urls(base, truth.UPSTREAMS)!r}
-                require_all_truth = True
+                require_all_truth = {{require}}
             """
         )
-        run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs")
-    # together's key is not set: the checks that need its truth fail under require_all_truth, never pass
-    run.assert_outcomes(passed=len(CHECKS) - 3, failed=2, skipped=1)
-    run.stdout.fnmatch_lines(["*coverage not judged for together (TOGETHER_API_KEY is not set*require_all_truth*"])
+        for require, options in ((True, ()), (False, ("--catalog-guard-require-all-truth",))):
+            pytester.makepyfile(test_staging=source.replace("{require}", str(require)))
+            run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs", *options)
+            # together's key is not set: the checks that need its truth fail under require_all_truth, never pass
+            run.assert_outcomes(passed=len(CHECKS) - 3, failed=2, skipped=1)
+            run.stdout.fnmatch_lines(
+                ["*coverage not judged for together (TOGETHER_API_KEY is not set*require_all_truth*"]
+            )

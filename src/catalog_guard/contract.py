@@ -213,6 +213,14 @@ class GatewayContract:
             pytest.fail(f"not judged: {reason}", pytrace=False)
         return seen
 
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def _truth_requirement(cls, request: pytest.FixtureRequest) -> None:
+        """``--catalog-guard-require-all-truth`` does for a run what ``require_all_truth = True`` does for a class
+        (for a team that holds every upstream's key)."""
+        if request.config.getoption("--catalog-guard-require-all-truth", default=False):
+            cls.require_all_truth = True
+
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
         token = self.target.token if self.target is not None else None
         _fail_on(

@@ -30,6 +30,7 @@ FETCHER = f"{PREFIX}fetcher"
 TRUTH = f"{PREFIX}truth"
 BASELINE = f"{PREFIX}baseline"
 BASE_URL = f"{PREFIX}base-url"
+REQUIRE_ALL_TRUTH = f"{PREFIX}require-all-truth"
 LIVE = f"{PREFIX}live"
 LIVE_ENV = "CATALOG_GUARD_LIVE"
 LIVE_MARKER = "catalog_guard_live"
@@ -80,6 +81,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=_base_url,
         metavar="NAME=URL",
         help="catalog-guard: fetch upstream NAME's live truth from URL (repeatable).",
+    )
+    group.addoption(
+        REQUIRE_ALL_TRUTH,
+        action="store_true",
+        default=False,
+        help="catalog-guard: an upstream whose truth could not be fetched fails the checks that need it "
+        "(default: they are skipped with the reason, never passed).",
     )
     group.addoption(
         LIVE,
