@@ -11,7 +11,7 @@ What it does not do: run under pytest-xdist (it parallelises itself with ``--max
 modules with different test selections in one run; hence one isolated copy of the checkout per module, made in a
 temporary directory so the work tree never holds a ``mutants/`` folder.
 
-    python scripts/mutation.py                    # every module (about 15 minutes on 2 idle cores)
+    python scripts/mutation.py                    # every module (minutes per module)
     python scripts/mutation.py checks merge       # some modules
     tox -e mutation                               # the same, in its own environment
 
