@@ -46,6 +46,10 @@ KILLED = {"killed", "timeout", "segfault", "suspicious"}  # mutmut's statuses fo
 RUN_TIMEOUT = 3600.0  # one module's whole run; a hung run is reported, never waited on forever
 
 
+class MutationRunError(Exception):
+    """mutmut could not judge a module: the script exits 2 instead of printing a score."""
+
+
 @dataclass
 class Score:
     module: str
@@ -131,10 +135,11 @@ def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]
         checkout = Path(tmp)
         copy_checkout(checkout)
         configure(checkout, target, tests)
-        subprocess.run(
+        run = subprocess.run(
             [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
             cwd=checkout,
             capture_output=True,
+            text=True,
             timeout=RUN_TIMEOUT,
             check=False,
         )
@@ -142,6 +147,10 @@ def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]
             name, _, status = line.strip().rpartition(": ")
             if name:
                 score.statuses[name] = status
+        if run.returncode != 0 or not score.statuses:
+            # no mutants judged is no score: never report 100% of nothing (e.g. mutmut missing, a broken copy)
+            last = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise MutationRunError(f"{module}: mutmut judged no mutants (exit {run.returncode}): {last[0]}")
         known = equivalents.get(module, {})
         for name, status in score.statuses.items():
             if status in KILLED:
@@ -166,7 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     equivalents: dict[str, dict[str, str]] = json.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.exists() else {}
     scores = []
     for module in args.modules or list(MODULES):
-        score = run_module(module, args.max_children, equivalents)
+        try:
+            score = run_module(module, args.max_children, equivalents)
+        except (MutationRunError, subprocess.TimeoutExpired) as error:
+            print(f"mutation: not judged: {error}", file=sys.stderr)
+            return 2
         scores.append(score)
         print(score.line(), flush=True)
         for name in score.survivors:
