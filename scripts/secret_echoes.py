@@ -23,10 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from catalog_guard import serve, universe
-from catalog_guard.fakes.echo import ECHOES, echoing, hits, refusing_gateway
+from catalog_guard import serve
+from catalog_guard.fakes.echo import ECHOES, echoing_hub_app, hits, refusing_gateway
 from catalog_guard.fakes.gateway import asgi_app
-from catalog_guard.fakes.hub import FakeHub, HubSettings
 
 TOKEN = "Echo+Plant3d/Secret=0123456789abcdef"
 
@@ -40,10 +39,7 @@ def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def record(work: Path) -> tuple[int, dict[str, int], dict[str, int]]:
     directory = work / "cassettes"
 
-    def hub(base_url: str) -> serve.ASGIApp:
-        return asgi_app(echoing(FakeHub.from_universe(universe.build(), settings=HubSettings(base_url=base_url))))
-
-    with serve.serving(hub) as local:
+    with serve.serving(echoing_hub_app) as local:
         done = cli(
             "record", "--source", "live", "--base-url", f"huggingface={local}", "--only", "huggingface/cursor",
             "--cassettes", str(directory), env={"HF_TOKEN": TOKEN},

@@ -23,9 +23,9 @@ from catalog_guard import corpus, recorder, report, serve, universe
 from catalog_guard.audit import Audit
 from catalog_guard.cassettes import REDACTED, ScrubPolicy, scan_for_secrets
 from catalog_guard.checks import CheckResult, Violation
-from catalog_guard.fakes.echo import ECHOES, echoing, hits, planted, refusing_gateway
+from catalog_guard.fakes.echo import ECHOES, echoing, echoing_hub_app, hits, planted, refusing_gateway
 from catalog_guard.fakes.gateway import asgi_app
-from catalog_guard.fakes.hub import FakeHub, HubSettings
+from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.redaction import Redactor, encoded_forms
@@ -150,10 +150,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 def test_the_record_command_against_a_loopback_echoing_hub_leaks_nothing(tmp_path: Path) -> None:
     directory = tmp_path / "cassettes"
 
-    def hub(base_url: str) -> serve.ASGIApp:
-        return asgi_app(echoing(FakeHub.from_universe(universe.build(), settings=HubSettings(base_url=base_url))))
-
-    with serve.serving(hub) as local:
+    with serve.serving(echoing_hub_app) as local:
         done = run_cli(
             "record", "--source", "live", "--base-url", f"huggingface={local}", "--only", "huggingface/cursor",
             "--cassettes", str(directory), env={"HF_TOKEN": TOKEN},

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpcore  # noqa: F401  # imported up front: pytester's module snapshot would drop a lazy import
 import httpx
 import pytest
 

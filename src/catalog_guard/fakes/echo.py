@@ -19,6 +19,7 @@ import base64
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -135,3 +136,13 @@ def refusing_gateway(request: httpx.Request) -> httpx.Response:
         headers={"x-error-message": message, **{_header_name(kind): text for kind, text in echoes.items()}},
         json={"error": {"message": message, "echo": echoes}},
     )
+
+
+def echoing_hub_app(base_url: str) -> Any:
+    """The universe's fake Hub behind :func:`echoing`, as an ASGI app for ``serve.serving``: the loopback upstream
+    that ``record`` is pointed at by the secret tests and ``scripts/secret_echoes.py``."""
+    from catalog_guard import universe
+    from catalog_guard.fakes.gateway import asgi_app
+    from catalog_guard.fakes.hub import FakeHub, HubSettings
+
+    return asgi_app(echoing(FakeHub.from_universe(universe.build(), settings=HubSettings(base_url=base_url))))
