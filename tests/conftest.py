@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,12 @@ from hypothesis import settings
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from catalog_guard import plugin, universe
+# The modules every in-process pytest session of this suite (pytester: the gallery, the contract and fetcher
+# classes, the plugin) imports: imported here, before any such run, they stay in sys.modules across the runs.
+# Imported first inside a run, pytester would drop them when it ends and the next run would import (and, with
+# PYTHONDONTWRITEBYTECODE or a read-only tree, assertion-rewrite and compile) them again, and lose their per-process
+# caches (the replayed corpus, the schemas): ~1 s of CPU per run, 60+ runs. Nothing in them runs on import.
+from catalog_guard import audit, contract, fetcher_checks, plugin, universe, worker_cache  # noqa: F401
 from catalog_guard.netguard import loopback_only
 
 # Hypothesis fails an example that takes over 200 ms by default: a timing assertion, which this suite does not make
@@ -33,6 +39,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # vcrpy's YAML path (the benchmark baseline) is ~100x slower without libyaml; the project's own cassettes are
     # JSON, but a missing libyaml would make the comparison in docs/cassette-format.md a lie.
     assert yaml.__with_libyaml__, "PyYAML was built without libyaml; reinstall it from a wheel"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # What is alive when a test starts is, almost all of it, alive for the rest of the worker: the per-process
+    # caches (the universe, the replayed corpus, the schemas, the gallery's listings), millions of objects. Frozen,
+    # the cyclic garbage collector stops walking them again on every full collection a test's own allocations set
+    # off (and on each of pytester's gc.collect() calls at the end of an in-process run): about a third of the CPU of
+    # the pytester-heavy modules. Only the collector's bookkeeping changes: whatever a test drops is still freed by
+    # reference counting; a reference cycle dropped after it was frozen is kept until the worker ends (memory only).
+    gc.freeze()
 
 
 @pytest.fixture
