@@ -88,7 +88,7 @@ def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytes
         pytester.makepyfile(
             "from catalog_guard.contract import GatewayContract\n\n\nclass TestLive(GatewayContract):\n    pass\n"
         )
-        run = pytester.runpytest_subprocess(
+        run = pytester.runpytest_inprocess(
             "-p", "no:cacheprovider", "-q", "--catalog-guard-gateway-url", url, "--catalog-guard-truth", "recorded"
         )
         from catalog_guard.checks import CHECKS
