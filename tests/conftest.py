@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -39,16 +38,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # vcrpy's YAML path (the benchmark baseline) is ~100x slower without libyaml; the project's own cassettes are
     # JSON, but a missing libyaml would make the comparison in docs/cassette-format.md a lie.
     assert yaml.__with_libyaml__, "PyYAML was built without libyaml; reinstall it from a wheel"
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    # What is alive when a test starts is, almost all of it, alive for the rest of the worker: the per-process
-    # caches (the universe, the replayed corpus, the schemas, the gallery's listings), millions of objects. Frozen,
-    # the cyclic garbage collector stops walking them again on every full collection a test's own allocations set
-    # off (and on each of pytester's gc.collect() calls at the end of an in-process run): about a third of the CPU of
-    # the pytester-heavy modules. Only the collector's bookkeeping changes: whatever a test drops is still freed by
-    # reference counting; a reference cycle dropped after it was frozen is kept until the worker ends (memory only).
-    gc.freeze()
 
 
 @pytest.fixture
