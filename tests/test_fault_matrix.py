@@ -331,3 +331,93 @@ def test_fetch_provider_reports_a_dripping_upstream_as_its_error() -> None:
         results = asyncio.run(fetch_all([spec], tokens={"groq": ""}, limits=Limits(timeout=0.3)))
     assert isinstance(results["groq"].error, ResponseTimeout)
     assert not results["groq"].complete
+
+
+# --- the live truth: an upstream is held to the same limits, under the audit's one meter ---------------------
+
+
+@dataclass(frozen=True)
+class TruthCase:
+    upstream: str  # the one gateway audited, whose upstream serves its live truth from the hostile server
+    fault: str
+    args: tuple[str, ...]
+    says: tuple[str, ...]
+
+
+TRUTH_CASES: dict[str, TruthCase] = {
+    # the Hub's cursor walk is the sync client (the watchdog), a provider's listing the async one
+    "Hub drips": TruthCase("huggingface", "drip", ("--timeout", "0.3"), ("huggingface", "--timeout")),
+    "Hub hangs": TruthCase("huggingface", "hung", ("--timeout", "0.3"), ("huggingface", "--timeout")),
+    "Hub 429 Retry-After 299": TruthCase(
+        "huggingface", "rate-limited", (), ("--max-wait", "the Hub (live truth) asked")
+    ),
+    "provider sends an endless body": TruthCase(
+        "openrouter", "endless", ("--max-body", "200000"), ("openrouter", "--max-body", "more than 200,000 bytes")
+    ),
+    "provider drips": TruthCase("openrouter", "drip", ("--timeout", "0.3"), ("openrouter", "--timeout")),
+    # the one deadline of the run also ends the truth: the gateway answered long before
+    "provider hangs past the run's deadline": TruthCase(
+        "openrouter", "hung", ("--deadline", "3", "--timeout", "60"), ("--deadline",)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TRUTH_CASES))
+def test_a_hostile_upstream_of_the_live_truth_ends_the_audit_with_the_limit_named(
+    name: str, reference: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Live truth goes through the bounded transport too: an upstream that drips, hangs, never ends its body or
+    asks to wait for ever is cut off, and the audit is not judged (exit 2) with the limit named, the report of
+    what was seen printed; never a pass on the truth that happened to arrive, never a hang."""
+    case = TRUTH_CASES[name]
+    settings = Settings(drip_interval=0.02)
+    with (
+        HostileServer(lambda _request, _n: None, reference) as gateway,  # type: ignore[arg-type]
+        HostileServer(always(case.fault), settings=settings) as upstream,
+    ):
+        code = main(
+            [
+                "audit",
+                "--gateway-url",
+                gateway,
+                "--gateway",
+                case.upstream,
+                "--no-progress",
+                "--format",
+                "json",
+                "--concurrency",
+                "1",
+                "--truth",
+                "live",
+                "--base-url",
+                f"{case.upstream}={upstream}",
+                *case.args,
+            ]
+        )
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code == 2, err
+    assert '"checks"' in out, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("catalog-guard audit: not judged: "), err
+    for words in case.says:
+        assert words in lines[0], (words, lines[0])
+
+
+def test_the_truth_fetch_and_the_observation_share_one_meter() -> None:
+    """One account for the whole audit: the truth's requests count against the run's --max-requests, while an
+    upstream's answers say nothing about the gateway's health (host_health=False)."""
+    from catalog_guard import truth
+    from catalog_guard.limits import Limits, Meter
+
+    meter = Meter(Limits(max_requests=1000), one_host=True)
+    with HostileServer(always("garbage")) as upstream:
+        judged = truth.fetch_live_truth(
+            ["openrouter"], tokens={}, base_urls={"openrouter": upstream}, meter=meter, sleep=lambda _s: None
+        )
+    assert not judged.upstreams["openrouter"].judged
+    assert meter.requests >= 1, "the truth's requests were counted by the run's meter"
+    assert meter.stopped is None, "an upstream's failures are its own result, not the gateway's failures in a row"
+    assert not meter.answered
+    assert judged.cut_off() is None, "a protocol error is the upstream's trouble, not one of our limits"

@@ -29,7 +29,7 @@ from catalog_guard.hub import STRATEGIES
 from catalog_guard.observe import Observation, ObservePlan, observe_target
 from catalog_guard.records import ModelRecord, id_of
 from catalog_guard.target import GatewayTarget
-from catalog_guard.truth import Truth, load_truth
+from catalog_guard.truth import LiveFetch, Truth, load_truth
 
 
 @dataclass(frozen=True)
@@ -233,22 +233,26 @@ def live_audit(
     target: GatewayTarget,
     plan: ObservePlan,
     *,
-    truth: Truth | Callable[[], Truth] | None = None,
+    truth: Truth | LiveFetch | None = None,
     config: checks.ContractConfig | None = None,
     progress: Callable[[str], None] | None = None,
     concurrency: int = 1,
     require_all_truth: bool = False,
 ) -> Audit:
-    """Observe a running gateway and judge it against ``truth``: a :class:`Truth`, or a zero-argument fetch of
-    one (:func:`catalog_guard.truth.choose`), run on another thread *while* the gateway is observed so that both
+    """Observe a running gateway and judge it against ``truth``: a :class:`Truth`, or a fetch of one
+    (:func:`catalog_guard.truth.choose`), run on another thread *while* the gateway is observed so that both
     describe the same moment. ``None`` is the recorded corpus. ``concurrency``: see
-    :func:`~catalog_guard.observe.observe`. The observation keeps to ``target.limits``."""
+    :func:`~catalog_guard.observe.observe`. The observation and the truth fetch keep to ``target.limits`` under
+    one meter: one deadline, one request budget and one wait budget for the whole audit."""
     # one step per response: walking thousands of pages must not look hung
     hook = (lambda response: progress(_describe(response.request))) if progress is not None else None
+    meter = target.meter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-guard-truth") as pool:
-        pending = pool.submit(truth) if callable(truth) else None
-        seen = observe_target(target, plan, on_response=hook, concurrency=concurrency)
+        pending = pool.submit(truth, meter=meter) if callable(truth) else None
+        seen = observe_target(target, plan, on_response=hook, concurrency=concurrency, meter=meter)
         judged = pending.result() if pending is not None else truth if isinstance(truth, Truth) else load_truth()
+    if seen.stopped is None:  # the truth fetch may have stopped the run after the observation ended
+        seen.stopped = meter.stopped
     return Audit(
         source="live",
         target=target.base_url,
@@ -259,7 +263,7 @@ def live_audit(
         merge=merge_walks(seen).stats.to_dict(),
         truth=judged,
         require_all_truth=require_all_truth,
-        incomplete=why_incomplete(seen),
+        incomplete=why_incomplete(seen) or judged.cut_off(),
         latency=latency.by_gateway(seen),
         latency_budget=(config or checks.ContractConfig()).latency_budget or None,
     )

@@ -388,7 +388,7 @@ def _live(args: argparse.Namespace, url: str, plan: ObservePlan, limits: Limits,
         plan.gateways,
         environ=os.environ,
         base_urls=dict(args.base_url),
-        timeout=limits.timeout,
+        limits=limits,
         baseline=args.baseline,
     )
     progress = None if args.no_progress else Progress(total=None, label="observing")

@@ -302,10 +302,12 @@ def observe_target(
     *,
     on_response: Callable[[httpx.Response], None] | None = None,
     concurrency: int = 1,
+    meter: Meter | None = None,
 ) -> Observation:
     """Observe ``target`` within its :class:`~catalog_guard.limits.Limits` (one meter for the whole run): the one
-    way the audit, the contract classes and the gallery observe a gateway."""
-    meter = target.meter()
+    way the audit, the contract classes and the gallery observe a gateway. ``meter``: the run's account when the
+    caller shares it (the live audit's truth fetch runs under the same one); default, a fresh one."""
+    meter = meter or target.meter()
     with target.client(meter) as client:
         if on_response is not None:
             client.event_hooks = {"response": [on_response]}
