@@ -75,6 +75,17 @@ BAD: dict[str, list[list[str]]] = {
         ["--base-url", "huggingface=ftp://x"],
         ["--source", "nope"],
         ["--only", "no-such-recording"],
+        ["--wait", "-1"],
+        # the limits of a live recording, validated as the audit's are
+        *(
+            [flag, value]
+            for flag in ("--timeout", "--deadline", "--max-wait", "--wait-budget")
+            for value in ("nan", "inf", "-1", "x")
+        ),
+        ["--timeout", "0"],
+        ["--deadline", "0"],
+        *([flag, value] for flag in ("--max-body", "--max-requests", "--max-failures") for value in ("0", "-5", "1e3")),
+        ["--source", "fakes", "--timeout", "5"],  # the fakes are in-process: a limit given for them bounds nothing
     ],
 }
 
