@@ -113,12 +113,8 @@ def test_a_bad_value_is_exit_2_in_one_line(
     command: str, args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from catalog_guard.cli import main
-    from catalog_guard.corpus import CASSETTES_ENV
 
     monkeypatch.delenv(URL_ENV, raising=False)
-    # `audit --cassettes DIR` sets the variable for the process: set-then-delete makes monkeypatch restore it
-    monkeypatch.setenv(CASSETTES_ENV, "")
-    monkeypatch.delenv(CASSETTES_ENV)
     try:
         code = main([command, *args])
     except SystemExit as exited:  # argparse's own refusals

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from catalog_guard import cli, corpus, recorder, serve, target, universe
-from catalog_guard.cassettes import REDACTED, ScrubPolicy, content_diff, provenance, scan_for_secrets
+from catalog_guard.cassettes import REDACTED, RewritingPolicy, ScrubPolicy, content_diff, provenance, scan_for_secrets
 from catalog_guard.cassettes.scrub import LINK_REDACTED
 from catalog_guard.fakes.gateway import asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
@@ -29,6 +29,7 @@ from catalog_guard.fakes.providers import ProviderFault, make_fake
 from catalog_guard.fakes.transport import Handler
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.gateways import GATEWAY_HOST
+from catalog_guard.history import HISTORY
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
 
@@ -482,7 +483,7 @@ def test_only_providers_touches_only_provider_cassettes(corpus_dir: Path) -> Non
 @pytest.mark.parametrize(
     ("only", "expected"),
     [
-        (["gateway/history"], [f"gateway/history/{s}" for s in __import__("catalog_guard.gallery").gallery.HISTORY]),
+        (["gateway/history"], [f"gateway/history/{s}" for s in HISTORY]),
         (["huggingface/quirks,providers/google"], ["huggingface/quirks", "providers/google"]),
         (["gateway/baseline"], ["gateway/current"]),
         (None, list(corpus.MANIFEST)),
@@ -569,7 +570,7 @@ def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpu
 
 
 def test_rewriting_is_idempotent() -> None:
-    policy = recorder.RewritingPolicy({}, {"http://127.0.0.1:8080": "https://huggingface.co"})
+    policy = RewritingPolicy({}, {"http://127.0.0.1:8080": "https://huggingface.co"})
     response = {
         "status": {"code": 200, "message": "OK"},
         "headers": {"link": ['<http://127.0.0.1:8080/api/models?cursor=x>; rel="next"']},

@@ -373,10 +373,11 @@ def run_audit(args: argparse.Namespace) -> int:
     except (UsageError, ValueError) as error:
         print(f"catalog-guard audit: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.cassettes:
-        os.environ["CATALOG_GUARD_CASSETTES"] = args.cassettes
     try:
-        result = _live(args, url, plan, limits, config) if url else audit.recorded_audit(config)
+        if url:
+            result = _live(args, url, plan, limits, config)
+        else:
+            result = audit.recorded_audit(config, cassettes_dir=args.cassettes)
         if args.save_truth:
             _save_truth(result, args.save_truth)
     except (CatalogGuardError, UsageError) as error:  # the truth could not be chosen or saved
@@ -466,6 +467,7 @@ def _live(args: argparse.Namespace, url: str, plan: ObservePlan, limits: Limits,
         base_urls=dict(args.base_url),
         limits=limits,
         baseline=args.baseline,
+        cassettes_dir=args.cassettes,
     )
     progress = None if args.no_progress else Progress(total=None, label="observing")
     try:

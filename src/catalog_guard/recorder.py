@@ -47,10 +47,11 @@ from typing import Any, Literal
 
 import httpx
 
-from catalog_guard import corpus, gallery, schemas
+from catalog_guard import corpus, schemas
 from catalog_guard import universe as universe_module
 from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
 from catalog_guard.cassettes import (
+    RewritingPolicy,
     ScrubPolicy,
     content_diff,
     known_secrets,
@@ -64,6 +65,7 @@ from catalog_guard.corpus import GATEWAY, Recording, Traffic
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.gateways import HUGGINGFACE
+from catalog_guard.history import HISTORY
 from catalog_guard.limits import Limits, Meter
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
@@ -97,51 +99,6 @@ class RecordingError(CatalogGuardError):
 
 class UsageError(CatalogGuardError, ValueError):
     """Arguments that do not make a recording run (an unknown name, a base URL for the fakes)."""
-
-
-# ------------------------------------------------------------------------------------------------ host rewriting
-
-
-class RewritingPolicy(ScrubPolicy):
-    """The scrub policy, preceded by moving what was recorded from ``actual`` base URLs to canonical ones.
-
-    The request URI and ``host`` header, and every response header value and body (a ``Link``, an echoed URL),
-    are rewritten, so a cassette recorded from ``http://127.0.0.1:8080`` replays for ``https://huggingface.co``.
-    Rewriting is idempotent (nothing it inserts matches an ``actual`` base), as vcrpy's hooks must be.
-    """
-
-    def __init__(self, secrets: Mapping[str, str] | None = None, rewrites: Mapping[str, str] | None = None) -> None:
-        super().__init__(secrets)
-        self.rewrites = {actual.rstrip("/"): canonical.rstrip("/") for actual, canonical in (rewrites or {}).items()}
-
-    def _rewrite(self, text: str) -> str:
-        for actual, canonical in self.rewrites.items():
-            text = text.replace(actual, canonical)
-        return text
-
-    def before_record_request(self, request: Any) -> Any:
-        if self.rewrites:
-            uri = self._rewrite(request.uri)
-            if uri != request.uri:
-                request.uri = uri
-                request.headers["host"] = httpx.URL(uri).netloc.decode("ascii")
-        return super().before_record_request(request)
-
-    def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
-        if self.rewrites:
-            response = dict(response)
-            response["headers"] = {
-                name: [self._rewrite(v) if isinstance(v, str) else v for v in (vs if isinstance(vs, list) else [vs])]
-                for name, vs in (response.get("headers") or {}).items()
-            }
-            body = (response.get("body") or {}).get("string")
-            if isinstance(body, bytes) and body:
-                new = body
-                for actual, canonical in self.rewrites.items():
-                    new = new.replace(actual.encode(), canonical.encode())
-                if new != body:
-                    response["body"] = {**response["body"], "string": new}
-        return super().before_record_response(response)
 
 
 # ------------------------------------------------------------------------------------------------ the report
@@ -324,7 +281,7 @@ def _provenance(recording: Recording, source: Source, urls: Mapping[str, str], r
             hosts=[recording.host],
         )
         if recording.state is not None and recording.state != corpus.CURRENT:
-            block["note"] = f"historical deployment {recording.state}: {gallery.HISTORY[recording.state].source}"
+            block["note"] = f"historical deployment {recording.state}: {HISTORY[recording.state].source}"
         return block
     block = live_provenance([recording.host], recorded_at)
     actual = urls.get(recording.upstream)

@@ -53,7 +53,7 @@ import httpx
 
 from catalog_guard import checks, corpus
 from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
-from catalog_guard.cassettes import ScrubPolicy, known_secrets, live_provenance, scan_for_secrets
+from catalog_guard.cassettes import RewritingPolicy, ScrubPolicy, known_secrets, live_provenance, scan_for_secrets
 from catalog_guard.cassettes import format as cassette_format
 from catalog_guard.cassettes.persister import write_atomically
 from catalog_guard.errors import CatalogGuardError, LimitReached, RunStopped
@@ -412,6 +412,17 @@ def load_truth(directory: str | os.PathLike[str] | None = None, names: Iterable[
     return truth
 
 
+def recorded_context(
+    config: checks.ContractConfig | None = None, *, cassettes_dir: str | os.PathLike[str] | None = None
+) -> checks.Context:
+    """The context the contract checks judge against: recorded truth, recorded baseline, and ``config``."""
+    return checks.Context(
+        truth=corpus.recorded_truth(cassettes_dir=cassettes_dir),
+        baseline=corpus.recorded_baseline(cassettes_dir=cassettes_dir),
+        config=config or checks.ContractConfig(),
+    )
+
+
 def _first_provenance(folder: Path, names: Sequence[str]) -> dict[str, Any]:
     for name in names:
         path = corpus.cassette_path(CASSETTES[name], folder)
@@ -440,8 +451,6 @@ def save_truth(
     must then find nothing in the directory, or the files are removed and :class:`TruthError` raised.
     """
     from vcr.request import Request as VcrRequest
-
-    from catalog_guard.recorder import RewritingPolicy
 
     if truth.kind != LIVE:
         raise TruthError("only live truth is saved: recorded truth is already a cassette directory")
@@ -527,12 +536,14 @@ def choose(
     limits: Limits | None = None,
     sleep: Sleep | None = None,
     baseline: str | os.PathLike[str] | None = None,
+    cassettes_dir: str | os.PathLike[str] | None = None,
 ) -> Truth | LiveFetch:
     """The truth ``--truth choice`` names: ``live`` as a :class:`LiveFetch`, to run while the gateway is observed
     (under the audit's meter; called without one, under a meter of ``limits``); ``recorded`` (the shipped corpus,
     or ``$CATALOG_GUARD_CASSETTES``) or a directory as a :class:`Truth` replayed now, *before* the observation (a
     replay patches httpx for the whole process, and would answer the gateway's requests too). ``baseline``
-    (``--baseline``) replaces the truth's baseline."""
+    (``--baseline``) replaces the truth's baseline; ``cassettes_dir`` (``--cassettes``) is the corpus ``recorded``
+    means."""
     wanted = list(names)
     unknown = sorted(set(base_urls or {}) - set(UPSTREAMS))
     if unknown:
@@ -547,7 +558,7 @@ def choose(
         return truth.with_baseline(counts, str(baseline)) if counts is not None else truth
 
     if choice != LIVE:
-        return with_baseline(load_truth(None if choice == RECORDED else choice, wanted))
+        return with_baseline(load_truth(cassettes_dir if choice == RECORDED else choice, wanted))
 
     def fetch(meter: Meter | None = None) -> Truth:
         tokens = corpus.upstream_tokens(environ)
