@@ -209,16 +209,24 @@ def observe(
     if meter is not None:  # the meter's --max-wait is then the one cap on a single wait
         settings = dataclasses.replace(settings, give_up_after=math.inf)
     note = progress or (lambda _step: None)
-    options: dict[str, Any] = {"headers": headers, "settings": settings, "clock": clock}
-    if sleep is not None:
-        options["sleep"] = sleep
+    wait = sleep if sleep is not None else time.sleep
     walks: dict[tuple[str, str], GatewayWalk] = {}
     responses: dict[tuple[str, str], GatewayResponse] = {}
 
     def walk(slot: tuple[str, str], gateway: str, extra: Mapping[str, Any] | None = None) -> Chain:
         def chain() -> None:
             note(f"walk {gateway}")
-            walks[slot] = walk_gateway(client, base_url, gateway, limit=plan.limit, extra_params=extra, **options)
+            walks[slot] = walk_gateway(
+                client,
+                base_url,
+                gateway,
+                limit=plan.limit,
+                headers=headers,
+                settings=settings,
+                extra_params=extra,
+                sleep=wait,
+                clock=clock,
+            )
 
         return chain
 
