@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_guard import cli, corpus, recorder, universe
+from catalog_guard import cli, corpus, recorder, serve, universe
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.upstreams import FakeUpstreams
 
@@ -66,6 +66,7 @@ def test_a_corpus_replays_a_changed_file_again(tmp_path: Path) -> None:
     before = recorded.provider("groq")
     assert recorded.provider("groq") is before, "an unchanged file is not replayed again"
     truth_before = recorded.truth()["groq"]
+    served_before = serve.recorded_state(directory)
 
     offers = universe.build().catalogs[universe.DAY_1]["groq"]
     renamed = [dataclasses.replace(offer, id=f"{offer.id}-renamed") for offer in offers]
@@ -77,3 +78,6 @@ def test_a_corpus_replays_a_changed_file_again(tmp_path: Path) -> None:
     assert set(after.models()) == {offer.id for offer in renamed}
     assert recorded.truth()["groq"] == {offer.id for offer in renamed} != truth_before
     assert corpus.recorded_truth(cassettes_dir=directory)["groq"] == recorded.truth()["groq"]
+    served = serve.recorded_state(directory)  # the reference gateway rebuilt from the corpus follows it too
+    assert served is not served_before
+    assert {row["id"] for row in served.catalog("groq")} == {offer.id for offer in renamed}

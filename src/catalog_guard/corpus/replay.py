@@ -4,7 +4,8 @@ A replay is a pure read (record mode ``none``: no network, every interaction mus
 pytest-xdist, and the suite, the contract classes and the audit ask for the same replays many times. A
 :class:`Corpus` therefore keeps each replay, and each figure computed from replays (the Hub's models, the truth,
 the baseline), *for as long as the files it came from are unchanged*: every cached value carries the version
-(modification time and size) of each file it was read from, and a file that changed since is replayed again.
+(modification time, size and inode) of each file it was read from, and a file that changed since is replayed
+again.
 A re-recording into the directory is thus seen by the next read in the same process, with no cache to clear.
 
 :func:`open_corpus` gives the process's one :class:`Corpus` per directory (the module-level functions below read
@@ -43,9 +44,11 @@ from catalog_guard.providers import GATEWAY_SPECS, ProviderResult
 from catalog_guard.records import ModelRecord
 
 T = TypeVar("T")
-FileVersions = tuple[tuple[int, int] | None, ...]
-#: A whole corpus's version (:meth:`Corpus.version`).
-Version = tuple[tuple[str, int, int], ...]
+#: A file's version: modification time, size and inode (``os.replace`` of a re-recording makes a new inode).
+FileVersion = tuple[int, int, int]
+FileVersions = tuple[FileVersion | None, ...]
+#: A whole corpus's version (:meth:`Corpus.version`): each file's name and version.
+Version = tuple[tuple[str, FileVersion], ...]
 Directory = str | os.PathLike[str] | None
 
 
@@ -66,28 +69,19 @@ class Corpus:
     def path(self, name: str) -> Path:
         return cassette_path(name, self.directory)
 
-    def version(self) -> tuple[tuple[str, int, int], ...]:
-        """Every cassette file of the directory with its modification time and size: equal versions, equal
-        corpus (what a cache of verdicts over the whole corpus is keyed by)."""
-        found = []
-        for path in cassette_files(self.directory):
-            stat = path.stat()
-            found.append((str(path.relative_to(self.directory)), stat.st_mtime_ns, stat.st_size))
-        baseline = self.path(BASELINE)
-        if baseline.is_file():
-            stat = baseline.stat()
-            found.append((BASELINE, stat.st_mtime_ns, stat.st_size))
-        return tuple(found)
+    def version(self) -> Version:
+        """Every cassette file of the directory (and the baseline) with its version: equal versions, equal
+        corpus (what a cache of anything computed from the whole corpus is keyed by)."""
+        paths = [*cassette_files(self.directory), self.path(BASELINE)]
+        return tuple((str(path.relative_to(self.directory)), _file_version(path)) for path in paths if path.is_file())
 
     def _version(self, names: Sequence[str]) -> FileVersions:
-        versions: list[tuple[int, int] | None] = []
+        versions: list[FileVersion | None] = []
         for name in names:
             try:
-                stat = self.path(name).stat()
+                versions.append(_file_version(self.path(name)))
             except OSError:
                 versions.append(None)
-            else:
-                versions.append((stat.st_mtime_ns, stat.st_size))
         return tuple(versions)
 
     def _keep(self, key: str, names: Sequence[str], compute: Callable[[], T]) -> T:
@@ -205,6 +199,11 @@ class Corpus:
                 f"re-record it: catalog-guard record --only {name}",
                 reason=error.reason,
             ) from error
+
+
+def _file_version(path: Path) -> FileVersion:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
 
 _OPEN: dict[Path, Corpus] = {}
