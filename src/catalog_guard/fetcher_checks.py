@@ -3,8 +3,9 @@
 The fetcher is called with no arguments (a coroutine function is awaited on a fresh event loop) while
 :class:`~catalog_guard.fakes.transport.FakeInternet` answers every request of httpx, httpx2, requests, urllib3,
 aiohttp and ``urllib.request`` (so huggingface_hub's ``HfApi().list_models()`` too), and real gateway code is
-judged unchanged. Every sleep it asks for is recorded, not slept (:mod:`catalog_guard.fakes.sleeps`), and the
-report states the waits. Before each scenario the fetcher's caches are cleared (``reset``, ``cache_clear``); a
+judged unchanged. Scenario time is virtual (:mod:`catalog_guard.fakes.sleeps`): every sleep it asks for is
+recorded, not slept, and moves the clock it reads (``time.monotonic``, ``time.time``, ``time.perf_counter``), and
+the report states the waits. Before each scenario the fetcher's caches are cleared (``reset``, ``cache_clear``); a
 scenario in which it sends no request at all is a failure that says so. Each failure names its cause from the
 recorded exchange (:mod:`catalog_guard.diagnosis`): the first request that went wrong, the ``Link`` never
 followed, the parameter the Hub ignored, and up to five example ids.
@@ -169,18 +170,24 @@ async def _settle(result: Any) -> Any:
     return result
 
 
-def _call(fetcher: Callable[[], Any]) -> Any:
-    """Call the fetcher; a coroutine function (or an async generator) runs on a fresh event loop, in a thread
-    of its own when this thread already runs one (pytest-asyncio)."""
+def _run(result: Any, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None) -> Any:
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(_settle(result))
+
+
+def _call(fetcher: Callable[[], Any], loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> Any:
+    """Call the fetcher; a coroutine function (or an async generator) runs on a fresh event loop made by
+    ``loop_factory`` (the scenario's, on virtual time), in a thread of its own when this thread already runs one
+    (pytest-asyncio)."""
     result = fetcher()
     if not (inspect.isawaitable(result) or hasattr(result, "__aiter__")):
         return result
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(_settle(result))
+        return _run(result, loop_factory)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _settle(result)).result()
+        return pool.submit(_run, result, loop_factory).result()
 
 
 def clear_caches(fetcher: Callable[[], Any], reset: Callable[[], object] | None = None) -> None:
@@ -201,11 +208,11 @@ def invoke(fetcher: Callable[[], Any], hub: FakeHub, *, reset: Callable[[], obje
     clear_caches(fetcher, reset)
     with (
         internet.install(),
-        virtual_sleeps(outcome.slept, fetcher),
+        virtual_sleeps(outcome.slept, fetcher) as clock,
         loopback_only(outcome.bypassed, outcome.clients),
     ):
         try:
-            outcome.ids, outcome.declared_incomplete = ids_of(_call(fetcher))
+            outcome.ids, outcome.declared_incomplete = ids_of(_call(fetcher, clock.event_loop))
         except UnreadableResult as unreadable:
             outcome.unreadable = str(unreadable)
         except Exception as error:
