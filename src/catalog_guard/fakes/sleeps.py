@@ -252,7 +252,7 @@ class _Rebinder:
         self._seen.add(id(p))
         # a partial's fields are read-only; its pickling hook (func, args, keywords, __dict__) sets them in place
         set_state: Callable[[tuple[Any, ...]], None] = p.__setstate__  # type: ignore[attr-defined]
-        state = p.__reduce__()[2]
+        state: tuple[Any, ...] = p.__reduce__()[2]  # type: ignore[assignment]
         set_state(
             (
                 self.fake_for(p.func) or p.func,
