@@ -78,7 +78,7 @@ _KEEPERS = frozenset({"catalog_guard", "_pytest", "pytest", "pluggy", "xdist", "
 @functools.cache
 def _keeps_real_time(module: str) -> bool:
     top = module.partition(".")[0]
-    return top in _KEEPERS or (top in sys.stdlib_module_names and top != "__main__")
+    return top in _KEEPERS or top in sys.stdlib_module_names
 
 
 class VirtualClock:
