@@ -268,3 +268,36 @@ def test_server_errors_name_the_503_the_fetcher_gave_up_on(models: list[dict[str
     message = fetcher_checks.run_scenario("server-errors", fetcher, models).violations[0].message
     assert "as if that were the catalog: request 2 (GET https://huggingface.co/api/models?" in message
     assert "answered 503" in message
+
+
+def side_call_first() -> Any:
+    """A client that asks another endpoint before the listing (huggingface_hub 1.x asks /api/agent-harnesses once
+    per process), then walks the listing with the reference fetcher."""
+    with httpx.Client() as client:
+        assert client.get("https://huggingface.co/api/whoami-v2").status_code == 404
+        return fetch_hub(client, token="")
+
+
+def test_calls_to_other_endpoints_do_not_shift_the_scenario(models: list[dict[str, Any]]) -> None:
+    """Faults are scheduled by listing request: the first two listing requests get the 429s and page 1 of the
+    5xx scenario is served, whatever the client asked before (the side call is still in the exchange)."""
+    limited = fetcher_checks.run_scenario("rate-limited-then-success", side_call_first, models)
+    assert limited.passed, [v.message for v in limited.violations]
+    assert [e.status for e in limited.outcome.listing()] == [429, 429, 200, 200]
+    assert limited.outcome.exchanges[0].url == "https://huggingface.co/api/whoami-v2"
+    failing = fetcher_checks.run_scenario("server-errors", side_call_first, models)
+    assert [e.status for e in failing.outcome.listing()][:2] == [200, 503]
+
+
+def test_a_fetcher_that_raises_before_the_listing_is_not_called_cached(models: list[dict[str, Any]]) -> None:
+    def broken() -> Any:
+        with httpx.Client() as client:
+            client.get("https://huggingface.co/api/whoami-v2").raise_for_status()
+
+    message = fetcher_checks.run_scenario("recorded-hub", broken, models).violations[0].message
+    assert message.startswith("the fetcher raised HTTPStatusError: Client error '404 Not Found' for url ")
+    assert (
+        "before asking for the listing (huggingface.co/api/models), after 1 request to other endpoints (the first, "
+        "GET https://huggingface.co/api/whoami-v2, answered 404), so this scenario judged nothing"
+    ) in message
+    assert "cache" not in message

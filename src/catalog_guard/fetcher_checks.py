@@ -28,12 +28,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 from catalog_guard import diagnosis, gateways
 from catalog_guard.checks import CheckResult, Violation
@@ -200,11 +203,28 @@ def clear_caches(fetcher: Callable[[], Any], reset: Callable[[], object] | None 
         cache_clear()
 
 
+def listing_only(hub: FakeHub) -> Callable[[httpx.Request], httpx.Response]:
+    """``hub`` for the model listing; every other endpoint answered 404 here, as the fake Hub would, but without
+    reaching it. A scenario's faults and drift are scheduled by listing request ("requests 1-2 answer 429",
+    "every page after the first answers 503"), and clients make calls of their own first (huggingface_hub 1.x
+    asks ``/api/agent-harnesses`` once per process): counted by the Hub, such a call took the first 429, or made
+    page 1 the 503, and the scenario judged something else than it says, depending on which test ran first."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.rstrip("/") == LISTING_PATH:
+            return hub(request)
+        message = "Not Found"
+        headers = {"X-Error-Message": message, "Content-Type": "application/json; charset=utf-8"}
+        return httpx.Response(404, headers=headers, content=json.dumps({"error": message}).encode())
+
+    return handle
+
+
 def invoke(fetcher: Callable[[], Any], hub: FakeHub, *, reset: Callable[[], object] | None = None) -> FetchOutcome:
-    """Call the fetcher once with ``hub`` answering for huggingface.co, whatever client it uses, with virtual
-    sleeps and no socket beyond loopback."""
+    """Call the fetcher once with ``hub`` answering the listing at huggingface.co (:func:`listing_only`),
+    whatever client it uses, on virtual time and with no socket beyond loopback."""
     outcome = FetchOutcome()
-    internet = FakeInternet({gateways.HUB_HOST: hub})
+    internet = FakeInternet({gateways.HUB_HOST: listing_only(hub)})
     clear_caches(fetcher, reset)
     with (
         internet.install(),
@@ -281,6 +301,22 @@ def judge(scenario: str, outcome: FetchOutcome, expected: set[str], *, request_s
     because = _because(scenario, outcome)
     if outcome.unreadable is not None:
         return [Violation(name, f"the fetcher {outcome.unreadable}{because}", {"unreadable": outcome.unreadable})]
+    if not outcome.listing() and outcome.error is not None:
+        others = outcome.exchanges
+        seen = (
+            f", after {len(others)} request{'s' if len(others) > 1 else ''} to other endpoints (the first, GET "
+            f"{others[0].url}, answered {others[0].status})"
+            if others
+            else ""
+        )
+        return [
+            Violation(
+                name,
+                f"the fetcher {outcome.described} before asking for the listing ({gateways.HUB_HOST}{LISTING_PATH})"
+                f"{seen}, so this scenario judged nothing",
+                {"error": repr(outcome.error), "requests": 0},
+            )
+        ]
     if not outcome.listing():
         return [
             Violation(
