@@ -69,8 +69,6 @@ _REAL: dict[int, Any] = {
         _REAL_PERF_COUNTER_NS,
     )
 }
-_CLOCKS = ("monotonic", "monotonic_ns", "time", "time_ns", "perf_counter", "perf_counter_ns")
-
 # Callers that keep real time (top-level package names): the product, the test runner, and the standard library.
 _KEEPERS = frozenset({"catalog_guard", "_pytest", "pytest", "pluggy", "xdist", "execnet", "coverage"})
 
@@ -155,10 +153,16 @@ class VirtualClock:
 
     def fakes(self) -> dict[int, Any]:
         """Real function's id → its stand-in (bound once, so that identity checks and undo work)."""
-        stand_ins: dict[int, Any] = {id(_REAL_TIME_SLEEP): self.sleep, id(_REAL_ASYNC_SLEEP): self.async_sleep}
-        for name in _CLOCKS:
-            stand_ins[id(getattr(time, name))] = getattr(self, name)
-        return stand_ins
+        return {
+            id(_REAL_TIME_SLEEP): self.sleep,
+            id(_REAL_ASYNC_SLEEP): self.async_sleep,
+            id(_REAL_MONOTONIC): self.monotonic,
+            id(_REAL_MONOTONIC_NS): self.monotonic_ns,
+            id(_REAL_TIME): self.time,
+            id(_REAL_TIME_NS): self.time_ns,
+            id(_REAL_PERF_COUNTER): self.perf_counter,
+            id(_REAL_PERF_COUNTER_NS): self.perf_counter_ns,
+        }
 
 
 def _real(value: Any) -> bool:
