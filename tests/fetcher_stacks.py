@@ -205,11 +205,14 @@ def real_sleeps() -> Iterator[list[str]]:
     reference the virtual clock missed cannot hide). Virtual time still yields with ``asyncio.sleep(0)``, which
     is not a wait."""
     seen: list[str] = []
+    # a coroutine's frame is "called" again at each resumption: counted once (held, so that its id stays unique)
+    started: dict[int, FrameType] = {}
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event == "c_call" and arg is _TIME_SLEEP:
             seen.append(f"time.sleep called from {frame.f_code.co_filename}:{frame.f_lineno}")
-        elif event == "call" and frame.f_code is _ASYNC_SLEEP_CODE:
+        elif event == "call" and frame.f_code is _ASYNC_SLEEP_CODE and id(frame) not in started:
+            started[id(frame)] = frame
             delay = frame.f_locals.get("delay")
             if isinstance(delay, int | float) and delay > 0:
                 seen.append(f"asyncio.sleep({delay}) from {frame.f_back.f_code.co_filename if frame.f_back else '?'}")

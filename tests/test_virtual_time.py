@@ -283,3 +283,33 @@ def test_sleep_forever_still_waits_until_cancelled() -> None:
     with virtual_sleeps([]) as clock:
         assert asyncio.run(main())
     assert clock.waits == []
+
+
+def test_the_witness_sees_a_real_sleep_however_it_is_reached() -> None:
+    """The assertion every test here rests on can fail: a real sleep, through the module attribute, a reference
+    captured at import, or a real ``asyncio.sleep``, is listed (1 ms each); the same calls on virtual time are not."""
+    real_nap = sleeps._REAL_TIME_SLEEP
+
+    async def nap() -> None:
+        await asyncio.sleep(0.001)
+
+    with real_sleeps() as seen:
+        time.sleep(0.001)
+        real_nap(0.001)
+        asyncio.run(nap())
+    assert len(seen) == 3, seen
+    assert seen[0].startswith("time.sleep called from ")
+    assert seen[2].startswith("asyncio.sleep(0.001) from ")
+    with real_sleeps() as seen, virtual_sleeps([]) as clock:
+        time.sleep(5)
+        asyncio.run(nap())
+    assert seen == []
+    assert clock.waits == [5.0, 0.001]
+
+
+def test_the_nanosecond_clocks_move_with_the_waits() -> None:
+    with virtual_sleeps([]):
+        before = (time.monotonic_ns(), time.time_ns(), time.perf_counter_ns())
+        time.sleep(7)
+        after = (time.monotonic_ns(), time.time_ns(), time.perf_counter_ns())
+    assert all(7e9 <= b - a < 8e9 for a, b in zip(before, after, strict=True))
