@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 from catalog_guard import __version__
 from catalog_guard.chains import DEFAULT_CONCURRENCY
 from catalog_guard.limits import OPTIONS, Limits
-from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
+from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS, EXACT, SkewAllowance
 from catalog_guard.target import TOKEN_ENV, URL_ENV, gateway_url
 
 if TYPE_CHECKING:
@@ -78,15 +78,17 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skew-max-ids",
         type=int,
-        default=DEFAULT_MAX_IDS,
+        default=None,
         help="ids a gateway may miss, or list beyond, its upstream's listing (cache skew; default "
-        f"{DEFAULT_MAX_IDS}, and never more than --skew-max-fraction)",
+        f"{DEFAULT_MAX_IDS} live, and never more than --skew-max-fraction; 0 on the recorded cassettes, whose "
+        "gateway and truth were recorded together)",
     )
     parser.add_argument(
         "--skew-max-fraction",
         type=_number,
-        default=DEFAULT_MAX_FRACTION,
-        help=f"the same as a fraction of the upstream's listing, rounded up (default {DEFAULT_MAX_FRACTION})",
+        default=None,
+        help=f"the same as a fraction of the upstream's listing, rounded up (default {DEFAULT_MAX_FRACTION} live, "
+        "0 on the recorded cassettes)",
     )
     parser.add_argument(
         "--latency-budget",
@@ -104,11 +106,14 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _config(args: argparse.Namespace) -> ContractConfig:
+def _config(args: argparse.Namespace, live: bool) -> ContractConfig:
     """The contract's knobs from the command line (``ValueError`` for a bad skew allowance, ``UsageError`` for a
-    malformed ``--curated``)."""
+    malformed ``--curated``).
+
+    The skew allowance forgives a live gateway's cache for being a few ids behind upstreams fetched now. The
+    recorded cassettes hold a gateway and its truth recorded in one run, so nothing is forgiven there unless asked:
+    a recorded gateway one model short is a finding."""
     from catalog_guard.checks import ContractConfig
-    from catalog_guard.skew import SkewAllowance
 
     curated: list[tuple[str, str]] = []
     for entry in args.curated:
@@ -120,9 +125,17 @@ def _config(args: argparse.Namespace) -> ContractConfig:
     return ContractConfig(
         coverage_floor=args.coverage_floor,
         count_tolerance=args.count_tolerance,
-        skew=SkewAllowance(args.skew_max_ids, args.skew_max_fraction),
+        skew=_skew(args.skew_max_ids, args.skew_max_fraction, default=SkewAllowance() if live else EXACT),
         curated=tuple(curated),
         latency_budget=budget,
+    )
+
+
+def _skew(max_ids: int | None, max_fraction: float | None, default: SkewAllowance) -> SkewAllowance:
+    """The allowance asked for, each option not given taken from ``default``."""
+    return SkewAllowance(
+        default.max_ids if max_ids is None else max_ids,
+        default.max_fraction if max_fraction is None else max_fraction,
     )
 
 
@@ -281,8 +294,8 @@ def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard.redaction import Redactor
 
     try:
-        config = _config(args)
         url = gateway_url(*_given_url(args.gateway_url))
+        config = _config(args, live=url is not None)
         _check_output(args.output)
         live = {name: getattr(args, name) for name in LIVE_OPTIONS if getattr(args, name) is not None}
         limits = Limits(**{k: v for k, v in live.items() if k not in ("token", "limit")})
