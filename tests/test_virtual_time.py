@@ -24,7 +24,7 @@ from catalog_guard import fetcher_checks, limits
 from catalog_guard.corpus import recorded_hub_models
 from catalog_guard.fakes import sleeps
 from catalog_guard.fakes.sleeps import virtual_sleeps
-from fetcher_stacks import FIRST_PAGE, real_sleeps, walk
+from fetcher_stacks import FIRST_PAGE, httpx_async, httpx_sync, real_sleeps, walk
 
 RATE_LIMITED = "rate-limited-then-success"  # requests 1-2 answer 429 with RateLimit t=1
 
@@ -313,3 +313,27 @@ def test_the_nanosecond_clocks_move_with_the_waits() -> None:
         time.sleep(7)
         after = (time.monotonic_ns(), time.time_ns(), time.perf_counter_ns())
     assert all(7e9 <= b - a < 8e9 for a, b in zip(before, after, strict=True))
+
+
+async def concurrent_fetcher() -> list[Any]:
+    """The walk under a 10 s ``asyncio.wait_for`` while a sibling task waits 30 s: in real time the walk (two 2 s
+    waits for the 429s) ends long before its timeout; the sibling's wait must not make it expire."""
+    sibling = asyncio.create_task(asyncio.sleep(30))
+    models = await asyncio.wait_for(httpx_async(), timeout=10)
+    await sibling
+    return models
+
+
+async def threaded_fetcher() -> list[Any]:
+    """A sync walk in a worker thread (``asyncio.to_thread``) under a 10 s timeout, beside a 30 s sibling wait:
+    while the thread works the loop must not jump its clock to the sibling's timer."""
+    sibling = asyncio.create_task(asyncio.sleep(30))
+    models = await asyncio.wait_for(asyncio.to_thread(httpx_sync), timeout=10)
+    await sibling
+    return models
+
+
+@pytest.mark.parametrize("fetcher", [concurrent_fetcher, threaded_fetcher], ids=["tasks", "to_thread"])
+def test_concurrent_waits_overlap_as_in_real_time(fetcher: Callable[[], Any], models: list[dict[str, Any]]) -> None:
+    result = run(fetcher, models)
+    assert sorted(result.outcome.slept) == [2.0, 2.0, 30.0]

@@ -13,7 +13,7 @@ runner (pytest, pluggy, xdist/execnet, coverage). The decision is made per call 
 so the product's own deadlines and limits (``Meter``, the observer's latency clock) stay real even when they hold
 a reference that was rebound, and the standard library's event loops, locks and queues, which serve every thread
 of the process, keep real time. The fetcher's own event loop is the exception: :meth:`VirtualClock.event_loop`
-builds it with a virtual ``time()``.
+builds it on virtual time, and it jumps to its next timer when every task waits (:class:`_ScenarioLoop`).
 
 How the functions are reached: ``time.sleep`` and the clocks are builtins, whose behaviour cannot be replaced, so
 every *reference* to them that can be found is rebound for the block and put back afterwards: the ``time`` and
@@ -32,7 +32,8 @@ would still need this module's rebinding for the sleeps, so one mechanism does b
 
 Limits (docs/architecture.md, "Virtual time"): a real ``sleep`` or clock kept in a container, in an attribute of
 an object that no module global or the fetcher holds, or in ``__slots__``; ``threading.Event.wait``,
-``queue.get(timeout=)`` and other standard-library timeouts, trio; ``datetime.now()`` and ``time.localtime()``.
+``queue.get(timeout=)`` and other standard-library timeouts, trio; ``datetime.now()`` and ``time.localtime()``;
+sync sleeps in several threads of one fetcher add up instead of overlapping.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
+import selectors
 import sys
 import threading
 import time
@@ -114,10 +116,27 @@ class VirtualClock:
     async def async_sleep(self, delay: float, result: Any = None) -> Any:
         if not self.active or delay == math.inf:  # sleep(inf) means "until cancelled" (anyio.sleep_forever)
             return await _REAL_ASYNC_SLEEP(delay, result)
+        loop = asyncio.get_running_loop()
+        if delay > 0 and isinstance(loop, _ScenarioLoop) and loop.clock is self:
+            # on the scenario's own loop a wait is a timer like any other: the loop moves the clock to it when
+            # every task waits, so concurrent waits overlap as they would in real time
+            with self._lock:
+                self.waits.append(float(delay))
+            future: asyncio.Future[Any] = loop.create_future()
+            timer = loop.call_later(delay, _resolve, future, result)
+            try:
+                return await future
+            finally:
+                timer.cancel()
         if delay > 0:
             self._advance(float(delay))
         await _REAL_ASYNC_SLEEP(0)  # still yield to the loop: libraries use sleep(0) to let others run
         return result
+
+    def _jump(self, seconds: float) -> None:
+        """Move the clock without a wait being asked for: the scenario loop reaching its next timer."""
+        with self._lock:
+            self._offset += seconds
 
     def _virtual(self, depth: int = 2) -> bool:
         return self.active and not _keeps_real_time(sys._getframe(depth).f_globals.get("__name__") or "")
@@ -141,15 +160,9 @@ class VirtualClock:
         return _REAL_PERF_COUNTER_NS() + (round(self._offset * 1e9) if self._virtual() else 0)
 
     def event_loop(self) -> asyncio.AbstractEventLoop:
-        """A fresh event loop whose ``time()`` is this scenario's (``asyncio.Runner(loop_factory=...)``): the
-        fetcher's timeouts and ``loop.time()`` deadlines run on virtual time, other threads' loops stay real."""
-        clock = self
-
-        class ScenarioLoop(asyncio.SelectorEventLoop):
-            def time(self) -> float:
-                return _REAL_MONOTONIC() + (clock._offset if clock.active else 0.0)
-
-        return ScenarioLoop()
+        """A fresh event loop on this scenario's time (``asyncio.Runner(loop_factory=...)``), see
+        :class:`_ScenarioLoop`; other threads' loops stay real."""
+        return _ScenarioLoop(self)
 
     def fakes(self) -> dict[int, Any]:
         """Real function's id → its stand-in (bound once, so that identity checks and undo work)."""
@@ -163,6 +176,58 @@ class VirtualClock:
             id(_REAL_PERF_COUNTER): self.perf_counter,
             id(_REAL_PERF_COUNTER_NS): self.perf_counter_ns,
         }
+
+
+def _resolve(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+class _IdleSelector:
+    """The scenario loop's selector. When the loop would block until its next timer and nothing can wake it
+    sooner (no I/O ready, no executor work in flight), the clock jumps to that timer instead of waiting: time
+    passes only while every task waits, as a simulation's does. Otherwise it waits for real, as usual."""
+
+    def __init__(self, clock: VirtualClock, busy: Callable[[], bool]) -> None:
+        self._real = selectors.DefaultSelector()
+        self._clock = clock
+        self._busy = busy
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is None or timeout <= 0 or not self._clock.active or self._busy():
+            return self._real.select(timeout)
+        ready = self._real.select(0)
+        if not ready:
+            self._clock._jump(timeout)
+        return ready
+
+    def __getattr__(self, name: str) -> Any:  # register, unregister, modify, get_key, get_map, close
+        return getattr(self._real, name)
+
+
+class _ScenarioLoop(asyncio.SelectorEventLoop):
+    """The fetcher's event loop: ``time()`` is the scenario's virtual time, and an idle loop jumps to its next
+    timer (:class:`_IdleSelector`), so ``asyncio.sleep``, ``loop.time()``/``anyio.current_time()`` deadlines and
+    ``asyncio.wait_for`` timeouts of an async fetcher all run on one consistent virtual clock."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._in_flight = 0  # executor calls (to_thread, getaddrinfo) not finished: their result wakes the loop
+        super().__init__(_IdleSelector(clock, lambda: self._in_flight > 0))  # type: ignore[arg-type]
+
+    def time(self) -> float:
+        return _REAL_MONOTONIC() + (self.clock._offset if self.clock.active else 0.0)
+
+    def run_in_executor(  # type: ignore[override]
+        self, executor: Any, func: Callable[..., Any], *args: Any
+    ) -> asyncio.Future[Any]:
+        future = super().run_in_executor(executor, func, *args)
+        self._in_flight += 1
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future: asyncio.Future[Any]) -> None:
+        self._in_flight -= 1
 
 
 def _real(value: Any) -> bool:
