@@ -11,6 +11,7 @@ import pytest
 
 from catalog_guard import audit, corpus
 from catalog_guard.cli import main
+from catalog_guard.truth import recorded_context
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def test_audit_exit_code_is_1_on_a_violation(recorded: audit.Audit) -> None:
         "history",
         {},
         audit.walk_rows(past),
-        checks.run_checks(past, corpus.recorded_context()),
+        checks.run_checks(past, recorded_context()),
         audit.merge_walks(past).stats.to_dict(),
     )
     assert failing.exit_code == 1
