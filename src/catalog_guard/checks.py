@@ -802,7 +802,13 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 
 def id_problems(model_id: str) -> list[str]:
     """What is wrong with one id on its own, in words (empty for a clean id). An empty id is the schema
-    check's: it is no id at all."""
+    check's: it is no id at all.
+
+    A printable ASCII id without a space has none of these problems (no whitespace, no control character, NFC by
+    construction): it is answered without the per-character Unicode lookups, which were a tenth of the recorded
+    audit (seven deployments' ids, ~16,000 each)."""
+    if model_id.isascii() and model_id.isprintable() and " " not in model_id and len(model_id) <= MAX_ID_LENGTH:
+        return []
     problems = []
     if model_id != model_id.strip():
         problems.append("leading or trailing whitespace")

@@ -276,16 +276,27 @@ class GatewayResponse:
 
     ``body`` is the parsed JSON or ``None``; ``items`` the ``data`` objects of a usable 2xx; ``error`` the typed
     error the response amounts to (``ClientError`` for a 404, ``HtmlErrorPageError`` for a proxy page, ...).
+
+    The body is kept as the bytes received (``content``, the very object the transport handed over, so a replay
+    holds it once, not beside the cassette's copy) and :attr:`text` decodes it when asked, as httpx would: a
+    50,000-entry listing's text was 17 MiB held beside its parsed form for no reader but the repeated-request
+    check.
     """
 
     url: str
     status: int
     headers: dict[str, str]
     body: Any
-    text: str
+    content: bytes
     items: list[paging.Item]
     error: CatalogGuardError | None
     elapsed: float | None = None  # seconds from sending the request to its body read
+    encoding: str = "utf-8"  # the charset httpx decodes ``content`` with (``Response.encoding``)
+
+    @property
+    def text(self) -> str:
+        """The body as text, decoded as ``httpx.Response.text`` does (``encoding``, undecodable bytes replaced)."""
+        return self.content.decode(self.encoding, errors="replace")
 
     @property
     def ok(self) -> bool:
@@ -341,12 +352,13 @@ def get_models(
         status=response.status_code,
         headers={key.lower(): value for key, value in response.headers.items()},
         body=body,
-        text=response.text,
+        content=response.content,
         items=items,
         error=problem,
         elapsed=paging.elapsed_of(response),
+        encoding=response.encoding or "utf-8",
     )
 
 
 def _unanswered(url: httpx.URL, error: CatalogGuardError) -> GatewayResponse:
-    return GatewayResponse(url=str(url), status=0, headers={}, body=None, text="", items=[], error=error)
+    return GatewayResponse(url=str(url), status=0, headers={}, body=None, content=b"", items=[], error=error)
