@@ -14,11 +14,15 @@ formats can never disagree. Two sources:
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import functools
 import gc
+import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from catalog_guard import checks, latency, merge
@@ -165,18 +169,35 @@ def verdict(name: str, source: str, results: Sequence[checks.CheckResult], first
 def _history(
     directory: str, _version: Version, config: checks.ContractConfig
 ) -> tuple[tuple[StateVerdict, ...], dict[str, Any] | None]:
-    """What the gate would have said of each historical deployment, and the seed-000 merge.
+    """What the gate would have said of each historical deployment, and the seed-000 merge: from the corpus's
+    history store (:data:`HISTORY_STORE`) when it was computed from exactly these files and this ``config``,
+    else judged now (:func:`judge_history`). Cached for a process that audits again (the test suite) by the
+    corpus's version (:meth:`~catalog_guard.corpus.Corpus.version`): a re-recorded corpus is judged again."""
+    stored = stored_history(directory, config)
+    return stored if stored is not None else judge_history(directory, config)
 
-    Replayed one deployment at a time and not kept (the seed-000 one alone holds a 50,000-entry listing: ~100
-    MiB decoded, its text and its recorded body), before the caller holds the current observation; only the
-    verdicts are cached, for a process that audits again (the test suite), by the corpus's version
-    (:meth:`~catalog_guard.corpus.Corpus.version`): a re-recorded corpus is judged again.
+
+def judge_history(
+    directory: str | os.PathLike[str], config: checks.ContractConfig
+) -> tuple[tuple[StateVerdict, ...], dict[str, Any] | None]:
+    """Replay and judge every historical deployment of ``directory`` (and merge seed-000's single request)."""
+    return judge_history_under(directory, [config])[0]
+
+
+def judge_history_under(
+    directory: str | os.PathLike[str], configs: Sequence[checks.ContractConfig]
+) -> list[tuple[tuple[StateVerdict, ...], dict[str, Any] | None]]:
+    """:func:`judge_history` under each of ``configs``, each deployment replayed once for all of them.
+
+    Replayed one deployment at a time and not kept (the seed-000 one alone holds a 50,000-entry listing: ~75
+    MiB decoded and its body), before the caller holds the current observation.
     """
     from catalog_guard import corpus, gallery
     from catalog_guard.history import HISTORY
 
-    context = load_truth(directory).context(config)
-    history = []
+    truth = load_truth(directory)
+    contexts = [truth.context(config) for config in configs]
+    history: list[list[StateVerdict]] = [[] for _ in configs]
     seed_merge = None
     # An observation sits in reference cycles (a walk's typed error holds its traceback), so it is freed only by
     # a collection: one after each deployment, over what that deployment made (what was held before is frozen
@@ -187,14 +208,103 @@ def _history(
             past = corpus.open_corpus(directory).observation(name, cache=False)
             first = [c for mode in state.regressions for c in gallery.MODES[mode].expected]
             first += gallery.MODES[state.fetcher].expected
-            history.append(verdict(name, state.source, checks.run_checks(past, context), first))
+            for verdicts, context in zip(history, contexts, strict=True):
+                verdicts.append(verdict(name, state.source, checks.run_checks(past, context), first))
             if seed_merge is None and name.endswith("seed-000"):
                 seed_merge = {"state": name, **merge_singles(past.singles).stats.to_dict()}
             del past
             gc.collect()
     finally:
         gc.unfreeze()
-    return tuple(history), seed_merge
+    return [(tuple(verdicts), seed_merge) for verdicts in history]
+
+
+# ------------------------------------------------------------------------------------------ the history store
+
+#: The history's verdicts as ``catalog-guard record`` computed them, stored with the corpus (derived data, not a
+#: cassette: not ``.json``, so no cassette listing sees it). Used only when every file they were computed from
+#: has the same content (SHA-256) and the audit's config is the one they were computed with; otherwise the
+#: history is judged again. ``tests/test_history_store.py`` recomputes them from the cassettes and requires the
+#: stored ones: a change to the checks fails there until the store is rewritten (docs/architecture.md).
+HISTORY_STORE = "gateway/history.verdicts"
+HISTORY_STORE_FORMAT = "catalog-guard-history-verdicts/1"
+
+
+def history_inputs(directory: str | os.PathLike[str]) -> dict[str, str | None]:
+    """SHA-256 of every file the history's verdicts are computed from (each deployment's cassette, the
+    recorded truth's, the baseline), by name; ``None`` for a missing one."""
+    from catalog_guard import corpus
+    from catalog_guard.history import HISTORY
+    from catalog_guard.truth import CASSETTES
+
+    names = [*(f"{corpus.GATEWAY}/history/{name}" for name in HISTORY), *CASSETTES.values(), corpus.BASELINE]
+    found: dict[str, str | None] = {}
+    for name in names:
+        try:
+            found[name] = hashlib.sha256(corpus.cassette_path(name, directory).read_bytes()).hexdigest()
+        except OSError:
+            found[name] = None
+    return found
+
+
+def _config_document(config: checks.ContractConfig) -> Any:
+    document: Any = json.loads(json.dumps(dataclasses.asdict(config)))
+    return document
+
+
+#: The configs the store holds verdicts for: the recorded audit's command-line default (nothing forgiven: the
+#: recorded gateway and its truth were recorded in one run) and the library's default (``recorded_audit()``).
+def stored_configs() -> tuple[checks.ContractConfig, ...]:
+    from catalog_guard.skew import EXACT
+
+    return (dataclasses.replace(checks.ContractConfig(), skew=EXACT), checks.ContractConfig())
+
+
+def history_document(directory: str | os.PathLike[str]) -> str:
+    """The history store of ``directory``, judged now under each of :func:`stored_configs`, as the file's text."""
+    configs = stored_configs()
+    judged = judge_history_under(directory, configs)
+    entries = [
+        {
+            "config": _config_document(config),
+            "history": [{"name": v.name, "source": v.source, "failed": [list(f) for f in v.failed]} for v in history],
+            "seed_merge": seed_merge,
+        }
+        for config, (history, seed_merge) in zip(configs, judged, strict=True)
+    ]
+    document = {
+        "format": HISTORY_STORE_FORMAT,
+        "note": "derived from the cassettes by catalog-guard record; used only while every input is unchanged",
+        "inputs": history_inputs(directory),
+        "verdicts": entries,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def stored_history(
+    directory: str | os.PathLike[str], config: checks.ContractConfig
+) -> tuple[tuple[StateVerdict, ...], dict[str, Any] | None] | None:
+    """The stored verdicts when they hold for these files and this ``config``, else ``None`` (also for a
+    missing or unreadable store: it is an optimisation, never a source of truth)."""
+    try:
+        document = json.loads((Path(directory) / HISTORY_STORE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != HISTORY_STORE_FORMAT:
+        return None
+    wanted = _config_document(config)
+    try:
+        entry = next((e for e in document["verdicts"] if e["config"] == wanted), None)
+        if entry is None or document["inputs"] != history_inputs(directory):
+            return None
+        history = tuple(
+            StateVerdict(item["name"], item["source"], tuple((check, reason) for check, reason in item["failed"]))
+            for item in entry["history"]
+        )
+        seed_merge = entry["seed_merge"]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return history, seed_merge if isinstance(seed_merge, dict) else None
 
 
 def recorded_audit(
