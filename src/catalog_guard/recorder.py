@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 import httpx
 
-from catalog_guard import corpus, schemas
+from catalog_guard import audit, corpus, schemas
 from catalog_guard import universe as universe_module
 from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
 from catalog_guard.cassettes import (
@@ -159,6 +159,7 @@ class RecordReport:
     written: list[Path] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     removed_staging: list[Path] = field(default_factory=list)
+    history_store: str = ""  # what became of the history store (empty: no input of it was recorded)
     seconds: float = 0.0
 
     @property
@@ -202,6 +203,8 @@ class RecordReport:
             f"{len(self.recorded)} recorded ({self.source}) into {self.cassettes_dir} in {self.seconds:.1f} s: "
             f"{len(self.new())} new, {len(self.changes())} with model changes, {identical} byte-identical"
         )
+        if self.history_store:
+            out.append(self.history_store)
         return out
 
 
@@ -418,9 +421,36 @@ def _record_plan(
                 report.written = _replace(staging, directory)
             except OSError as error:  # rolled back by _replace: nothing was replaced
                 report.failures["swap"] = f"{type(error).__name__}: {error} (rolled back)"
+            else:
+                report.history_store = _store_history(plan.todo, directory, bar.note)
     finally:
         bar.close()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _store_history(recordings: Sequence[Recording], directory: Path, note: Callable[[str], None]) -> str:
+    """Rewrite the corpus's history store (:data:`catalog_guard.audit.HISTORY_STORE`) when this run re-recorded
+    a file it is computed from and the corpus holds all of them; what was done, in words.
+
+    Always recomputed, never kept because its inputs are unchanged: a change to the checks is refreshed by
+    re-recording (``tests/test_history_store.py`` says so). A store that could not be written is not an error:
+    it no longer matches its inputs, so the audit judges the history itself, as without one."""
+    inputs = audit.history_inputs(directory)
+    recorded = {recording.name for recording in recordings}
+    if f"{GATEWAY}/{corpus.CURRENT}" in recorded:  # it writes the baseline too
+        recorded.add(corpus.BASELINE)
+    if not recorded & inputs.keys():
+        return ""
+    missing = [name for name, digest in inputs.items() if digest is None]
+    if missing:
+        return f"history store not written: the corpus has no {missing[0]}"
+    note("judging the historical deployments for the history store")
+    path = directory / audit.HISTORY_STORE
+    try:
+        write_atomically(path, audit.history_document(directory).encode("utf-8"))
+    except (CatalogGuardError, ValueError, OSError) as error:
+        return f"history store not written: {type(error).__name__}: {error}"
+    return f"history store rewritten: {path}"
 
 
 def _record_one(
