@@ -20,8 +20,8 @@ from catalog_guard.cli import _config, build_parser
 
 REFRESH = (
     "the shipped history store no longer says what the checks say of the shipped cassettes (a check, the "
-    "gallery's expectations or the history changed): rewrite it with `catalog-guard record --source fakes "
-    "--only gateway/history` (the synthetic cassettes are recorded again byte for byte) and review the diff"
+    "gallery's expectations or the history changed): rewrite it with `python scripts/history_store.py` and "
+    "review the diff"
 )
 
 

@@ -445,12 +445,25 @@ def _store_history(recordings: Sequence[Recording], directory: Path, note: Calla
     if missing:
         return f"history store not written: the corpus has no {missing[0]}"
     note("judging the historical deployments for the history store")
-    path = directory / audit.HISTORY_STORE
     try:
-        write_atomically(path, audit.history_document(directory).encode("utf-8"))
+        path = _write_history_store(directory)
     except (CatalogGuardError, ValueError, OSError) as error:
         return f"history store not written: {type(error).__name__}: {error}"
     return f"history store rewritten: {path}"
+
+
+def _write_history_store(directory: Path) -> Path:
+    path = directory / audit.HISTORY_STORE
+    write_atomically(path, audit.history_document(directory).encode("utf-8"))
+    return path
+
+
+def rewrite_history_store(cassettes_dir: str | os.PathLike[str] | None = None, *, wait: float = 0.0) -> Path:
+    """Judge the corpus's history again and rewrite its store, cassettes untouched, holding the corpus's lock
+    (``python scripts/history_store.py``: after a change to the checks, instead of re-recording)."""
+    directory = Path(cassettes_dir).resolve() if cassettes_dir is not None else corpus.find_cassettes_dir()
+    with RecordLock(directory, wait=wait):
+        return _write_history_store(directory)
 
 
 def _record_one(
