@@ -199,12 +199,12 @@ class RecordReport:
             out.append(diff.line(width))
             out += diff.examples()
         identical = sum(diff.identical for diff in self.diffs)
+        if self.history_store:
+            out.append(self.history_store)
         out.append(
             f"{len(self.recorded)} recorded ({self.source}) into {self.cassettes_dir} in {self.seconds:.1f} s: "
             f"{len(self.new())} new, {len(self.changes())} with model changes, {identical} byte-identical"
         )
-        if self.history_store:
-            out.append(self.history_store)
         return out
 
 
