@@ -21,6 +21,7 @@ Not part of .ci/run: docs/mutation-testing.md records the current scores and the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import shutil
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +39,10 @@ EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.json")
 # module -> (the file mutated, the tests that judge it)
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "checks": ("src/catalog_guard/checks.py", ("tests/test_checks.py", "tests/test_check_boundaries.py")),
-    "fetcher_checks": ("src/catalog_guard/fetcher_checks.py", ("tests/test_fetcher_contract.py",)),
+    "fetcher_checks": (
+        "src/catalog_guard/fetcher_checks.py",
+        ("tests/test_fetcher_contract.py", "tests/test_fetcher_judge.py"),
+    ),
     "paging": ("src/catalog_guard/paging.py", ("tests/test_paging.py",)),
     "merge": ("src/catalog_guard/merge.py", ("tests/test_merge.py",)),
     "scrub": ("src/catalog_guard/cassettes/scrub.py", ("tests/test_recorder.py", "tests/test_cassette_format.py")),
@@ -127,12 +132,36 @@ def diff_of(checkout: Path, name: str) -> str:
     return f"{function}: -{' '.join(removed)} +{' '.join(added)}"
 
 
-def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]]) -> Score:
+def rejudge_survivors(checkout: Path) -> None:
+    """In a kept copy, forget the verdicts tests added since could change: survivors (exit 0) and mutants no
+    test reached (33). mutmut itself keeps every verdict of an unchanged function, even against new tests."""
+    for meta in (checkout / "mutants").rglob("*.meta"):
+        data = json.loads(meta.read_text())
+        codes = data.get("exit_code_by_key", {})
+        data["exit_code_by_key"] = {name: None if code in (0, 33) else code for name, code in codes.items()}
+        meta.write_text(json.dumps(data, indent=4))
+
+
+@contextlib.contextmanager
+def checkout_for(module: str, keep: Path | None) -> Iterator[Path]:
+    """A throwaway copy, or with ``keep`` a copy kept in ``keep/module`` between runs: mutmut then re-judges
+    only changed functions, survivors and unreached mutants (fast while writing tests; a recorded score comes
+    from a fresh run, without ``--keep``)."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix=f"catalog-guard-mutation-{module}-") as tmp:
+            yield Path(tmp)
+        return
+    checkout = keep.resolve() / module
+    checkout.mkdir(parents=True, exist_ok=True)
+    rejudge_survivors(checkout)
+    yield checkout
+
+
+def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]], keep: Path | None = None) -> Score:
     target, tests = MODULES[module]
     score = Score(module)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"catalog-guard-mutation-{module}-") as tmp:
-        checkout = Path(tmp)
+    with checkout_for(module, keep) as checkout:
         copy_checkout(checkout)
         configure(checkout, target, tests)
         run = subprocess.run(
@@ -168,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(MODULES)}")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the scores and survivors to this file")
+    parser.add_argument(
+        "--keep", type=Path, help="keep each module's copy in this folder and re-judge only what may have changed"
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
@@ -176,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = []
     for module in args.modules or list(MODULES):
         try:
-            score = run_module(module, args.max_children, equivalents)
+            score = run_module(module, args.max_children, equivalents, args.keep)
         except (MutationRunError, subprocess.TimeoutExpired) as error:
             print(f"mutation: not judged: {error}", file=sys.stderr)
             return 2
