@@ -124,12 +124,35 @@ def mutmut(checkout: Path, *args: str, timeout: float = 120.0) -> str:
     ).stdout
 
 
-def diff_of(checkout: Path, name: str) -> str:
-    shown = mutmut(checkout, "show", name)
-    removed = [line[1:].strip() for line in shown.splitlines() if line.startswith("-") and not line.startswith("---")]
-    added = [line[1:].strip() for line in shown.splitlines() if line.startswith("+") and not line.startswith("+++")]
+# One process for every diff: ``mutmut show`` costs a start-up (about a second) per mutant, minutes per module.
+SHOW_DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+path, names = sys.argv[1], json.loads(sys.stdin.read())
+print(json.dumps({name: get_diff_for_mutant(name, path=path) for name in names}))
+"""
+
+
+def one_line(name: str, diff: str) -> str:
+    """``function: -old +new`` of a unified diff: the key of scripts/mutation_equivalents.json."""
+    lines = diff.splitlines()
+    removed = [line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")]
     function = re.sub(r"^x(ǁ|_)|__mutmut_\d+$", "", name.rsplit(".", 1)[-1]).replace("ǁ", ".")
     return f"{function}: -{' '.join(removed)} +{' '.join(added)}"
+
+
+def diffs_of(checkout: Path, target: str, names: list[str]) -> dict[str, str]:
+    shown = subprocess.run(
+        [sys.executable, "-c", SHOW_DIFFS, target],
+        cwd=checkout,
+        input=json.dumps(names),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
+    return {name: one_line(name, diff) for name, diff in json.loads(shown).items()}
 
 
 def rejudge_survivors(checkout: Path) -> None:
@@ -181,13 +204,8 @@ def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]
             last = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no output"]
             raise MutationRunError(f"{module}: mutmut judged no mutants (exit {run.returncode}): {last[0]}")
         known = equivalents.get(module, {})
-        for name, status in score.statuses.items():
-            if status in KILLED:
-                continue
-            diff = diff_of(checkout, name)
-            score.diffs[name] = diff
-            if diff in known:
-                score.equivalent[name] = known[diff]
+        score.diffs = diffs_of(checkout, target, [n for n, s in score.statuses.items() if s not in KILLED])
+        score.equivalent = {name: known[diff] for name, diff in score.diffs.items() if diff in known}
     score.seconds = time.monotonic() - started
     return score
 

@@ -356,3 +356,90 @@ def test_a_model_without_an_id_is_counted_per_walk() -> None:
     found = violations(observed(tampered(anonymous), GROQ), "schema")
     counted = [v for v in found if "missing_ids" in v.evidence]
     assert [(v.evidence["gateway"], v.evidence["missing_ids"]) for v in counted] == [("groq", 2)]
+
+
+# -- what a result says: the first violation, how many more, what it follows from --------------------------------
+
+
+def result(*messages: str, causes: tuple[str | None, ...] = (), not_judged: tuple[tuple[str, str], ...] = ()) -> Any:
+    causes = causes or (None,) * len(messages)
+    found = tuple(checks.Violation("coverage", m, cause=c) for m, c in zip(messages, causes, strict=True))
+    return checks.CheckResult("coverage", "title", found, not_judged)
+
+
+def test_a_result_summary_is_pass_not_judged_or_its_first_violation_and_how_many_more() -> None:
+    assert result().summary() == "pass"
+    unjudged = (("groq", "no truth"), ("google", "no baseline"), ("cerebras", "no truth"))
+    assert result(not_judged=unjudged).summary() == "not judged: groq, cerebras (no truth); google (no baseline)"
+    assert result("a", not_judged=unjudged).summary() == "a"  # a violation outranks what was not judged
+    assert result("a").summary() == "a"  # exactly one: no "more"
+    assert result("a", "b").summary() == "a (+1 more)"
+    assert result("a", "b", "c").summary() == "a (+2 more)"
+
+
+def test_a_result_follows_from_other_checks_only_if_every_violation_does() -> None:
+    both = result("a", "b", causes=("offset-progression", "known-gateways"))
+    assert both.causes == ("known-gateways", "offset-progression")
+    assert both.summary() == "a (+1 more) [follows from known-gateways, offset-progression]"
+    assert result("a", "b", causes=("offset-progression", None)).causes == ()
+    assert result("a", causes=("offset-progression",)).summary() == "a [follows from offset-progression]"
+
+
+def test_a_cause_counts_only_on_the_same_gateway_or_listing() -> None:
+    def failed(name: str, **evidence: Any) -> checks.CheckResult:
+        return checks.CheckResult(name, name, (checks.Violation(name, "x", evidence),))
+
+    results = [
+        failed("offset-progression", gateway="groq"),
+        failed("all-completeness", listing="all"),
+        failed("coverage", gateway="groq"),
+        failed("count-floor", gateway="google"),
+        failed("provenance", listing="all"),
+        failed("phantom", gateway="groq"),
+    ]
+    causes = {r.name: r.violations[0].cause for r in checks.attribute(results)}
+    assert causes == {
+        "offset-progression": None,
+        "all-completeness": None,
+        "coverage": "offset-progression",
+        "count-floor": None,  # Groq's broken walk explains nothing about Google
+        "provenance": "all-completeness",  # the subject of a listing's violation is its label
+        "phantom": None,  # id-hygiene did not fail
+    }
+    no_subject = [failed("offset-progression", gateway="groq"), failed("coverage", url="https://x")]
+    assert checks.attribute(no_subject)[1].violations[0].cause is None
+
+
+# -- the registry: a check's name and title, written once ---------------------------------------------------------
+
+
+def test_a_check_is_registered_under_its_name_with_its_title_and_left_unchanged() -> None:
+    def rule(seen: Observation, context: checks.Context) -> list[checks.Violation]:
+        return []
+
+    try:
+        assert checks.contract_check("mutation-test-only", "a title said once")(rule) is rule
+        assert checks.CHECKS["mutation-test-only"] == checks.Check("mutation-test-only", "a title said once", rule)
+    finally:
+        del checks.CHECKS["mutation-test-only"]
+
+
+# -- how many ids a message shows --------------------------------------------------------------------------------
+
+
+def test_a_message_shows_max_examples_ids_and_counts_the_rest() -> None:
+    context = universe_context(max_examples=3)
+    assert checks._ids_said(("a", "b", "c"), context) == "a, b, c"  # exactly max_examples: nothing more
+    assert checks._ids_said(("a", "b", "c", "d"), context) == "a, b, c (+1 more)"
+    assert checks._ids_said(tuple(f"m{n}" for n in range(1_203)), context) == "m0, m1, m2 (+1,200 more)"
+
+
+def test_examples_are_sorted_as_text_and_capped() -> None:
+    context = universe_context(max_examples=3)
+    assert checks._examples([("b", 2), ("a", 10), ("a", 9), ("c", 1)], context) == [("a", 10), ("a", 9), ("b", 2)]
+
+
+def test_a_duplication_factor_of_nothing_is_not_a_number() -> None:
+    assert checks.duplication_factor(5, 0) == "n/a"
+    assert checks.duplication_factor(5, 1) == "5.0x"  # one unique id is a factor, not "n/a"
+    assert checks.duplication_factor(10_000_001, 10_000_000) == "1.000000x"  # beyond six decimals: the last resort

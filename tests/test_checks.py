@@ -285,6 +285,58 @@ def test_no_duplicates_flags_a_provider_row_listed_twice_in_all(snapshot_json: S
     assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)
 
 
+def serving(answers: dict[str, httpx.Response]) -> Callable[[httpx.Request], httpx.Response]:
+    """The reference gateway, with ``answers[gateway]`` for every listing request of those gateways."""
+    gateway = FakeGateway(current_state())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/models" and gateway_of(request) in answers:
+            return answers[gateway_of(request)]
+        return gateway(request)
+
+    return handler
+
+
+QUIET = ObservePlan(gateways=("groq", "cerebras", "google"), include_all=False, probe_parameters=False)
+NOT_FOUND = httpx.Response(404, json={"error": {"message": "unknown gateway"}})
+EMPTY = httpx.Response(200, json={"data": [], "total": 0, "returned": 0, "offset": 0, "limit": 100, "has_more": False})
+
+
+@pytest.mark.parametrize(
+    ("answers", "plan"),
+    [
+        pytest.param({"groq": NOT_FOUND, "cerebras": EMPTY}, QUIET, id="a-404-and-a-quiet-empty-page"),
+        pytest.param({"cerebras": httpx.Response(503, json={"error": "overloaded"})}, QUIET, id="an-outage"),
+        pytest.param(dict.fromkeys(QUIET.gateways, NOT_FOUND), QUIET, id="nothing-served"),
+        pytest.param(
+            {"hug": EMPTY},
+            ObservePlan(gateways=("huggingface",), include_all=False, probe_parameters=False),
+            id="an-alias-without-models",
+        ),
+    ],
+)
+def test_known_gateways_flags_gateways_that_serve_no_models(
+    answers: dict[str, httpx.Response], plan: ObservePlan, snapshot_json: SnapshotAssertion
+) -> None:
+    found = failing(observed(serving(answers), plan))
+    assert said(found) == snapshot_json
+    assert "known-gateways" in found
+
+
+def test_all_completeness_flags_a_listing_that_leaves_out_a_gateways_model(snapshot_json: SnapshotAssertion) -> None:
+    left_out = current_state().catalog("groq")[0]["id"]
+
+    def leave_out(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "all":  # the row is there, under another id: the paging still adds up
+            body["data"] = [{**r, "id": "acme/in-place-of"} if r["id"] == left_out else r for r in body["data"]]
+            body["note"] = "every gateway's models"
+        return body
+
+    found = failing(observed(tampered(leave_out), ObservePlan(gateways=("groq", "cerebras"), probe_parameters=False)))
+    assert said(found) == snapshot_json
+    assert "all-completeness" in found
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Issue 11: the families the first thirteen checks did not name.
 
@@ -478,6 +530,8 @@ def test_provenance_flags_unique_rows_that_name_too_few_providers(snapshot_json:
     def first_only(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "all" and "unique_models" in str(request.url):
             body["data"] = [{**r, "providers": r["providers"][:1]} for r in body["data"]]
+            if body["offset"] == 0:  # rows it cannot judge are skipped, not a reason to stop judging the rest
+                body["data"][:2] = [{**body["data"][0], "providers": "groq"}, {"providers": ["groq"]}]
         return body
 
     shared = _shared_pair()
