@@ -109,7 +109,8 @@ def configure(checkout: Path, target: str, tests: tuple[str, ...]) -> None:
         + 'source_paths = ["src"]\n'
         + f"only_mutate = [{json.dumps(target)}]\n"
         + 'also_copy = ["cassettes", "schemas", "src", "scripts"]\n'
-        + 'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-x"]\n'
+        # mutmut lists the tests with --collect-only, which leaves every snapshot unused: syrupy would fail it
+        + 'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-x", "--snapshot-warn-unused"]\n'
         + f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n"
     )
 

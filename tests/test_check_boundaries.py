@@ -443,3 +443,52 @@ def test_a_duplication_factor_of_nothing_is_not_a_number() -> None:
     assert checks.duplication_factor(5, 0) == "n/a"
     assert checks.duplication_factor(5, 1) == "5.0x"  # one unique id is a factor, not "n/a"
     assert checks.duplication_factor(10_000_001, 10_000_000) == "1.000000x"  # beyond six decimals: the last resort
+
+
+# -- how a walk is told as evidence ------------------------------------------------------------------------------
+
+
+def walk_of(sizes: list[int], *, complete: bool = True, error: Exception | None = None) -> Any:
+    from catalog_guard.gateway_client import GatewayWalk
+    from catalog_guard.paging import Page
+
+    url = "https://gw.test/v1/models?gateway=groq&limit=5&offset={}"
+    pages = [
+        Page(n, url.format(5 * n), 200, {}, {}, [{"id": f"m{n}-{i}"} for i in range(size)], None)
+        for n, size in enumerate(sizes)
+    ]
+    return GatewayWalk("groq", 5, pages, complete=complete, error=error)  # type: ignore[arg-type]
+
+
+def test_a_walk_is_told_page_by_page_up_to_four_pages_then_the_first_three_and_the_last() -> None:
+    last = "(last: GET https://gw.test/v1/models?gateway=groq&limit=5&offset={})"
+    assert checks._walk_story(walk_of([5, 5, 5, 3])) == (
+        f"its walk: offset 0 gave 5, offset 5 gave 5, offset 10 gave 5, offset 15 gave 3 {last.format(15)}"
+    )
+    assert checks._walk_story(walk_of([5, 5, 5, 5, 1])) == (
+        f"its walk: offset 0 gave 5, offset 5 gave 5, offset 10 gave 5, ..., offset 20 gave 1 {last.format(20)}"
+    )
+
+
+def test_a_walk_story_says_how_an_unfinished_walk_ended_and_when_there_was_no_page() -> None:
+    from catalog_guard.errors import ServerError
+
+    ended = checks._walk_story(walk_of([5], complete=False, error=ServerError("503 from the gateway")))
+    assert ended.endswith("offset=0); then ServerError: 503 from the gateway")
+    assert "then" not in checks._walk_story(walk_of([5], complete=False))  # stopped, but no error to tell
+    assert checks._walk_story(walk_of([], complete=False)) == "its walk: no page"
+
+
+# -- what a broken unique_models walk is said to be, when the flag is judged against it -----------------------------
+
+
+def test_a_walk_that_did_not_end_or_repeats_is_named_and_a_sound_one_is_not() -> None:
+    from catalog_guard.errors import ServerError
+
+    assert checks._walk_trouble(walk_of([5, 5])) == ""
+    assert checks._walk_trouble(walk_of([5], complete=False, error=ServerError("boom"))) == (
+        "it did not end: ServerError: boom"
+    )
+    repeated = walk_of([2, 2])
+    repeated.ids = ["a", "b", "a", "b"]
+    assert checks._walk_trouble(repeated) == "2 ids repeated across its pages"

@@ -297,6 +297,7 @@ def serving(answers: dict[str, httpx.Response]) -> Callable[[httpx.Request], htt
     return handler
 
 
+LONG_REFUSAL = httpx.Response(404, json={"error": {"message": "unknown gateway; " + "the known ones are " * 30}})
 QUIET = ObservePlan(gateways=("groq", "cerebras", "google"), include_all=False, probe_parameters=False)
 NOT_FOUND = httpx.Response(404, json={"error": {"message": "unknown gateway"}})
 EMPTY = httpx.Response(200, json={"data": [], "total": 0, "returned": 0, "offset": 0, "limit": 100, "has_more": False})
@@ -308,6 +309,7 @@ EMPTY = httpx.Response(200, json={"data": [], "total": 0, "returned": 0, "offset
         pytest.param({"groq": NOT_FOUND, "cerebras": EMPTY}, QUIET, id="a-404-and-a-quiet-empty-page"),
         pytest.param({"cerebras": httpx.Response(503, json={"error": "overloaded"})}, QUIET, id="an-outage"),
         pytest.param(dict.fromkeys(QUIET.gateways, NOT_FOUND), QUIET, id="nothing-served"),
+        pytest.param({"groq": LONG_REFUSAL}, QUIET, id="what-it-answered-is-quoted-up-to-300-characters"),
         pytest.param(
             {"hug": EMPTY},
             ObservePlan(gateways=("huggingface",), include_all=False, probe_parameters=False),
@@ -332,7 +334,8 @@ def test_all_completeness_flags_a_listing_that_leaves_out_a_gateways_model(snaps
             body["note"] = "every gateway's models"
         return body
 
-    found = failing(observed(tampered(leave_out), ObservePlan(gateways=("groq", "cerebras"), probe_parameters=False)))
+    plan = ObservePlan(gateways=("groq", "cerebras"), limit=1000, probe_parameters=False, probe_routing=False)
+    found = failing(observed(tampered(leave_out), plan))
     assert said(found) == snapshot_json
     assert "all-completeness" in found
 
@@ -527,14 +530,15 @@ def test_provenance_flags_rows_attributed_to_the_wrong_gateway(snapshot_json: Sn
 
 
 def test_provenance_flags_unique_rows_that_name_too_few_providers(snapshot_json: SnapshotAssertion) -> None:
+    shared = _shared_pair()
+
     def first_only(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "all" and "unique_models" in str(request.url):
             body["data"] = [{**r, "providers": r["providers"][:1]} for r in body["data"]]
             if body["offset"] == 0:  # rows it cannot judge are skipped, not a reason to stop judging the rest
-                body["data"][:2] = [{**body["data"][0], "providers": "groq"}, {"providers": ["groq"]}]
+                body["data"][:2] = [{**body["data"][0], "providers": shared[0]}, {"providers": [shared[0]]}]
         return body
 
-    shared = _shared_pair()
     found = failing(observed(tampered(first_only), ObservePlan(gateways=shared)))
     assert said(found) == snapshot_json
     assert any("name the wrong providers" in v.message for v in found["provenance"].violations)
@@ -614,6 +618,25 @@ def test_alias_does_not_blame_the_flag_when_the_unique_models_walk_is_broken(sna
     assert violation.cause == "no-duplicates"
     assert "not the flag" in violation.message
     assert "alias" not in [r.name for r in checks.root_causes(results.values())]
+
+
+def test_alias_blames_the_flag_when_the_unique_models_walk_it_is_compared_with_is_sound(
+    snapshot_json: SnapshotAssertion,
+) -> None:
+    gateway = FakeGateway(current_state())
+
+    def ignore_the_flag(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("unique") == "true":  # the documented flag answers the plain listing
+            return gateway(httpx.Request("GET", request.url.copy_remove_param("unique")))
+        return gateway(request)
+
+    plan = ObservePlan(gateways=("groq",), limit=1000, probe_parameters=False, probe_routing=False)
+    seen = observed(ignore_the_flag, plan)
+    seen.unique_singles.clear()  # no like-for-like request: the unique_models walk is the basis
+    found = failing(seen)
+    assert said(found) == snapshot_json
+    assert found["alias"].violations[0].message.endswith("the flag is ignored")
+    assert found["alias"].violations[0].cause is None
 
 
 def test_coverage_of_a_walk_that_did_not_end_follows_from_offset_progression(snapshot_json: SnapshotAssertion) -> None:
