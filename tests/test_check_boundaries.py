@@ -406,8 +406,8 @@ def test_a_cause_counts_only_on_the_same_gateway_or_listing() -> None:
         "provenance": "all-completeness",  # the subject of a listing's violation is its label
         "phantom": None,  # id-hygiene did not fail
     }
-    no_subject = [failed("offset-progression", gateway="groq"), failed("coverage", url="https://x")]
-    assert checks.attribute(no_subject)[1].violations[0].cause is None
+    no_subject = [failed("offset-progression", url="https://x/1"), failed("coverage", url="https://x/2")]
+    assert checks.attribute(no_subject)[1].violations[0].cause is None  # two findings without a subject: unrelated
 
 
 # -- the registry: a check's name and title, written once ---------------------------------------------------------
@@ -492,3 +492,73 @@ def test_a_walk_that_did_not_end_or_repeats_is_named_and_a_sound_one_is_not() ->
     repeated = walk_of([2, 2])
     repeated.ids = ["a", "b", "a", "b"]
     assert checks._walk_trouble(repeated) == "2 ids repeated across its pages"
+
+
+def test_a_gateway_that_left_no_page_and_no_error_is_unserved_without_a_quote() -> None:
+    from catalog_guard.gateway_client import GatewayWalk
+
+    plan = ObservePlan(gateways=("groq",), include_all=False)
+    seen = Observation("https://gw.test", plan, walks={"groq": GatewayWalk("groq", 100)})
+    [violation] = checks.check_known_gateways(seen, checks.Context())
+    assert (
+        violation.message == "serves 0 of the 1 gateways asked for; not served: groq (no page). Is the base URL right?"
+    )
+
+
+# -- paging-ends: what each end probe may answer ------------------------------------------------------------------
+
+
+def answered(status: int, body: Any = None) -> Any:
+    from catalog_guard.gateway_client import GatewayResponse
+
+    return GatewayResponse("https://gw.test/v1/models?gateway=groq", status, {}, body, "", [], None)
+
+
+@pytest.mark.parametrize("status", [400, 404, 422, 499])
+def test_one_past_the_maximum_limit_passes_with_any_4xx(status: int) -> None:
+    assert checks._end_probe("limit-one-past-maximum", answered(status), None) == []
+
+
+@pytest.mark.parametrize("status", [200, 399, 500, 503])
+def test_one_past_the_maximum_limit_fails_with_anything_but_a_4xx(status: int) -> None:
+    [violation] = checks._end_probe("limit-one-past-maximum", answered(status), None)
+    assert (
+        violation.message
+        == f"limit-one-past-maximum: https://gw.test/v1/models?gateway=groq answered {status} (0 models), not a 4xx"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "said"),
+    [
+        (
+            "offset-past-total",
+            500,
+            "offset-past-total: https://gw.test/v1/models?gateway=groq answered 500, not an empty page or a 4xx",
+        ),
+        (
+            "offset-at-total",
+            500,
+            "offset-at-total: https://gw.test/v1/models?gateway=groq answered 500, not an empty page",
+        ),
+        (
+            "offset-at-total",
+            404,
+            "offset-at-total: https://gw.test/v1/models?gateway=groq answered 404, not an empty page",
+        ),
+        ("offset-past-total", 499, "offset-past-total: 499 without an error message"),
+    ],
+)
+def test_past_the_end_a_5xx_or_a_4xx_without_a_message_fails(name: str, status: int, said: str) -> None:
+    [violation] = checks._end_probe(name, answered(status, {}), None)
+    assert (violation.check, violation.message) == ("paging-ends", said)
+    assert violation.evidence == {
+        "probe": name,
+        "url": "https://gw.test/v1/models?gateway=groq",
+        "status": status,
+        "returned": 0,
+    }
+
+
+def test_past_the_end_a_4xx_that_says_why_passes() -> None:
+    assert checks._end_probe("offset-past-total", answered(499, {"error": "offset past the end"}), None) == []
