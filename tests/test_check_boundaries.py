@@ -562,3 +562,31 @@ def test_past_the_end_a_5xx_or_a_4xx_without_a_message_fails(name: str, status: 
 
 def test_past_the_end_a_4xx_that_says_why_passes() -> None:
     assert checks._end_probe("offset-past-total", answered(499, {"error": "offset past the end"}), None) == []
+
+
+def test_the_last_row_probe_quotes_the_first_two_ids_it_got() -> None:
+    from catalog_guard.gateway_client import GatewayResponse
+
+    rows = [{"id": "a"}, {"id": "b"}, {"id": "c"}]
+    got = GatewayResponse("https://gw.test/last", 200, {}, {"data": rows}, "", rows, None)
+    [violation] = checks._end_probe("last-row", got, None)
+    assert violation.message == (
+        "last-row: https://gw.test/last answered 3 models (['a', 'b']) with has_more=None; expected the walk's last "
+        "model None alone and no more"
+    )
+
+
+# -- paging-arithmetic: a page that does not echo its offset is judged at the offset it was asked for ------------------
+
+
+def test_a_page_without_an_echoed_offset_is_judged_at_its_requested_offset() -> None:
+    def no_offset(request: httpx.Request, body: Body) -> Body | None:
+        body.pop("offset", None)
+        if is_walk_page(request, "huggingface", 100):
+            body["has_more"] = not body["has_more"]
+        return body
+
+    found = violations(observed(tampered(no_offset), ONE), "paging-arithmetic")
+    total = len(universe_context().truth["huggingface"])
+    # the walk stops there (has_more=False), so its total is wrong too; the has_more error names offset 100
+    assert f"huggingface: has_more=False at offset 100 with 100 returned of total {total}" in [v.message for v in found]
