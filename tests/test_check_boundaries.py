@@ -590,3 +590,63 @@ def test_a_page_without_an_echoed_offset_is_judged_at_its_requested_offset() -> 
     total = len(universe_context().truth["huggingface"])
     # the walk stops there (has_more=False), so its total is wrong too; the has_more error names offset 100
     assert f"huggingface: has_more=False at offset 100 with 100 returned of total {total}" in [v.message for v in found]
+
+
+# -- the config: fractions between 0 and 1, both ends included ------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, 0.0, 0.5, 1, 1.0])
+def test_a_floor_and_a_tolerance_from_zero_to_one_are_accepted(value: float) -> None:
+    config = checks.ContractConfig(coverage_floor=value, count_tolerance=value)
+    assert (config.coverage_floor, config.count_tolerance) == (value, value)
+
+
+@pytest.mark.parametrize("value", [-0.01, 1.01, float("nan"), "0.9", None])
+@pytest.mark.parametrize("knob", ["coverage_floor", "count_tolerance"])
+def test_a_floor_or_a_tolerance_outside_zero_to_one_is_refused_naming_the_option(knob: str, value: Any) -> None:
+    option = "--" + knob.replace("_", "-")
+    with pytest.raises(ValueError) as refused:
+        checks.ContractConfig(**{knob: value})
+    assert str(refused.value) == f"{option} must be a fraction between 0 and 1, got {value!r}"
+
+
+# -- what is reported as not judged, and in which order ----------------------------------------------------------------
+
+
+def test_not_judged_lists_the_walked_gateways_in_the_contracts_order(reference_groq: Observation) -> None:
+    seen = dataclasses.replace(
+        reference_groq, walks={**reference_groq.walks, "huggingface": reference_groq.walks["groq"]}
+    )
+    reasons = {"groq": "no truth", "zeta": "no truth", "huggingface": "no baseline", "google": "not walked"}
+    context = dataclasses.replace(universe_context(), not_judged={"coverage": reasons})
+    results = {r.name: r for r in checks.run_checks(seen, context, names=["coverage", "schema"])}
+    assert list(results) == ["coverage", "schema"]  # the named checks only, in the order asked
+    assert results["coverage"].not_judged == (("huggingface", "no baseline"), ("groq", "no truth"))
+    assert results["schema"].not_judged == ()
+
+
+def test_gateways_are_ordered_as_the_contract_lists_them_then_alphabetically() -> None:
+    names = {"zeta": 1, "groq": 1, "alpha": 1, "huggingface": 1, "openrouter": 1}
+    order = [name for name, _ in checks._in_plan_order(Observation("https://gw.test", ONE), names)]
+    assert order == ["huggingface", "openrouter", "groq", "alpha", "zeta"]
+
+
+def test_without_a_context_the_checks_run_with_the_default_config(reference_groq: Observation) -> None:
+    results = checks.run_checks(reference_groq)
+    assert [r.name for r in results] == list(checks.CHECKS)
+    assert all(r.passed for r in results)  # no truth, no baseline: nothing to fall short of
+
+
+def test_an_unserved_gateway_is_described_by_its_status_or_its_error_in_80_characters() -> None:
+    from catalog_guard.errors import CatalogGuardError, ClientError
+    from catalog_guard.gateway_client import GatewayWalk
+
+    plan = ObservePlan(gateways=("groq", "google", "cerebras", "xai"), include_all=False)
+    walks = {
+        "groq": GatewayWalk("groq", 100, error=CatalogGuardError("x" * 100)),
+        "google": GatewayWalk("google", 100, error=ClientError("gone", status=410)),
+        "cerebras": GatewayWalk("cerebras", 100),
+        "xai": walk_of([5]),
+    }
+    unserved = checks.unserved_gateways(Observation("https://gw.test", plan, walks=walks))
+    assert unserved == {"groq": ("CatalogGuardError: " + "x" * 100)[:80], "google": "410", "cerebras": "no page"}
