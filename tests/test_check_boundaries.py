@@ -10,6 +10,7 @@ the cases here kill them. Every figure is computed from the reference gateway's 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import httpx
@@ -605,9 +606,9 @@ def test_a_floor_and_a_tolerance_from_zero_to_one_are_accepted(value: float) -> 
 @pytest.mark.parametrize("knob", ["coverage_floor", "count_tolerance"])
 def test_a_floor_or_a_tolerance_outside_zero_to_one_is_refused_naming_the_option(knob: str, value: Any) -> None:
     option = "--" + knob.replace("_", "-")
-    with pytest.raises(ValueError) as refused:
+    said = f"{option} must be a fraction between 0 and 1, got {value!r}"
+    with pytest.raises(ValueError, match=f"^{re.escape(said)}$"):
         checks.ContractConfig(**{knob: value})
-    assert str(refused.value) == f"{option} must be a fraction between 0 and 1, got {value!r}"
 
 
 # -- what is reported as not judged, and in which order ----------------------------------------------------------------
@@ -650,3 +651,94 @@ def test_an_unserved_gateway_is_described_by_its_status_or_its_error_in_80_chara
     }
     unserved = checks.unserved_gateways(Observation("https://gw.test", plan, walks=walks))
     assert unserved == {"groq": ("CatalogGuardError: " + "x" * 100)[:80], "google": "410", "cerebras": "no page"}
+
+
+# -- alias: the documented flag against the implemented one, on prepared answers -------------------------------
+
+
+def response(status: int, ids: list[str], url: str = "https://gw.test/v1/models?gateway=all&unique=true") -> Any:
+    from catalog_guard.gateway_client import GatewayResponse
+
+    rows = [{"id": i} for i in ids]
+    return GatewayResponse(url, status, {}, {"data": rows}, "", rows, None)
+
+
+def flagged(
+    probe: Any, single: Any = None, walk: Any = None, *, flag: str = "unique", target: str = "unique_models"
+) -> list[tuple[str, dict[str, Any], str | None]]:
+    seen = Observation("https://gw.test", ObservePlan(gateways=("groq",)))
+    if probe is not None:
+        seen.flag_probes[flag] = probe
+    if single is not None:
+        seen.unique_singles[target] = single
+    if walk is not None:
+        seen.unique_walks[target] = walk
+    return [(v.message, dict(v.evidence), v.cause) for v in checks._flag_alias(seen, flag, target)]
+
+
+def rows_walk(*pages: list[str], complete: bool = True, error: Exception | None = None) -> Any:
+    walk = walk_of([len(page) for page in pages], complete=complete, error=error)
+    for page, ids in zip(walk.pages, pages, strict=True):
+        page.items[:] = [{"id": i} for i in ids]
+    walk.ids = [i for page in pages for i in page]
+    return walk
+
+
+SAID = "gateway=all&unique=true (the documented flag) answered {} with a listing that differs from"
+
+
+def test_the_flag_is_judged_only_with_a_probe_and_something_to_compare_it_with() -> None:
+    assert flagged(None, response(200, ["a"])) == []
+    assert flagged(response(200, ["a"])) == []
+
+
+def test_the_flag_answering_what_the_implemented_one_answers_passes_even_when_both_refuse() -> None:
+    assert flagged(response(200, ["a", "b"]), response(200, ["a", "b"])) == []
+    assert flagged(response(400, []), response(400, [])) == []
+
+
+def test_the_flag_differing_from_the_implemented_one_asked_the_same_way_is_ignored() -> None:
+    evidence = {"flag": "unique", "target": "unique_models", "status": 200, "position": 1}
+    assert flagged(response(200, ["a", "x", "c"]), response(200, ["a", "b", "c"])) == [
+        (
+            f"{SAID.format(200)} unique_models=true asked the same way (200) from position 1: the flag is ignored",
+            evidence,
+            None,
+        )
+    ]
+    shorter = flagged(response(200, ["a", "b"]), response(200, ["a", "b", "c"]))  # a prefix differs at its end
+    assert [e["position"] for _, e, _ in shorter] == [2]
+    refused = flagged(response(400, ["a", "b"]), response(200, ["a", "b"]))
+    assert [(e["status"], e["position"]) for _, e, _ in refused] == [(400, 2)]
+    assert refused[0][0].startswith(SAID.format(400) + " unique_models=true asked the same way (200) from position 2")
+
+
+def test_without_the_like_for_like_request_the_flag_is_judged_against_the_walk() -> None:
+    walk = rows_walk(["a", "b"], ["c", "d"])
+    assert flagged(response(200, ["a", "b", "c"]), walk=walk) == []  # the probe's rows are the walk's first rows
+    assert flagged(response(200, ["a", "x", "c"]), walk=walk) == [
+        (
+            f"{SAID.format(200)} the unique_models=true walk from position 1: the flag is ignored",
+            {"flag": "unique", "target": "unique_models", "status": 200, "position": 1},
+            None,
+        )
+    ]
+    assert flagged(response(400, ["a", "b", "c"]), walk=walk)[0][0].startswith(SAID.format(400))
+
+
+def test_a_broken_walk_is_named_as_the_cause_instead_of_the_flag() -> None:
+    from catalog_guard.errors import ServerError
+
+    repeating = rows_walk(["a", "b"], ["b", "c"])
+    [(message, evidence, cause)] = flagged(response(200, ["a", "x"]), walk=repeating)
+    assert message == (
+        f"{SAID.format(200)} the unique_models=true walk from position 1, but that walk is itself broken (1 ids "
+        "repeated across its pages): the likely cause is the paging of the unique_models listing, not the flag"
+    )
+    assert (evidence["position"], cause) == (1, "no-duplicates")
+    unfinished = rows_walk(["a", "b"], complete=False, error=ServerError("503"))
+    [(message, _, cause)] = flagged(response(200, ["x"]), walk=unfinished)
+    assert "(it did not end: ServerError: 503)" in message
+    assert cause == "offset-progression"
+    [(message, _, cause)] = flagged(response(400, ["x"]), walk=unfinished)  # a refused flag is the flag's fault
+    assert (message.endswith("the flag is ignored"), cause) == (True, None)
