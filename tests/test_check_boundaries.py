@@ -634,7 +634,7 @@ def test_gateways_are_ordered_as_the_contract_lists_them_then_alphabetically() -
 
 def test_without_a_context_the_checks_run_with_the_default_config(reference_groq: Observation) -> None:
     results = checks.run_checks(reference_groq)
-    assert [r.name for r in results] == list(checks.CHECKS)
+    assert [(r.name, r.title) for r in results] == [(c.name, c.title) for c in checks.CHECKS.values()]
     assert all(r.passed for r in results)  # no truth, no baseline: nothing to fall short of
 
 
@@ -742,3 +742,11 @@ def test_a_broken_walk_is_named_as_the_cause_instead_of_the_flag() -> None:
     assert cause == "offset-progression"
     [(message, _, cause)] = flagged(response(400, ["x"]), walk=unfinished)  # a refused flag is the flag's fault
     assert (message.endswith("the flag is ignored"), cause) == (True, None)
+
+
+def test_a_request_without_a_limit_or_offset_is_not_held_to_one() -> None:
+    url = "https://gw.test/v1/models?gateway=groq"  # the gateway's defaults apply: nothing was asked
+    single = response(200, [f"m{n}" for n in range(19)], url=url)
+    single.body.update({"returned": 19, "offset": 0})
+    seen = Observation("https://gw.test", ObservePlan(gateways=("groq",)), singles={"groq": single})
+    assert checks.check_page_bounds(seen, checks.Context()) == []
