@@ -114,7 +114,8 @@ def test_a_fetcher_that_sent_no_listing_request_answered_from_a_cache() -> None:
 
 def test_the_listing_is_the_models_path_with_or_without_a_trailing_slash_and_nothing_else() -> None:
     kept = [exchange(f"{LISTING}?limit=1000"), exchange(f"{LISTING}/?cursor=x")]
-    seen = FetchOutcome(exchanges=[exchange("https://huggingface.co/api/whoami-v2"), *kept])
+    others = [exchange("https://huggingface.co/api/whoami-v2"), exchange(f"{LISTING}X")]
+    seen = FetchOutcome(exchanges=[*others, *kept])
     assert seen.listing() == kept
 
 
@@ -247,6 +248,7 @@ def test_an_outcome_describes_itself_in_one_phrase() -> None:
     [
         ([], "no wait asked for"),
         ([2.0], "1 wait asked for (2 s; 2 s in all), none slept"),
+        ([2.0, 4.0], "2 waits asked for (2 s, 4 s; 6 s in all), none slept"),
         ([1.5, 2.0, 3.0, 4.0, 5.0], "5 waits asked for (1.5 s, 2 s, 3 s, 4 s, 5 s; 15.5 s in all), none slept"),
         ([1, 2, 3, 4, 5, 6], "6 waits asked for (1 s, 2 s, 3 s, 4 s, 5 s, ...; 21 s in all), none slept"),
     ],
@@ -455,3 +457,42 @@ def test_drifting_sort_keys_sink_a_few_models_of_every_first_half_page_below_all
         assert sunk == sorted(sunk, reverse=True)  # they keep their order among themselves
     hub = fetcher_checks.hub_for("drifting-sort-keys", models)
     assert hub.drift == drift
+
+
+def test_a_sleep_held_by_a_fetcher_defined_inside_a_function_is_recorded_not_slept() -> None:
+    """A fetcher defined in a function is in no module's namespace: its own default argument is searched too."""
+    import time
+
+    def fetcher(pause: Any = time.sleep) -> list[str]:
+        pause(2.0)
+        return ["a"]
+
+    assert fetcher_checks.invoke(fetcher, fetcher_checks.hub_for("recorded-hub", [])).slept == [2.0]
+
+
+def test_drift_counts_a_missing_sort_key_as_zero_and_sinks_below_zero() -> None:
+    """On a Hub where counts are 0 or absent, the drifting models still sink below every other model."""
+    keys = ("trendingScore", "likes", "downloads")
+    models = [{"id": f"m{n}", "_id": f"{n:02d}", **dict.fromkeys(keys, 0)} for n in range(8)]
+    models[0] = {"id": "bare", "_id": "99"}  # no counts at all: it ties at 0 and sorts last by _id
+    del models[1]["likes"]  # a missing count is 0: m1 still ties with the others, first by _id
+    drift = fetcher_checks._drift(models)
+    assert list(drift[1]) == ["m1", "m2", "m3", "m4"]  # the first half (4 of 8) by every sort
+    for model in models:
+        for key in keys:
+            delta = drift[1].get(model["id"], {}).get(key, 0)
+            if model["id"] in drift[1]:
+                assert model.get(key, 0) + delta < 0  # every other model stays at 0
+
+
+def test_the_request_slack_given_to_a_scenario_reaches_its_judge(models: list[dict[str, Any]]) -> None:
+    from catalog_guard.hub import fetch_hub
+
+    def one_request_more() -> Any:
+        with httpx.Client() as client:
+            client.get(LISTING, params={"limit": 1})  # a probe before the walk: one listing request over the pages
+            return fetch_hub(client, token="", sleep=lambda _seconds: None)
+
+    assert fetcher_checks.run_scenario("recorded-hub", one_request_more, models).passed  # the default slack of 1
+    strict = fetcher_checks.run_scenario("recorded-hub", one_request_more, models, request_slack=0)
+    assert [v.evidence.get("budget") for v in strict.violations] == [-(-len(models) // 1000)]
