@@ -4,7 +4,9 @@ Run: ``.venv/bin/python scripts/measure_reliability.py`` (about five minutes; ``
 table in docs/reliability.md between its markers). Each case starts a :class:`HostileServer` on 127.0.0.1 in
 this process and runs the real command, with the **default limits** unless the case says otherwise, in a fresh
 child process: the wall time to its exit and the child's peak RSS (``os.wait4``) are measured, side by side
-with a baseline run against the well-behaved reference gateway through the same server. Every child is
+with a baseline run against the well-behaved reference gateway through the same server. A case with an
+``upstream`` puts the hostile server behind that upstream's live truth instead (``--truth live --base-url
+NAME=URL``, auditing that one gateway of the reference gateway, served well by a second server). Every child is
 killed after ``--kill-after`` seconds (default 900), so the measurement itself always ends; a row that needed
 it says so. Nothing leaves loopback.
 """
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +45,7 @@ class Case:
     rule: Rule
     args: tuple[str, ...] = ()
     settings: Settings = field(default_factory=Settings)
+    upstream: str | None = None  # the hostile server serves this upstream's live truth, not the gateway
 
 
 CASES = (
@@ -66,6 +70,13 @@ CASES = (
     Case("not HTTP (protocol error)", "unreachable (first request)", always("garbage")),
     Case("one probe reset, the rest correct", "none: a finding on that request", on_param("reset", offset="-5")),
     Case("drip, short deadline", "--deadline 5 s", always("drip"), ("--deadline", "5"), Settings(drip_interval=0.5)),
+    Case("live truth: the Hub drips (1 byte / 2 s)", "--timeout 20 s", always("drip"), (),
+         Settings(drip_interval=2.0), upstream="huggingface"),
+    Case("live truth: a provider's endless body", "--max-body 32 MiB", always("endless"), upstream="openrouter"),
+    Case("live truth: a provider hangs, short deadline", "--deadline 10 s (one for the whole audit)", always("hung"),
+         ("--deadline", "10"), upstream="openrouter"),
+    Case("live truth: the Hub's 429 Retry-After: 299", "--max-wait 30 s", always("rate-limited"),
+         upstream="huggingface"),
 )  # fmt: skip
 
 
@@ -79,10 +90,18 @@ class Row:
 
 
 def measure(case: Case, kill_after: float) -> Row:
-    with HostileServer(case.rule, reference_gateway(), case.settings) as url:
+    with ExitStack() as stack:
+        if case.upstream is None:
+            url = stack.enter_context(HostileServer(case.rule, reference_gateway(), case.settings))
+            # recorded truth: the upstreams' live listings are beyond loopback
+            truth = ["--truth", "recorded"]
+        else:
+            url = stack.enter_context(HostileServer(lambda _r, _n: None, reference_gateway()))
+            hostile = stack.enter_context(HostileServer(case.rule, None, case.settings))
+            truth = ["--truth", "live", "--base-url", f"{case.upstream}={hostile}", "--gateway", case.upstream]
         command = [sys.executable, "-m", "catalog_guard.cli", "audit", "--gateway-url", url, "--no-progress"]
-        # recorded truth: the upstreams' live listings are beyond loopback; one request after another, as measured
-        command += ["--format", "json", "--truth", "recorded", "--concurrency", "1"]
+        # one request after another, as measured
+        command += ["--format", "json", *truth, "--concurrency", "1"]
         with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as report:
             started = time.monotonic()
             child = subprocess.Popen([*command, *case.args], stdout=report, stderr=errors)

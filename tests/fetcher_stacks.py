@@ -11,12 +11,18 @@ The walk itself (retries, dedupe, cursor) is shared so that the stacks differ on
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 import re
+import sys
+import threading
+import time
 from asyncio import sleep as async_sleep
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from time import sleep
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -184,3 +190,38 @@ STACKS: dict[str, Callable[..., Any]] = {
     "urllib3": urllib3_sync,
     "huggingface_hub": hf_list_models,
 }
+
+
+# --- the witness that nothing really slept ------------------------------------------------------------------------
+
+_TIME_SLEEP = time.sleep
+_ASYNC_SLEEP_CODE = asyncio.sleep.__code__
+
+
+@contextlib.contextmanager
+def real_sleeps() -> Iterator[list[str]]:
+    """Within the block, every call of the real ``time.sleep`` and every real ``asyncio.sleep`` of a positive
+    delay, in this thread or one started inside the block, is listed (``sys.setprofile`` sees C calls too, so a
+    reference the virtual clock missed cannot hide). Virtual time still yields with ``asyncio.sleep(0)``, which
+    is not a wait."""
+    seen: list[str] = []
+    # a coroutine's frame is "called" again at each resumption: counted once (held, so that its id stays unique)
+    started: dict[int, FrameType] = {}
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_call" and arg is _TIME_SLEEP:
+            seen.append(f"time.sleep called from {frame.f_code.co_filename}:{frame.f_lineno}")
+        elif event == "call" and frame.f_code is _ASYNC_SLEEP_CODE and id(frame) not in started:
+            started[id(frame)] = frame
+            delay = frame.f_locals.get("delay")
+            if isinstance(delay, int | float) and delay > 0:
+                seen.append(f"asyncio.sleep({delay}) from {frame.f_back.f_code.co_filename if frame.f_back else '?'}")
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    threading.setprofile(profile)
+    try:
+        yield seen
+    finally:
+        sys.setprofile(previous)
+        threading.setprofile(None)  # type: ignore[arg-type]

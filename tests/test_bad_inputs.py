@@ -75,6 +75,17 @@ BAD: dict[str, list[list[str]]] = {
         ["--base-url", "huggingface=ftp://x"],
         ["--source", "nope"],
         ["--only", "no-such-recording"],
+        ["--wait", "-1"],
+        # the limits of a live recording, validated as the audit's are
+        *(
+            [flag, value]
+            for flag in ("--timeout", "--deadline", "--max-wait", "--wait-budget")
+            for value in ("nan", "inf", "-1", "x")
+        ),
+        ["--timeout", "0"],
+        ["--deadline", "0"],
+        *([flag, value] for flag in ("--max-body", "--max-requests", "--max-failures") for value in ("0", "-5", "1e3")),
+        ["--source", "fakes", "--timeout", "5"],  # the fakes are in-process: a limit given for them bounds nothing
     ],
 }
 
@@ -102,12 +113,8 @@ def test_a_bad_value_is_exit_2_in_one_line(
     command: str, args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from catalog_guard.cli import main
-    from catalog_guard.corpus import CASSETTES_ENV
 
     monkeypatch.delenv(URL_ENV, raising=False)
-    # `audit --cassettes DIR` sets the variable for the process: set-then-delete makes monkeypatch restore it
-    monkeypatch.setenv(CASSETTES_ENV, "")
-    monkeypatch.delenv(CASSETTES_ENV)
     try:
         code = main([command, *args])
     except SystemExit as exited:  # argparse's own refusals

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from catalog_guard import audit, corpus
 from catalog_guard.cli import main
+from catalog_guard.truth import recorded_context
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +67,7 @@ def test_audit_exit_code_is_1_on_a_violation(recorded: audit.Audit) -> None:
         "history",
         {},
         audit.walk_rows(past),
-        checks.run_checks(past, corpus.recorded_context()),
+        checks.run_checks(past, recorded_context()),
         audit.merge_walks(past).stats.to_dict(),
     )
     assert failing.exit_code == 1
@@ -94,3 +97,28 @@ def test_record_is_wired(capsys: pytest.CaptureFixture[str]) -> None:
         main(["record", "--help"])
     assert raised.value.code == 0
     assert "--only" in capsys.readouterr().out
+
+
+def test_a_recorded_audit_forgives_no_skew_and_a_live_one_does() -> None:
+    """The recorded gateway and its truth were recorded in one run: one model short is a finding there, while a live
+    gateway's cache may be a few ids behind upstreams fetched now. Explicit options win either way."""
+    from catalog_guard import checks
+    from catalog_guard.cli import _config, build_parser
+    from catalog_guard.skew import EXACT, SkewAllowance
+    from test_check_boundaries import GROQ, drop
+    from test_checks import observed, tampered, universe_context
+
+    def config(*argv: str, live: bool) -> checks.ContractConfig:
+        return _config(build_parser().parse_args(["audit", *argv]), live=live)
+
+    def failed(seen: Any, config: checks.ContractConfig) -> set[str]:
+        context = dataclasses.replace(universe_context(), config=config)
+        return {r.name for r in checks.run_checks(seen, context) if not r.passed}
+
+    one_short = observed(tampered(drop("groq", 1)), GROQ)
+    assert config(live=False).skew == EXACT
+    assert config(live=True).skew == SkewAllowance()
+    assert "coverage" in failed(one_short, config(live=False))
+    assert "coverage" not in failed(one_short, config(live=True))
+    assert config("--skew-max-ids", "3", live=False).skew == SkewAllowance(3, 0.0)
+    assert config("--skew-max-fraction", "0.5", live=True).skew == SkewAllowance(10, 0.5)

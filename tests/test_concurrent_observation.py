@@ -27,6 +27,7 @@ from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.limits import Limits, Meter
 from catalog_guard.observe import Observation, observe
+from catalog_guard.truth import recorded_context
 
 # --- run_chains -------------------------------------------------------------------------------------------
 
@@ -145,7 +146,7 @@ def test_a_concurrent_observation_equals_the_sequential_one(seed: int) -> None:
     assert fingerprint(seen) == fingerprint(expected)
     # the same requests, each walk's pages in the same order, whatever the interleaving
     assert sorted(str(r.url) for r in concurrent.requests) == sorted(str(r.url) for r in sequential.requests)
-    context = corpus.recorded_context()
+    context = recorded_context()
     assert verdicts(seen, context) == verdicts(expected, context)
 
 
@@ -161,5 +162,5 @@ def test_the_recorded_cassette_replays_concurrently_without_a_re_record() -> Non
     ):
         seen = observe(client, corpus.canonical_base_url(corpus.GATEWAY), expected.plan, concurrency=4)
     assert fingerprint(seen) == fingerprint(expected)
-    context = corpus.recorded_context()
+    context = recorded_context()
     assert verdicts(seen, context) == verdicts(expected, context)

@@ -27,8 +27,10 @@ from catalog_guard import checks, corpus, gallery, gateways, recorder, schemas, 
 from catalog_guard.cassettes import CassetteError, ScrubPolicy, live_provenance, scan_for_secrets, synthetic_provenance
 from catalog_guard.errors import IncompleteCatalogError
 from catalog_guard.fakes.providers import make_fake
+from catalog_guard.history import HISTORY
 from catalog_guard.providers import GATEWAY_SPECS
 from catalog_guard.recorder import body_problems
+from catalog_guard.truth import recorded_context
 
 SHIPPED = corpus.find_cassettes_dir(environ={})
 NAMES = list(corpus.MANIFEST)
@@ -61,7 +63,7 @@ def test_the_manifest_covers_the_issue() -> None:
     groups = collections.Counter(recording.group for recording in corpus.MANIFEST.values())
     assert groups[corpus.PROVIDERS] == len(GATEWAY_SPECS)
     history = [name for name in NAMES if name.startswith("gateway/history/")]
-    assert history == [f"gateway/history/{state}" for state in gallery.HISTORY]
+    assert history == [f"gateway/history/{state}" for state in HISTORY]
     assert {f"huggingface/{s}" for s in ("cursor", "sort-union", "single", "quirks")} <= set(NAMES)
 
 
@@ -347,7 +349,7 @@ def test_the_synthetic_baseline_is_the_size_of_each_recorded_truth(no_sockets: N
 def test_the_recorded_context_judges_the_current_gateway_clean(no_sockets: None) -> None:
     # The fake gateway is correct by construction, over the universe; a live gateway is judged by the audit.
     synthetic_only("gateway/current", *TRUTH.values())
-    context = corpus.recorded_context(cassettes_dir=SHIPPED)
+    context = recorded_context(cassettes_dir=SHIPPED)
     seen = corpus.replay_observation("current", cassettes_dir=SHIPPED)
     failed = [result.summary() for result in checks.run_checks(seen, context) if not result.passed]
     assert failed == []
@@ -389,12 +391,12 @@ def test_a_baseline_of_another_shape_is_a_fresh_start_for_the_diff(tmp_path: Pat
 
 
 def test_seed_000_is_recorded_with_its_50000_entries(no_sockets: None) -> None:
-    name = next(state for state in gallery.HISTORY if state.endswith("seed-000"))
+    name = next(state for state in HISTORY if state.endswith("seed-000"))
     seen = corpus.replay_observation(name, cassettes_dir=SHIPPED)
-    listing = gallery.hub_listing(gallery.HISTORY[name].fetcher)
+    listing = gallery.hub_listing(HISTORY[name].fetcher)
     hub = seen.singles["huggingface"]
     assert hub.status == 200
-    assert len(hub.items) == len(listing) == corpus.HISTORY_LIMIT
+    assert len(hub.items) == len(listing) == corpus.manifest.HISTORY_LIMIT
     assert len({item["id"] for item in hub.items}) == len({model["id"] for model in listing})
 
 
@@ -412,13 +414,13 @@ def test_the_quirks_cassette_shows_offset_ignored_and_trending_refused(no_socket
     quirks = corpus.replay_quirks(cassettes_dir=SHIPPED)
     assert set(quirks.offset_statuses.values()) == {200}
     first = quirks.offset_ids[0]
-    assert len(first) == corpus.QUIRK_PAGE
-    assert all(quirks.offset_ids[offset] == first for offset in corpus.QUIRK_OFFSETS)
+    assert len(first) == corpus.manifest.QUIRK_PAGE
+    assert all(quirks.offset_ids[offset] == first for offset in corpus.manifest.QUIRK_OFFSETS)
     assert quirks.bad_sort_status == 400
     assert "sort" in quirks.bad_sort_error
     assert quirks.expand_status == 200
-    assert len(quirks.expand_items) == corpus.QUIRK_EXPAND_LIMIT
-    assert all(set(item) <= {"_id", "id", *corpus.QUIRK_EXPAND} for item in quirks.expand_items)
+    assert len(quirks.expand_items) == corpus.manifest.QUIRK_EXPAND_LIMIT
+    assert all(set(item) <= {"_id", "id", *corpus.manifest.QUIRK_EXPAND} for item in quirks.expand_items)
 
 
 def test_the_quirks_cassette_holds_the_requests_it_claims() -> None:
@@ -426,7 +428,7 @@ def test_the_quirks_cassette_holds_the_requests_it_claims() -> None:
     uris = [interaction.uri for interaction in recorded]
     assert [u for u in uris if "offset=" in u] == [
         f"https://huggingface.co/api/models?inference_provider=hf-inference&limit=100&offset={offset}"
-        for offset in corpus.QUIRK_OFFSETS
+        for offset in corpus.manifest.QUIRK_OFFSETS
     ]
     assert any("sort=trending" in u for u in uris)
     assert any("expand=downloads&expand=likes&limit=10" in u for u in uris)

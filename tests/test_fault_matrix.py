@@ -10,6 +10,7 @@ stdout, and never a traceback.
 from __future__ import annotations
 
 import math
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ import pytest
 
 from catalog_guard.cli import main
 from catalog_guard.fakes.hostile import HostileServer, Rule, Settings, always, on_param
+from catalog_guard.limits import Limits
 from catalog_guard.serve import reference_gateway
 
 # recorded truth: the upstreams' live listings are beyond loopback, and the faults here are the gateway's
@@ -331,3 +333,190 @@ def test_fetch_provider_reports_a_dripping_upstream_as_its_error() -> None:
         results = asyncio.run(fetch_all([spec], tokens={"groq": ""}, limits=Limits(timeout=0.3)))
     assert isinstance(results["groq"].error, ResponseTimeout)
     assert not results["groq"].complete
+
+
+# --- the live truth: an upstream is held to the same limits, under the audit's one meter ---------------------
+
+
+@dataclass(frozen=True)
+class TruthCase:
+    upstream: str  # the one gateway audited, whose upstream serves its live truth from the hostile server
+    fault: str
+    args: tuple[str, ...]
+    says: tuple[str, ...]
+
+
+TRUTH_CASES: dict[str, TruthCase] = {
+    # the Hub's cursor walk is the sync client (the watchdog), a provider's listing the async one
+    "Hub drips": TruthCase("huggingface", "drip", ("--timeout", "0.3"), ("huggingface", "--timeout")),
+    "Hub hangs": TruthCase("huggingface", "hung", ("--timeout", "0.3"), ("huggingface", "--timeout")),
+    "Hub 429 Retry-After 299": TruthCase(
+        "huggingface", "rate-limited", (), ("--max-wait", "the Hub (live truth) asked")
+    ),
+    "provider sends an endless body": TruthCase(
+        "openrouter", "endless", ("--max-body", "200000"), ("openrouter", "--max-body", "more than 200,000 bytes")
+    ),
+    "provider drips": TruthCase("openrouter", "drip", ("--timeout", "0.3"), ("openrouter", "--timeout")),
+    # the one deadline of the run also ends the truth: the gateway answered long before
+    "provider hangs past the run's deadline": TruthCase(
+        "openrouter", "hung", ("--deadline", "3", "--timeout", "60"), ("--deadline",)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TRUTH_CASES))
+def test_a_hostile_upstream_of_the_live_truth_ends_the_audit_with_the_limit_named(
+    name: str, reference: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Live truth goes through the bounded transport too: an upstream that drips, hangs, never ends its body or
+    asks to wait for ever is cut off, and the audit is not judged (exit 2) with the limit named, the report of
+    what was seen printed; never a pass on the truth that happened to arrive, never a hang."""
+    case = TRUTH_CASES[name]
+    settings = Settings(drip_interval=0.02)
+    with (
+        HostileServer(lambda _request, _n: None, reference) as gateway,  # type: ignore[arg-type]
+        HostileServer(always(case.fault), settings=settings) as upstream,
+    ):
+        code = main(
+            [
+                "audit",
+                "--gateway-url",
+                gateway,
+                "--gateway",
+                case.upstream,
+                "--no-progress",
+                "--format",
+                "json",
+                "--concurrency",
+                "1",
+                "--truth",
+                "live",
+                "--base-url",
+                f"{case.upstream}={upstream}",
+                *case.args,
+            ]
+        )
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code == 2, err
+    assert '"checks"' in out, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("catalog-guard audit: not judged: "), err
+    for words in case.says:
+        assert words in lines[0], (words, lines[0])
+
+
+def test_the_truth_fetch_and_the_observation_share_one_meter() -> None:
+    """One account for the whole audit: the truth's requests count against the run's --max-requests, while an
+    upstream's answers say nothing about the gateway's health (host_health=False)."""
+    from catalog_guard import truth
+    from catalog_guard.limits import Limits, Meter
+
+    meter = Meter(Limits(max_requests=1000), one_host=True)
+    with HostileServer(always("garbage")) as upstream:
+        judged = truth.fetch_live_truth(
+            ["openrouter"], tokens={}, base_urls={"openrouter": upstream}, meter=meter, sleep=lambda _s: None
+        )
+    assert not judged.upstreams["openrouter"].judged
+    assert meter.requests >= 1, "the truth's requests were counted by the run's meter"
+    assert meter.stopped is None, "an upstream's failures are its own result, not the gateway's failures in a row"
+    assert not meter.answered
+    assert judged.cut_off() is None, "a protocol error is the upstream's trouble, not one of our limits"
+
+
+# --- TLS: the bounds hold on an encrypted stream, after the handshake ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A throwaway certificate authority (trustme): a server context for 127.0.0.1, and a client context that
+    trusts it and nothing else."""
+    trustme = pytest.importorskip("trustme")  # a test dependency (pyproject.toml, the test extra)
+    authority = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server)
+    client = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    authority.configure_trust(client)
+    return server, client
+
+
+def _tls_get(url: str, client_context: ssl.SSLContext, limits: Limits, asynchronous: bool) -> httpx.Response:
+    """One GET through the bounded transport (sync: the watchdog; async: ``anyio.fail_after``) over TLS."""
+    import asyncio
+
+    from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
+    from catalog_guard.limits import Meter
+
+    if not asynchronous:
+        transport = BoundedTransport(httpx.HTTPTransport(verify=client_context), Meter(limits))
+        with httpx.Client(transport=transport) as client:
+            return client.get(url)
+
+    async def fetch() -> httpx.Response:
+        bounded = AsyncBoundedTransport(httpx.AsyncHTTPTransport(verify=client_context), Meter(limits))
+        async with httpx.AsyncClient(transport=bounded) as client:
+            return await client.get(url)
+
+    return asyncio.run(fetch())
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_tls_server_is_answered_through_the_bounded_transport(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext], reference: object, asynchronous: bool
+) -> None:
+    """The passing case: the handshake and a whole response over TLS, so the failing cases below fail after it."""
+    server, client = tls
+    with HostileServer(lambda _request, _n: None, reference, tls=server) as url:  # type: ignore[arg-type]
+        assert url.startswith("https://")
+        response = _tls_get(f"{url}/v1/models?gateway=groq", client, Limits(timeout=10), asynchronous)
+    assert response.status_code == 200
+    assert response.json()["data"]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [("hung", "no response within"), ("drip", "body unfinished"), ("stall", "body unfinished")],
+)
+def test_the_per_response_deadline_ends_a_tls_server_that_drips_or_hangs_after_the_handshake(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext], fault: str, says: str, asynchronous: bool
+) -> None:
+    """After the handshake the server hangs (no head), drips a byte at a time, or stalls mid-body with the
+    connection open: the whole-response deadline ends each, on the sync transport (whose watchdog shuts the
+    TLS socket down under a blocked read) and the async one."""
+    from catalog_guard.errors import ResponseTimeout
+
+    server, client = tls
+    with (
+        HostileServer(always(fault), settings=Settings(drip_interval=0.02), tls=server) as url,
+        pytest.raises(ResponseTimeout) as raised,
+    ):
+        _tls_get(f"{url}/v1/models", client, Limits(timeout=0.5), asynchronous)
+    assert raised.value.limit == "--timeout"
+    assert says in str(raised.value)
+
+
+def test_the_watchdog_shuts_the_tls_socket_under_a_stalled_read(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync transport's watchdog reaches the TLS socket (httpcore's ``network_stream`` hands it the
+    ``ssl.SSLSocket``) and its shutdown wakes the blocked read: a typed timeout, not an ``ssl`` error."""
+    from catalog_guard import bounded
+    from catalog_guard.errors import ResponseTimeout
+
+    fired: list[object] = []
+    fire = bounded._Watchdog._fire
+
+    def spy(self: bounded._Watchdog) -> None:
+        fired.append(self._socket)
+        fire(self)
+
+    monkeypatch.setattr(bounded._Watchdog, "_fire", spy)
+    server, client = tls
+    # the head comes 0.25 s in: a per-read timeout would end the stalled body at ~0.75 s, the watchdog at 0.5 s
+    stalled = Settings(drip_interval=0.25)
+    with HostileServer(always("stall"), settings=stalled, tls=server) as url, pytest.raises(ResponseTimeout):
+        _tls_get(url, client, Limits(timeout=0.5), asynchronous=False)
+    assert len(fired) == 1
+    assert isinstance(fired[0], ssl.SSLSocket)

@@ -16,6 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 from catalog_guard import fetcher_checks, regressions
 from catalog_guard.corpus import recorded_hub_models
 from catalog_guard.hub import fetch_hub
+from fetcher_stacks import real_sleeps
 
 pytest_plugins = ["pytester"]
 
@@ -70,6 +71,7 @@ def test_fetcher_contract_class_via_pytester(pytester: pytest.Pytester) -> None:
         shipped="""
 import httpx
 from catalog_guard.hub import fetch_hub
+from fetcher_stacks import real_sleeps
 
 def good():
     with httpx.Client() as client:
@@ -233,18 +235,24 @@ def test_a_functools_cache_is_cleared_without_a_hook(models: list[dict[str, Any]
         assert result.passed, [v.message for v in result.violations]
 
 
-def test_sleeps_held_as_default_arguments_are_virtual(models: list[dict[str, Any]]) -> None:
-    """``fetch_hub(sleep=time.sleep)`` takes the real sleep as a default argument: the waits are recorded (and
-    reported), not slept."""
+@pytest.mark.parametrize("scenario", fetcher_checks.SCENARIOS)
+def test_sleeps_held_as_default_arguments_are_virtual(scenario: str, models: list[dict[str, Any]]) -> None:
+    """The product's own reference fetcher, ``fetch_hub(sleep=time.sleep)``, takes the real sleep as a default
+    argument (it once really waited 4 s in the 429 scenario and 23 s in the 5xx one): in every scenario the waits
+    are recorded and reported, and the real sleep is never called."""
 
     def default_sleep() -> Any:
         with httpx.Client() as client:
             return fetch_hub(client, token="")
 
-    result = fetcher_checks.run_scenario("rate-limited-then-success", default_sleep, models)
-    assert result.passed
-    assert len(result.outcome.slept) == 2  # the two scripted 429s
-    assert result.report().endswith("none slept")
+    with real_sleeps() as slept_for_real:
+        result = fetcher_checks.run_scenario(scenario, default_sleep, models)
+    assert result.passed, [v.message for v in result.violations]
+    assert not slept_for_real, slept_for_real
+    if scenario == "rate-limited-then-success":
+        assert len(result.outcome.slept) == 2  # the two scripted 429s
+    if scenario in ("rate-limited-then-success", "server-errors"):
+        assert result.report().endswith("none slept")
 
 
 @pytest.mark.parametrize(
@@ -268,3 +276,36 @@ def test_server_errors_name_the_503_the_fetcher_gave_up_on(models: list[dict[str
     message = fetcher_checks.run_scenario("server-errors", fetcher, models).violations[0].message
     assert "as if that were the catalog: request 2 (GET https://huggingface.co/api/models?" in message
     assert "answered 503" in message
+
+
+def side_call_first() -> Any:
+    """A client that asks another endpoint before the listing (huggingface_hub 1.x asks /api/agent-harnesses once
+    per process), then walks the listing with the reference fetcher."""
+    with httpx.Client() as client:
+        assert client.get("https://huggingface.co/api/whoami-v2").status_code == 404
+        return fetch_hub(client, token="")
+
+
+def test_calls_to_other_endpoints_do_not_shift_the_scenario(models: list[dict[str, Any]]) -> None:
+    """Faults are scheduled by listing request: the first two listing requests get the 429s and page 1 of the
+    5xx scenario is served, whatever the client asked before (the side call is still in the exchange)."""
+    limited = fetcher_checks.run_scenario("rate-limited-then-success", side_call_first, models)
+    assert limited.passed, [v.message for v in limited.violations]
+    assert [e.status for e in limited.outcome.listing()] == [429, 429, 200, 200]
+    assert limited.outcome.exchanges[0].url == "https://huggingface.co/api/whoami-v2"
+    failing = fetcher_checks.run_scenario("server-errors", side_call_first, models)
+    assert [e.status for e in failing.outcome.listing()][:2] == [200, 503]
+
+
+def test_a_fetcher_that_raises_before_the_listing_is_not_called_cached(models: list[dict[str, Any]]) -> None:
+    def broken() -> Any:
+        with httpx.Client() as client:
+            client.get("https://huggingface.co/api/whoami-v2").raise_for_status()
+
+    message = fetcher_checks.run_scenario("recorded-hub", broken, models).violations[0].message
+    assert message.startswith("the fetcher raised HTTPStatusError: Client error '404 Not Found' for url ")
+    assert (
+        "before asking for the listing (huggingface.co/api/models), after 1 request to other endpoints (the first, "
+        "GET https://huggingface.co/api/whoami-v2, answered 404), so this scenario judged nothing"
+    ) in message
+    assert "cache" not in message

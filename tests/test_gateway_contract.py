@@ -13,9 +13,9 @@ import pytest
 
 from catalog_guard import checks
 from catalog_guard.contract import ContractConfig, GatewayTarget, LifespanError, ObservePlan, serve_upstreams
-from catalog_guard.corpus import recorded_context
 from catalog_guard.gateways import KNOWN
 from catalog_guard.observe import observe
+from catalog_guard.truth import recorded_context
 
 fastapi = pytest.importorskip("fastapi", reason="pip install 'catalog-guard[clients]'")
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "fastapi_gateway"

@@ -6,7 +6,6 @@ this process would share its pid and could not stand for another run).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -272,10 +271,11 @@ def test_the_journal_names_its_owner(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_a_wait_that_is_not_a_finite_number_of_seconds_is_a_usage_error(
     value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    parser = argparse.ArgumentParser(prog="catalog-guard record")
-    recorder.add_arguments(parser)
+    from catalog_guard.cli import build_parser
+
+    parser = build_parser()
     with pytest.raises(SystemExit) as stopped:
-        parser.parse_args(["--wait", value])
+        parser.parse_args(["record", "--wait", value])
     assert stopped.value.code == 2
     assert f"argument --wait: expected a finite number of seconds >= 0, got '{value}'" in capsys.readouterr().err
-    assert parser.parse_args(["--wait", "2.5"]).wait == 2.5
+    assert parser.parse_args(["record", "--wait", "2.5"]).wait == 2.5

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from catalog_guard import corpus, recorder, serve, target, universe
-from catalog_guard.cassettes import REDACTED, ScrubPolicy, content_diff, provenance, scan_for_secrets
+from catalog_guard import cli, corpus, recorder, serve, target, universe
+from catalog_guard.cassettes import REDACTED, RewritingPolicy, ScrubPolicy, content_diff, provenance, scan_for_secrets
 from catalog_guard.cassettes.scrub import LINK_REDACTED
 from catalog_guard.fakes.gateway import asgi_app, current_state, fake_gateway
 from catalog_guard.fakes.hub import FakeHub, HubSettings
@@ -29,6 +29,7 @@ from catalog_guard.fakes.providers import ProviderFault, make_fake
 from catalog_guard.fakes.transport import Handler
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.gateways import GATEWAY_HOST
+from catalog_guard.history import HISTORY
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
 
@@ -437,7 +438,7 @@ def test_a_swap_journal_that_cannot_be_trusted_stops_the_run(
     (recorder.swap_dir(corpus_dir)).mkdir()
     (recorder.swap_dir(corpus_dir) / recorder.SWAP_JOURNAL).write_text(journal)
     args = parse("--source", "fakes", "--only", "providers/xai", "--cassettes", str(corpus_dir), "--no-progress")
-    assert recorder.run(args) == 1
+    assert cli.run_record(args) == 1
     assert "the swap journal" in capsys.readouterr().err
     assert outside.is_file()  # a journal never removes a file outside the corpus
     assert not corpus_dir.exists()
@@ -482,7 +483,7 @@ def test_only_providers_touches_only_provider_cassettes(corpus_dir: Path) -> Non
 @pytest.mark.parametrize(
     ("only", "expected"),
     [
-        (["gateway/history"], [f"gateway/history/{s}" for s in __import__("catalog_guard.gallery").gallery.HISTORY]),
+        (["gateway/history"], [f"gateway/history/{s}" for s in HISTORY]),
         (["huggingface/quirks,providers/google"], ["huggingface/quirks", "providers/google"]),
         (["gateway/baseline"], ["gateway/current"]),
         (None, list(corpus.MANIFEST)),
@@ -569,7 +570,7 @@ def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpu
 
 
 def test_rewriting_is_idempotent() -> None:
-    policy = recorder.RewritingPolicy({}, {"http://127.0.0.1:8080": "https://huggingface.co"})
+    policy = RewritingPolicy({}, {"http://127.0.0.1:8080": "https://huggingface.co"})
     response = {
         "status": {"code": 200, "message": "OK"},
         "headers": {"link": ['<http://127.0.0.1:8080/api/models?cursor=x>; rel="next"']},
@@ -585,25 +586,23 @@ def test_rewriting_is_idempotent() -> None:
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    recorder.add_arguments(parser)
-    return parser.parse_args(argv)
+    return cli.build_parser().parse_args(["record", *argv])
 
 
 def test_the_command_records_and_prints_the_summary(corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = parse("--source", "fakes", "--only", "providers/novita", "--cassettes", str(corpus_dir), "--no-progress")
-    assert recorder.run(args) == 0
+    assert cli.run_record(args) == 0
     out = capsys.readouterr().out
     assert "providers/novita" in out
     assert "new cassette" in out
-    assert recorder.run(args) == 0
+    assert cli.run_record(args) == 0
     assert "unchanged" in capsys.readouterr().out
 
 
 def test_the_command_exits_2_on_usage_errors(corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert recorder.run(parse("--only", "nothing-like-this", "--cassettes", str(corpus_dir))) == 2
+    assert cli.run_record(parse("--only", "nothing-like-this", "--cassettes", str(corpus_dir))) == 2
     bad = parse("--source", "fakes", "--base-url", "groq=http://127.0.0.1:9", "--cassettes", str(corpus_dir))
-    assert recorder.run(bad) == 2
+    assert cli.run_record(bad) == 2
     with pytest.raises(SystemExit):
         parse("--base-url", "no-equals-sign")
     assert not corpus_dir.exists()
@@ -617,12 +616,13 @@ def test_the_command_exits_1_when_a_recording_fails(
 
     monkeypatch.setitem(corpus.MANIFEST, "providers/xai", failing(corpus.MANIFEST["providers/xai"]))
     args = parse("--source", "fakes", "--only", "providers/xai", "--cassettes", str(corpus_dir), "--no-progress")
-    assert recorder.run(args) == 1
+    assert cli.run_record(args) == 1
     assert "providers/xai: RecordingError: injected" in capsys.readouterr().err
 
 
-def test_the_module_runs_as_a_script(corpus_dir: Path) -> None:
-    assert recorder.main(["--source", "fakes", "--only", "providers/cerebras", "--cassettes", str(corpus_dir)]) == 0
+def test_the_command_runs_through_main(corpus_dir: Path) -> None:
+    argv = ["record", "--source", "fakes", "--only", "providers/cerebras", "--cassettes", str(corpus_dir)]
+    assert cli.main([*argv, "--no-progress"]) == 0
     assert corpus.cassette_path("providers/cerebras", corpus_dir).is_file()
 
 
@@ -694,3 +694,42 @@ def test_the_synthetic_corpus_does_not_depend_on_the_environments_tokens(tmp_pat
     assert bare.ok, bare.failures
     assert keyed.ok, keyed.failures
     assert snapshot(tmp_path / "bare") == snapshot(tmp_path / "keyed")
+
+
+def test_the_limits_of_a_live_recording_are_options(corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``record --timeout`` bounds a live recording as ``audit --timeout`` bounds an audit: an upstream that drips
+    fails its recording (exit 1, nothing replaced) and the failure names the limit."""
+    from catalog_guard.fakes.hostile import HostileServer, Settings, always
+
+    with HostileServer(always("drip"), settings=Settings(drip_interval=0.02)) as upstream:
+        code = cli.main(
+            [
+                "record",
+                "--only",
+                "providers/openrouter",
+                "--base-url",
+                f"openrouter={upstream}",
+                "--cassettes",
+                str(corpus_dir),
+                "--no-progress",
+                "--timeout",
+                "0.3",
+            ]
+        )
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "providers/openrouter" in err
+    assert "--timeout" in err
+    assert "within 0.3 s" in err
+    assert not corpus.cassette_path("providers/openrouter", corpus_dir).exists()
+
+
+def test_the_record_limits_default_to_one_recordings_bounds(capsys: pytest.CaptureFixture[str]) -> None:
+    """Not given, the limits are :data:`recorder.RECORD_LIMITS`, and ``--help`` says what they are."""
+    args = cli.build_parser().parse_args(["record"])
+    assert all(getattr(args, name) is None for name in ("timeout", "deadline", "max_body", "max_wait"))
+    with pytest.raises(SystemExit):
+        cli.main(["record", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"last byte ({recorder.RECORD_LIMITS.timeout:g})" in help_text
+    assert f"each live recording ({recorder.RECORD_LIMITS.deadline:g})" in help_text

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from catalog_guard import audit, corpus, gallery, hub, regressions
+from catalog_guard import audit, corpus, hub, regressions
 from catalog_guard import universe as u
+from catalog_guard.history import HISTORY
 
 
 def counts(singles: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -48,7 +49,7 @@ def test_offset_progression_of_every_gateway_walk(snapshot_json: SnapshotAsserti
 def test_duplicate_counts(snapshot_json: SnapshotAssertion) -> None:
     current = corpus.replay_observation("current")
     figures: dict[str, Any] = {"current": {row.gateway: row.duplicates for row in audit.walk_rows(current)}}
-    for name in gallery.HISTORY:
+    for name in HISTORY:
         past = corpus.replay_observation(name)
         figures[name] = {
             gateway: len(ids) - len(set(ids))

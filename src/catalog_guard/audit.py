@@ -16,9 +16,10 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import gc
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog_guard import checks, latency, merge
 from catalog_guard.checks import CheckResult
@@ -29,7 +30,10 @@ from catalog_guard.hub import STRATEGIES
 from catalog_guard.observe import Observation, ObservePlan, observe_target
 from catalog_guard.records import ModelRecord, id_of
 from catalog_guard.target import GatewayTarget
-from catalog_guard.truth import Truth, load_truth
+from catalog_guard.truth import LiveFetch, Truth, load_truth
+
+if TYPE_CHECKING:
+    from catalog_guard.corpus.replay import Version
 
 
 @dataclass(frozen=True)
@@ -158,14 +162,18 @@ def verdict(name: str, source: str, results: Sequence[checks.CheckResult], first
 
 
 @functools.cache
-def _history(directory: str, config: checks.ContractConfig) -> tuple[tuple[StateVerdict, ...], dict[str, Any] | None]:
+def _history(
+    directory: str, _version: Version, config: checks.ContractConfig
+) -> tuple[tuple[StateVerdict, ...], dict[str, Any] | None]:
     """What the gate would have said of each historical deployment, and the seed-000 merge.
 
     Replayed one deployment at a time and not kept (the seed-000 one alone holds a 50,000-entry listing: ~100
     MiB decoded, its text and its recorded body), before the caller holds the current observation; only the
-    verdicts are cached, for a process that audits again (the test suite).
+    verdicts are cached, for a process that audits again (the test suite), by the corpus's version
+    (:meth:`~catalog_guard.corpus.Corpus.version`): a re-recorded corpus is judged again.
     """
     from catalog_guard import corpus, gallery
+    from catalog_guard.history import HISTORY
 
     context = load_truth(directory).context(config)
     history = []
@@ -175,9 +183,9 @@ def _history(directory: str, config: checks.ContractConfig) -> tuple[tuple[State
     # out of the collector's walk for the loop: a full collection of everything took 8 % of the audit).
     gc.freeze()
     try:
-        for name, state in gallery.HISTORY.items():
-            past = corpus.replay_observation(name, cassettes_dir=directory, cache=False)
-            first = [c for mode in state.regressions for c in gallery.MODES[mode.name].expected]
+        for name, state in HISTORY.items():
+            past = corpus.open_corpus(directory).observation(name, cache=False)
+            first = [c for mode in state.regressions for c in gallery.MODES[mode].expected]
             first += gallery.MODES[state.fetcher].expected
             history.append(verdict(name, state.source, checks.run_checks(past, context), first))
             if seed_merge is None and name.endswith("seed-000"):
@@ -189,18 +197,22 @@ def _history(directory: str, config: checks.ContractConfig) -> tuple[tuple[State
     return tuple(history), seed_merge
 
 
-def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
-    """The audit of the shipped (or re-recorded) cassettes. Reads only the corpus: no network."""
-    from catalog_guard import corpus
+def recorded_audit(
+    config: checks.ContractConfig | None = None, *, cassettes_dir: str | os.PathLike[str] | None = None
+) -> Audit:
+    """The audit of the recorded cassettes in ``cassettes_dir`` (default: the shipped corpus, or
+    ``$CATALOG_GUARD_CASSETTES``). Reads only the corpus: no network."""
+    from catalog_guard.corpus import CURRENT, GATEWAY, open_corpus, provenance_of
 
-    judged = load_truth()
+    recorded = open_corpus(cassettes_dir)
+    judged = load_truth(cassettes_dir)
     context = judged.context(config)
-    history, seed_merge = _history(str(corpus.find_cassettes_dir()), config or checks.ContractConfig())
-    seen = corpus.replay_observation("current")
+    history, seed_merge = _history(str(recorded.directory), recorded.version(), config or checks.ContractConfig())
+    seen = recorded.observation(CURRENT)
     truth = context.truth.get("huggingface", frozenset())
     coverage = []
     for strategy in STRATEGIES:
-        result = corpus.replay_hub(strategy)
+        result = recorded.hub(strategy)
         ids = set(result.ids)
         note = "" if result.complete else ("next page ignored" if result.truncated else result.stop_reason)
         coverage.append(
@@ -209,7 +221,7 @@ def recorded_audit(config: checks.ContractConfig | None = None) -> Audit:
     return Audit(
         source="recorded",
         target="cassettes/gateway/current",
-        provenance=corpus.provenance_of("gateway/current"),
+        provenance=provenance_of(f"{GATEWAY}/{CURRENT}", recorded.directory),
         walks=walk_rows(seen),
         checks=checks.run_checks(seen, context),
         merge=merge_walks(seen).stats.to_dict(),
@@ -233,22 +245,26 @@ def live_audit(
     target: GatewayTarget,
     plan: ObservePlan,
     *,
-    truth: Truth | Callable[[], Truth] | None = None,
+    truth: Truth | LiveFetch | None = None,
     config: checks.ContractConfig | None = None,
     progress: Callable[[str], None] | None = None,
     concurrency: int = 1,
     require_all_truth: bool = False,
 ) -> Audit:
-    """Observe a running gateway and judge it against ``truth``: a :class:`Truth`, or a zero-argument fetch of
-    one (:func:`catalog_guard.truth.choose`), run on another thread *while* the gateway is observed so that both
+    """Observe a running gateway and judge it against ``truth``: a :class:`Truth`, or a fetch of one
+    (:func:`catalog_guard.truth.choose`), run on another thread *while* the gateway is observed so that both
     describe the same moment. ``None`` is the recorded corpus. ``concurrency``: see
-    :func:`~catalog_guard.observe.observe`. The observation keeps to ``target.limits``."""
+    :func:`~catalog_guard.observe.observe`. The observation and the truth fetch keep to ``target.limits`` under
+    one meter: one deadline, one request budget and one wait budget for the whole audit."""
     # one step per response: walking thousands of pages must not look hung
     hook = (lambda response: progress(_describe(response.request))) if progress is not None else None
+    meter = target.meter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-guard-truth") as pool:
-        pending = pool.submit(truth) if callable(truth) else None
-        seen = observe_target(target, plan, on_response=hook, concurrency=concurrency)
+        pending = pool.submit(truth, meter=meter) if callable(truth) else None
+        seen = observe_target(target, plan, on_response=hook, concurrency=concurrency, meter=meter)
         judged = pending.result() if pending is not None else truth if isinstance(truth, Truth) else load_truth()
+    if seen.stopped is None:  # the truth fetch may have stopped the run after the observation ended
+        seen.stopped = meter.stopped
     return Audit(
         source="live",
         target=target.base_url,
@@ -259,7 +275,7 @@ def live_audit(
         merge=merge_walks(seen).stats.to_dict(),
         truth=judged,
         require_all_truth=require_all_truth,
-        incomplete=why_incomplete(seen),
+        incomplete=why_incomplete(seen) or judged.cut_off(),
         latency=latency.by_gateway(seen),
         latency_budget=(config or checks.ContractConfig()).latency_budget or None,
     )

@@ -39,10 +39,26 @@ from catalog_guard.limits import OPTIONS, Meter
 
 
 class _Bounds:
-    """What the sync and async transports share: the per-request deadline, the typed errors, the size cap."""
+    """What the sync and async transports share: the per-request deadline, the typed errors, the size cap.
 
-    def __init__(self, meter: Meter) -> None:
+    ``host_health``: whether how each request went tells the meter about the health of the one host under
+    observation (a gateway that never answered, or failed ``max_failures`` times in a row, stops the run). The
+    live truth's upstreams are fetched under the audit's own meter, so they share its deadline, request budget,
+    waits and stop, but with ``host_health=False``: an upstream that fails is that upstream's result, and an
+    upstream that answers must not make an unreachable gateway look alive.
+    """
+
+    def __init__(self, meter: Meter, host_health: bool = True) -> None:
         self.meter = meter
+        self.host_health = host_health
+
+    def answered(self) -> None:
+        if self.host_health:
+            self.meter.answered = True
+
+    def failed(self, url: str, failure: CatalogGuardError) -> None:
+        if self.host_health:
+            self.meter.failed(url, failure)
 
     def start(self, request: httpx.Request) -> float:
         """Count the request against the run and give the socket operations what is left of its deadline."""
@@ -64,7 +80,7 @@ class _Bounds:
             failure: CatalogGuardError = self.late(url, ends, "no response")
         else:
             failure = TransportError(f"{type(error).__name__} for {url}: {error}", url=url)
-        self.meter.failed(url, failure)
+        self.failed(url, failure)
         return failure
 
     def late(self, url: str, ends: float, what: str) -> CatalogGuardError:
@@ -105,8 +121,8 @@ class _Bounds:
         """The response as the client will see it: whole, decoded, and counted by the meter."""
         url = str(request.url)
         if response.status_code == 429:  # an answer, but not a usable one: a gateway throttling every retry
-            self.meter.failed(url, RateLimitedError(f"429 from {url}", url=url, status=429))
-        else:
+            self.failed(url, RateLimitedError(f"429 from {url}", url=url, status=429))
+        elif self.host_health:
             self.meter.usable()
         # raw bytes: a header that is not ASCII (``Retry-After: ³``) must reach the checks, not crash a re-encoding
         headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"content-encoding"]
@@ -120,12 +136,13 @@ class _Bounds:
 
 
 class BoundedTransport(httpx.BaseTransport):
-    """Wraps ``inner`` (the network, an ASGI app or a mock) so that every request keeps to ``meter.limits``."""
+    """Wraps ``inner`` (the network, an ASGI app or a mock) so that every request keeps to ``meter.limits``
+    (``host_health``: see :class:`_Bounds`)."""
 
-    def __init__(self, inner: httpx.BaseTransport, meter: Meter) -> None:
+    def __init__(self, inner: httpx.BaseTransport, meter: Meter, *, host_health: bool = True) -> None:
         self._inner = inner
         self.meter = meter
-        self._bounds = _Bounds(meter)
+        self._bounds = _Bounds(meter, host_health)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
@@ -137,11 +154,11 @@ class BoundedTransport(httpx.BaseTransport):
             if isinstance(failure, TransportError):
                 raise  # the walk retries httpx's own transport errors
             raise failure from error
-        self.meter.answered = True
+        self._bounds.answered()
         try:
             content = self._read(response, url, ends)
         except CatalogGuardError as failure:
-            self.meter.failed(url, failure)
+            self._bounds.failed(url, failure)
             raise
         finally:
             response.close()
@@ -165,10 +182,10 @@ class BoundedTransport(httpx.BaseTransport):
 class AsyncBoundedTransport(httpx.AsyncBaseTransport):
     """The async twin: the whole response runs under one ``anyio.fail_after``, so no watchdog is needed."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, meter: Meter) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, meter: Meter, *, host_health: bool = True) -> None:
         self._inner = inner
         self.meter = meter
-        self._bounds = _Bounds(meter)
+        self._bounds = _Bounds(meter, host_health)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         import anyio
@@ -180,7 +197,7 @@ class AsyncBoundedTransport(httpx.AsyncBaseTransport):
         try:
             with anyio.fail_after(max(ends - self.meter.clock(), 0.0)):
                 response = await self._inner.handle_async_request(request)
-                self.meter.answered = True
+                self._bounds.answered()
                 self._bounds.check_declared(response, url)
                 async for chunk in response.aiter_bytes():
                     self._bounds.add(body, chunk, url, ends)
@@ -191,10 +208,10 @@ class AsyncBoundedTransport(httpx.AsyncBaseTransport):
                     raise
                 raise failure from error
             failure = self._bounds.body_failed(url, ends, body, error, isinstance(error, TimeoutError))
-            self.meter.failed(url, failure)
+            self._bounds.failed(url, failure)
             raise failure from error
         except CatalogGuardError as failure:
-            self.meter.failed(url, failure)
+            self._bounds.failed(url, failure)
             raise
         finally:
             if response is not None:

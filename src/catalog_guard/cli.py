@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 from catalog_guard import __version__
 from catalog_guard.chains import DEFAULT_CONCURRENCY
 from catalog_guard.limits import OPTIONS, Limits
-from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS
+from catalog_guard.skew import DEFAULT_MAX_FRACTION, DEFAULT_MAX_IDS, EXACT, SkewAllowance
 from catalog_guard.target import TOKEN_ENV, URL_ENV, gateway_url
 
 if TYPE_CHECKING:
@@ -78,15 +78,17 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skew-max-ids",
         type=int,
-        default=DEFAULT_MAX_IDS,
+        default=None,
         help="ids a gateway may miss, or list beyond, its upstream's listing (cache skew; default "
-        f"{DEFAULT_MAX_IDS}, and never more than --skew-max-fraction)",
+        f"{DEFAULT_MAX_IDS} live, and never more than --skew-max-fraction; 0 on the recorded cassettes, whose "
+        "gateway and truth were recorded together)",
     )
     parser.add_argument(
         "--skew-max-fraction",
         type=_number,
-        default=DEFAULT_MAX_FRACTION,
-        help=f"the same as a fraction of the upstream's listing, rounded up (default {DEFAULT_MAX_FRACTION})",
+        default=None,
+        help=f"the same as a fraction of the upstream's listing, rounded up (default {DEFAULT_MAX_FRACTION} live, "
+        "0 on the recorded cassettes)",
     )
     parser.add_argument(
         "--latency-budget",
@@ -104,11 +106,14 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _config(args: argparse.Namespace) -> ContractConfig:
+def _config(args: argparse.Namespace, live: bool) -> ContractConfig:
     """The contract's knobs from the command line (``ValueError`` for a bad skew allowance, ``UsageError`` for a
-    malformed ``--curated``)."""
+    malformed ``--curated``).
+
+    The skew allowance forgives a live gateway's cache for being a few ids behind upstreams fetched now. The
+    recorded cassettes hold a gateway and its truth recorded in one run, so nothing is forgiven there unless asked:
+    a recorded gateway one model short is a finding."""
     from catalog_guard.checks import ContractConfig
-    from catalog_guard.skew import SkewAllowance
 
     curated: list[tuple[str, str]] = []
     for entry in args.curated:
@@ -120,15 +125,23 @@ def _config(args: argparse.Namespace) -> ContractConfig:
     return ContractConfig(
         coverage_floor=args.coverage_floor,
         count_tolerance=args.count_tolerance,
-        skew=SkewAllowance(args.skew_max_ids, args.skew_max_fraction),
+        skew=_skew(args.skew_max_ids, args.skew_max_fraction, default=SkewAllowance() if live else EXACT),
         curated=tuple(curated),
         latency_budget=budget,
     )
 
 
-def _limit_options(parser: argparse.ArgumentParser) -> None:
-    """The bounds of a live run (:class:`catalog_guard.limits.Limits`, where the defaults are explained)."""
-    default = Limits()
+def _skew(max_ids: int | None, max_fraction: float | None, default: SkewAllowance) -> SkewAllowance:
+    """The allowance asked for, each option not given taken from ``default``."""
+    return SkewAllowance(
+        default.max_ids if max_ids is None else max_ids,
+        default.max_fraction if max_fraction is None else max_fraction,
+    )
+
+
+def _limit_options(parser: argparse.ArgumentParser, default: Limits, run: str) -> None:
+    """The bounds of a live run (:class:`catalog_guard.limits.Limits`, where the defaults are explained):
+    ``default`` is the command's own, ``run`` what ``--deadline`` bounds (the whole audit, each recording)."""
     bounds = (
         (
             "--timeout",
@@ -136,7 +149,7 @@ def _limit_options(parser: argparse.ArgumentParser) -> None:
             "SECONDS",
             f"seconds for one whole response, connect to last byte ({default.timeout:g})",
         ),
-        ("--deadline", _number, "SECONDS", f"seconds for the whole audit ({default.deadline:g})"),
+        ("--deadline", _number, "SECONDS", f"seconds for {run} ({default.deadline:g})"),
         ("--max-body", int, "BYTES", f"bytes in one response body, cut off while streaming ({default.max_body:,})"),
         ("--max-wait", _number, "SECONDS", f"seconds of any single Retry-After/RateLimit wait ({default.max_wait:g})"),
         ("--wait-budget", _number, "SECONDS", f"seconds of all waits between retries ({default.wait_budget:g})"),
@@ -182,7 +195,7 @@ def _add_audit(sub: argparse._SubParsersAction[_Parser]) -> None:
     audit.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     audit.add_argument("--output", metavar="FILE", help="also write the report to FILE (e.g. $GITHUB_STEP_SUMMARY)")
     audit.add_argument("--limit", type=int, default=None, help="page size to walk with, 1-1000 (default 100)")
-    _limit_options(audit)
+    _limit_options(audit, Limits(), "the whole audit, the live truth's fetch included")
     audit.add_argument(
         "--concurrency",
         type=_positive_int,
@@ -201,9 +214,28 @@ def _add_audit(sub: argparse._SubParsersAction[_Parser]) -> None:
     _contract_options(audit)
 
 
-def _truth_options(audit: argparse.ArgumentParser) -> None:
-    from catalog_guard.recorder import parse_base_url
+def parse_base_url(value: str) -> tuple[str, str]:
+    """``NAME=URL`` of ``--base-url`` (record, and audit's live truth)."""
+    name, sep, url = value.partition("=")
+    if not sep or not name or not url:
+        raise argparse.ArgumentTypeError(f"expected NAME=URL, got {value!r}")
+    if not url.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{name}: the base URL must start with http:// or https://, got {url!r}")
+    return name.strip(), url.strip()
 
+
+def _seconds(value: str) -> float:
+    """A finite number of seconds, 0 or more (``--wait``)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {value!r}")
+    return seconds
+
+
+def _truth_options(audit: argparse.ArgumentParser) -> None:
     audit.add_argument(
         "--truth",
         metavar="live|recorded|DIR",
@@ -261,15 +293,72 @@ def _add_gallery(sub: argparse._SubParsersAction[_Parser]) -> None:
     gallery.add_argument("--mode", action="append", dest="modes", metavar="MODE", help="only these modes")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from catalog_guard import recorder
+def _add_record(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from catalog_guard.corpus import CASSETTES_ENV
+    from catalog_guard.recorder import RECORD_LIMITS, SOURCES
 
+    record = sub.add_parser(
+        "record",
+        help="re-record the cassettes (live by default; --source fakes for synthetic)",
+        description="Re-record the corpus, all of it or --only a part, into a staging directory; nothing is "
+        "replaced unless every recording succeeded, replays, validates and holds no secret.",
+    )
+    record.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="record only this part (repeatable, or comma-separated): huggingface, providers, gateway, a folder "
+        "such as gateway/history, or a name such as providers/google; default: everything",
+    )
+    record.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="live",
+        help="live: the real hosts (default); fakes: the in-process fakes over the synthetic universe",
+    )
+    record.add_argument(
+        "--base-url",
+        action="append",
+        type=parse_base_url,
+        default=[],
+        metavar="NAME=URL",
+        help="record upstream NAME (huggingface, openrouter, ..., gateway) from URL; the cassette is stored under "
+        "the canonical host (repeatable)",
+    )
+    record.add_argument(
+        "--gateway-url",
+        default=None,
+        help=f"the gateway backend to record gateway/current from (env {URL_ENV}); without it the gateway is skipped",
+    )
+    record.add_argument(
+        "--gateway-token",
+        default=None,
+        help=f"the gateway's API key (prefer env {TOKEN_ENV}); sent as a bearer token, never stored",
+    )
+    record.add_argument(
+        "--cassettes",
+        default=None,
+        metavar="DIR",
+        help=f"the corpus directory (default: env {CASSETTES_ENV}, else the repository's cassettes/)",
+    )
+    record.add_argument(
+        "--wait",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another record holds the corpus, wait up to SECONDS for it (default 0: refuse at once, exit 2)",
+    )
+    _limit_options(record, RECORD_LIMITS, "each live recording")
+    record.add_argument("--list", action="store_true", help="list the recordings and exit")
+    record.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="catalog-guard", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"catalog-guard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_audit(sub)
-    record = sub.add_parser("record", help="re-record the cassettes (live by default; --source fakes for synthetic)")
-    recorder.add_arguments(record)
+    _add_record(sub)
     _add_serve(sub)
     _add_gallery(sub)
     return parser
@@ -281,8 +370,8 @@ def run_audit(args: argparse.Namespace) -> int:
     from catalog_guard.redaction import Redactor
 
     try:
-        config = _config(args)
         url = gateway_url(*_given_url(args.gateway_url))
+        config = _config(args, live=url is not None)
         _check_output(args.output)
         live = {name: getattr(args, name) for name in LIVE_OPTIONS if getattr(args, name) is not None}
         limits = Limits(**{k: v for k, v in live.items() if k not in ("token", "limit")})
@@ -297,10 +386,11 @@ def run_audit(args: argparse.Namespace) -> int:
     except (UsageError, ValueError) as error:
         print(f"catalog-guard audit: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.cassettes:
-        os.environ["CATALOG_GUARD_CASSETTES"] = args.cassettes
     try:
-        result = _live(args, url, plan, limits, config) if url else audit.recorded_audit(config)
+        if url:
+            result = _live(args, url, plan, limits, config)
+        else:
+            result = audit.recorded_audit(config, cassettes_dir=args.cassettes)
         if args.save_truth:
             _save_truth(result, args.save_truth)
     except (CatalogGuardError, UsageError) as error:  # the truth could not be chosen or saved
@@ -388,8 +478,9 @@ def _live(args: argparse.Namespace, url: str, plan: ObservePlan, limits: Limits,
         plan.gateways,
         environ=os.environ,
         base_urls=dict(args.base_url),
-        timeout=limits.timeout,
+        limits=limits,
         baseline=args.baseline,
+        cassettes_dir=args.cassettes,
     )
     progress = None if args.no_progress else Progress(total=None, label="observing")
     try:
@@ -450,17 +541,55 @@ def run_gallery(args: argparse.Namespace) -> int:
 
 
 def run_record(args: argparse.Namespace) -> int:
-    from catalog_guard import recorder
+    """``catalog-guard record``: the diff summary on stdout, progress and problems on stderr. Exit 0 recorded,
+    1 a recording failed (nothing was replaced), 2 a usage error or another run holds the corpus."""
+    import dataclasses
 
+    from catalog_guard import corpus, recorder
+    from catalog_guard.errors import CatalogGuardError
+    from catalog_guard.progress import Progress
+    from catalog_guard.record_lock import CorpusBusyError
+
+    if args.list:
+        for recording in corpus.MANIFEST.values():
+            print(f"{recording.name}{'' if recording.live else '  (synthetic only)'}")
+        return EXIT_OK
     try:
         url = gateway_url(args.gateway_url, "--gateway-url") if args.gateway_url is not None else None
         if url is None and args.gateway_url is None and URL_ENV in os.environ:
             url = gateway_url(os.environ[URL_ENV], URL_ENV)
-    except ValueError as error:
+        given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+        limits = dataclasses.replace(recorder.RECORD_LIMITS, **given) if given else None
+        chosen = corpus.select(args.only)
+    except (ValueError, corpus.UnknownRecordingError) as error:
         print(f"catalog-guard record: {error}", file=sys.stderr)
         return EXIT_USAGE
-    args.gateway_url = url
-    return recorder.run(args)
+    progress = None if args.no_progress else Progress(len(chosen), label="recording")
+    try:
+        report = recorder.record_corpus(
+            only=args.only,
+            source=args.source,
+            base_urls=dict(args.base_url),
+            gateway_url=url,
+            gateway_token=args.gateway_token,
+            cassettes_dir=args.cassettes,
+            progress=progress,
+            wait=args.wait,
+            limits=limits,
+        )
+    except (recorder.UsageError, CorpusBusyError) as error:  # nothing was recorded: not a failed recording
+        print(f"catalog-guard record: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except CatalogGuardError as error:  # e.g. a swap journal that cannot be read: nothing was recorded
+        print(f"catalog-guard record: {error}", file=sys.stderr)
+        return EXIT_VIOLATION
+    finally:
+        if progress is not None:
+            progress.close()
+    stream = sys.stdout if report.ok else sys.stderr
+    for line in report.lines():
+        print(line, file=stream)
+    return report.exit_code
 
 
 def known_secrets_of(args: argparse.Namespace) -> dict[str, str]:

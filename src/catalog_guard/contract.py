@@ -148,12 +148,13 @@ class GatewayContract:
         given = dict(option("--catalog-guard-base-url", default=None) or [])
         baseline = cls.baseline or option("--catalog-guard-baseline", default=None)
 
-        def pick() -> truth.Truth | Callable[[], truth.Truth]:
+        def pick() -> truth.Truth | truth.LiveFetch:
             return truth.choose(
                 choice,
                 cls.plan.gateways,
                 environ=os.environ,
                 base_urls={**given, **cls.base_urls} if choice == truth.LIVE else None,
+                limits=gateway_target.limits,
                 baseline=baseline,
             )
 

@@ -3,8 +3,9 @@
 The fetcher is called with no arguments (a coroutine function is awaited on a fresh event loop) while
 :class:`~catalog_guard.fakes.transport.FakeInternet` answers every request of httpx, httpx2, requests, urllib3,
 aiohttp and ``urllib.request`` (so huggingface_hub's ``HfApi().list_models()`` too), and real gateway code is
-judged unchanged. Every sleep it asks for is recorded, not slept (:mod:`catalog_guard.fakes.sleeps`), and the
-report states the waits. Before each scenario the fetcher's caches are cleared (``reset``, ``cache_clear``); a
+judged unchanged. Scenario time is virtual (:mod:`catalog_guard.fakes.sleeps`): every sleep it asks for is
+recorded, not slept, and moves the clock it reads (``time.monotonic``, ``time.time``, ``time.perf_counter``), and
+the report states the waits. Before each scenario the fetcher's caches are cleared (``reset``, ``cache_clear``); a
 scenario in which it sends no request at all is a failure that says so. Each failure names its cause from the
 recorded exchange (:mod:`catalog_guard.diagnosis`): the first request that went wrong, the ``Link`` never
 followed, the parameter the Hub ignored, and up to five example ids.
@@ -27,12 +28,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 from catalog_guard import diagnosis, gateways
 from catalog_guard.checks import CheckResult, Violation
@@ -169,18 +173,24 @@ async def _settle(result: Any) -> Any:
     return result
 
 
-def _call(fetcher: Callable[[], Any]) -> Any:
-    """Call the fetcher; a coroutine function (or an async generator) runs on a fresh event loop, in a thread
-    of its own when this thread already runs one (pytest-asyncio)."""
+def _run(result: Any, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None) -> Any:
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(_settle(result))
+
+
+def _call(fetcher: Callable[[], Any], loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> Any:
+    """Call the fetcher; a coroutine function (or an async generator) runs on a fresh event loop made by
+    ``loop_factory`` (the scenario's, on virtual time), in a thread of its own when this thread already runs one
+    (pytest-asyncio)."""
     result = fetcher()
     if not (inspect.isawaitable(result) or hasattr(result, "__aiter__")):
         return result
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(_settle(result))
+        return _run(result, loop_factory)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _settle(result)).result()
+        return pool.submit(_run, result, loop_factory).result()
 
 
 def clear_caches(fetcher: Callable[[], Any], reset: Callable[[], object] | None = None) -> None:
@@ -193,19 +203,36 @@ def clear_caches(fetcher: Callable[[], Any], reset: Callable[[], object] | None 
         cache_clear()
 
 
+def listing_only(hub: FakeHub) -> Callable[[httpx.Request], httpx.Response]:
+    """``hub`` for the model listing; every other endpoint answered 404 here, as the fake Hub would, but without
+    reaching it. A scenario's faults and drift are scheduled by listing request ("requests 1-2 answer 429",
+    "every page after the first answers 503"), and clients make calls of their own first (huggingface_hub 1.x
+    asks ``/api/agent-harnesses`` once per process): counted by the Hub, such a call took the first 429, or made
+    page 1 the 503, and the scenario judged something else than it says, depending on which test ran first."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.rstrip("/") == LISTING_PATH:
+            return hub(request)
+        message = "Not Found"
+        headers = {"X-Error-Message": message, "Content-Type": "application/json; charset=utf-8"}
+        return httpx.Response(404, headers=headers, content=json.dumps({"error": message}).encode())
+
+    return handle
+
+
 def invoke(fetcher: Callable[[], Any], hub: FakeHub, *, reset: Callable[[], object] | None = None) -> FetchOutcome:
-    """Call the fetcher once with ``hub`` answering for huggingface.co, whatever client it uses, with virtual
-    sleeps and no socket beyond loopback."""
+    """Call the fetcher once with ``hub`` answering the listing at huggingface.co (:func:`listing_only`),
+    whatever client it uses, on virtual time and with no socket beyond loopback."""
     outcome = FetchOutcome()
-    internet = FakeInternet({gateways.HUB_HOST: hub})
+    internet = FakeInternet({gateways.HUB_HOST: listing_only(hub)})
     clear_caches(fetcher, reset)
     with (
         internet.install(),
-        virtual_sleeps(outcome.slept, fetcher),
+        virtual_sleeps(outcome.slept, fetcher) as clock,
         loopback_only(outcome.bypassed, outcome.clients),
     ):
         try:
-            outcome.ids, outcome.declared_incomplete = ids_of(_call(fetcher))
+            outcome.ids, outcome.declared_incomplete = ids_of(_call(fetcher, clock.event_loop))
         except UnreadableResult as unreadable:
             outcome.unreadable = str(unreadable)
         except Exception as error:
@@ -274,6 +301,22 @@ def judge(scenario: str, outcome: FetchOutcome, expected: set[str], *, request_s
     because = _because(scenario, outcome)
     if outcome.unreadable is not None:
         return [Violation(name, f"the fetcher {outcome.unreadable}{because}", {"unreadable": outcome.unreadable})]
+    if not outcome.listing() and outcome.error is not None:
+        others = outcome.exchanges
+        seen = (
+            f", after {len(others)} request{'s' if len(others) > 1 else ''} to other endpoints (the first, GET "
+            f"{others[0].url}, answered {others[0].status})"
+            if others
+            else ""
+        )
+        return [
+            Violation(
+                name,
+                f"the fetcher {outcome.described} before asking for the listing ({gateways.HUB_HOST}{LISTING_PATH})"
+                f"{seen}, so this scenario judged nothing",
+                {"error": repr(outcome.error), "requests": 0},
+            )
+        ]
     if not outcome.listing():
         return [
             Violation(

@@ -7,8 +7,8 @@ exactly as a backend built on that fetcher would have listed it. Each mode names
 (and, for a mode whose cause lies elsewhere, the check that must *not* fail); ``catalog-guard gallery`` and the
 meta-tests hold every mode to that, and the correct gateway to zero violations.
 
-The seed days' historical deployments are gallery states too (:data:`HISTORY`), recorded into
-``cassettes/gateway/history/``.
+The seed days' historical deployments (:data:`catalog_guard.history.HISTORY`) are rebuilt here as gateways too
+(:func:`historical_gateway`), recorded into ``cassettes/gateway/history/``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from catalog_guard.fakes.hub import FakeHub, HubFault
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.gateways import GATEWAY_URL
+from catalog_guard.history import HistoricalState
 from catalog_guard.providers import SPECS
 from catalog_guard.target import GatewayTarget
 
@@ -166,36 +167,9 @@ def mode_names() -> list[str]:
     return list(MODES)
 
 
-@dataclass(frozen=True)
-class HistoricalState:
-    """A deployment the seed reports saw, rebuilt from the fetcher it ran and the modes it had."""
-
-    name: str
-    day: str
-    fetcher: str
-    regressions: tuple[Regression, ...]
-    source: str
-
-    def gateway(self) -> FakeGateway:
-        state = _state_with_hub(self.fetcher, self.day, self.name)
-        # Every historical backend accepted limit=50000: that is how the seed reports fetched each catalog.
-        return FakeGateway(state, self.regressions, max_limit=50_000)
-
-
-HISTORY: dict[str, HistoricalState] = {
-    state.name: state
-    for state in (
-        HistoricalState("2025-10-17-seed-000", universe_module.DAY_1, "F1", (), "seed 000: 50,000 entries, 100 unique"),
-        HistoricalState("2025-10-18-seed-001", universe_module.DAY_2, "F3", (), "seed 001: 101 models"),
-        HistoricalState("2025-10-18-seed-002", universe_module.DAY_2, "F4", (), "seed 002: 1,000 models"),
-        HistoricalState(
-            "2025-10-18-seed-003-before-fix",
-            universe_module.DAY_2,
-            "F2",
-            (Regression.G1, Regression.G13),
-            "seed 003, the morning: 404 for huggingface and hug, chat completions 404",
-        ),
-        HistoricalState("2025-10-18-seed-003", universe_module.DAY_2, "F2", (), "seed 003: 100 models, 1,043 in all"),
-        HistoricalState("2025-10-18-seed-004", universe_module.DAY_2, "F5", (), "seed 004: 1,204 models"),
-    )
-}
+def historical_gateway(state: HistoricalState) -> FakeGateway:
+    """A deployment of :data:`catalog_guard.history.HISTORY` rebuilt: the catalog its fetcher listed on its day,
+    served with the endpoint regressions it had."""
+    catalog = _state_with_hub(state.fetcher, state.day, state.name)
+    # Every historical backend accepted limit=50000: that is how the seed reports fetched each catalog.
+    return FakeGateway(catalog, tuple(Regression[name] for name in state.regressions), max_limit=50_000)

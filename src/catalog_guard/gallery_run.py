@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from catalog_guard import checks, corpus, gallery
+from catalog_guard import checks, gallery, truth
 from catalog_guard.observe import Observation, observe_target
 
 
@@ -63,7 +63,7 @@ def observe_mode(name: str) -> Observation:
 
 def judge_mode(name: str, context: checks.Context | None = None) -> GalleryRow:
     mode = gallery.MODES[name]
-    results = checks.run_checks(observe_mode(name), context or corpus.recorded_context())
+    results = checks.run_checks(observe_mode(name), context or truth.recorded_context())
     failed = tuple(r.name for r in results if not r.passed)
     intended = next((r for r in results if r.name in mode.expected and not r.passed), None)
     reason = intended.summary() if intended else next((r.summary() for r in results if not r.passed), "")
@@ -71,7 +71,7 @@ def judge_mode(name: str, context: checks.Context | None = None) -> GalleryRow:
 
 
 def run_gallery(names: Iterable[str] | None = None) -> list[GalleryRow]:
-    context = corpus.recorded_context()
+    context = truth.recorded_context()
     return [judge_mode(name, context) for name in (names or gallery.MODES)]
 
 

@@ -214,24 +214,25 @@ class GatewayWalk:
 
 
 def _walk_options(
-    base_url: str | httpx.URL,
     gateway: str,
     limit: int,
     headers: Mapping[str, str] | None,
     settings: paging.WalkSettings | None,
     extra_params: Mapping[str, Any] | None,
-) -> dict[str, Any]:
+    clock: paging.Clock = time.perf_counter,
+) -> paging.WalkOptions:
+    """What a walk of ``gateway``'s listing asks, the same for :func:`walk_gateway` and :func:`awalk_gateway`."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-    return {
-        "url": _models_url(base_url),
-        "pagination": paging.OffsetLimit(limit),
-        "extract": extract_data,
-        "params": {"gateway": gateway, **dict(extra_params or {})},
-        "headers": headers,
-        "id_of": id_of,
-        "settings": settings,
-    }
+    return paging.WalkOptions(
+        pagination=paging.OffsetLimit(limit),
+        extract=extract_data,
+        params={"gateway": gateway, **dict(extra_params or {})},
+        headers=headers,
+        id_of=id_of,
+        settings=settings,
+        clock=clock,
+    )
 
 
 def walk_gateway(
@@ -248,9 +249,8 @@ def walk_gateway(
 ) -> GatewayWalk:
     """Walk ``offset = 0, n, 2n, …`` (advancing by what each page returned) until the gateway says the end.
     Never raises for upstream trouble; see :class:`GatewayWalk`."""
-    options = _walk_options(base_url, gateway, limit, headers, settings, extra_params)
-    result = paging.walk(client, options.pop("url"), sleep=sleep, clock=clock, **options)
-    return GatewayWalk.of(gateway, limit, result)
+    options = _walk_options(gateway, limit, headers, settings, extra_params, clock)
+    return GatewayWalk.of(gateway, limit, paging.walk(client, _models_url(base_url), sleep=sleep, **options))
 
 
 async def awalk_gateway(
@@ -265,9 +265,8 @@ async def awalk_gateway(
     sleep: Any = None,
 ) -> GatewayWalk:
     """The async twin of :func:`walk_gateway` (``sleep`` may be sync or async; default ``asyncio.sleep``)."""
-    options = _walk_options(base_url, gateway, limit, headers, settings, extra_params)
-    result = await paging.awalk(client, options.pop("url"), sleep=sleep, **options)
-    return GatewayWalk.of(gateway, limit, result)
+    options = _walk_options(gateway, limit, headers, settings, extra_params)
+    return GatewayWalk.of(gateway, limit, await paging.awalk(client, _models_url(base_url), sleep=sleep, **options))
 
 
 @dataclass(frozen=True)

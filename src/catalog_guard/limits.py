@@ -196,23 +196,24 @@ class Meter:
                 )
             )
 
-    def sleeper(self, sleep: Sleep) -> Sleep:
+    def sleeper(self, sleep: Sleep, asker: str = "the gateway") -> Sleep:
         """``sleep`` that first charges the wait to this run: a wait over ``max_wait``, past the wait budget or
-        past the deadline stops the run instead of sleeping."""
+        past the deadline stops the run instead of sleeping. ``asker`` is who asked for the waits, for the
+        message (the gateway, or an upstream of the live truth)."""
 
         def charged(seconds: float) -> object:
             with self._lock:
-                self._charge(seconds)
+                self._charge(seconds, asker)
             return sleep(seconds)
 
         return charged
 
-    def _charge(self, seconds: float) -> None:
+    def _charge(self, seconds: float, asker: str) -> None:
         limits = self.limits
         if seconds > limits.max_wait:
             raise self.stop(
                 WaitTooLong(
-                    f"the gateway asked to wait {_seconds(seconds)} before a retry; --max-wait allows "
+                    f"{asker} asked to wait {_seconds(seconds)} before a retry; --max-wait allows "
                     f"{limits.max_wait:g} s",
                     limit=OPTIONS["max_wait"],
                 )

@@ -209,16 +209,24 @@ def observe(
     if meter is not None:  # the meter's --max-wait is then the one cap on a single wait
         settings = dataclasses.replace(settings, give_up_after=math.inf)
     note = progress or (lambda _step: None)
-    options: dict[str, Any] = {"headers": headers, "settings": settings, "clock": clock}
-    if sleep is not None:
-        options["sleep"] = sleep
+    wait = sleep if sleep is not None else time.sleep
     walks: dict[tuple[str, str], GatewayWalk] = {}
     responses: dict[tuple[str, str], GatewayResponse] = {}
 
     def walk(slot: tuple[str, str], gateway: str, extra: Mapping[str, Any] | None = None) -> Chain:
         def chain() -> None:
             note(f"walk {gateway}")
-            walks[slot] = walk_gateway(client, base_url, gateway, limit=plan.limit, extra_params=extra, **options)
+            walks[slot] = walk_gateway(
+                client,
+                base_url,
+                gateway,
+                limit=plan.limit,
+                headers=headers,
+                settings=settings,
+                extra_params=extra,
+                sleep=wait,
+                clock=clock,
+            )
 
         return chain
 
@@ -302,10 +310,12 @@ def observe_target(
     *,
     on_response: Callable[[httpx.Response], None] | None = None,
     concurrency: int = 1,
+    meter: Meter | None = None,
 ) -> Observation:
     """Observe ``target`` within its :class:`~catalog_guard.limits.Limits` (one meter for the whole run): the one
-    way the audit, the contract classes and the gallery observe a gateway."""
-    meter = target.meter()
+    way the audit, the contract classes and the gallery observe a gateway. ``meter``: the run's account when the
+    caller shares it (the live audit's truth fetch runs under the same one); default, a fresh one."""
+    meter = meter or target.meter()
     with target.client(meter) as client:
         if on_response is not None:
             client.event_hooks = {"response": [on_response]}

@@ -25,7 +25,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, Required, TypedDict, Unpack
 
 import httpx
 
@@ -464,23 +464,49 @@ def _error_detail(response: httpx.Response) -> str:
     return " ".join(response.content[:120].decode("utf-8", "replace").split())
 
 
+class WalkOptions(TypedDict, total=False):
+    """What a walk asks besides its client, its first URL, how it waits and the :class:`Walk` it fills in: the
+    keyword arguments of :func:`iter_pages`, :func:`walk` and their async twins, typed once, so that a caller
+    (a provider's spec, a gateway's listing) builds them as one checked value. ``pagination`` and ``extract``
+    are required; ``id_of`` defaults to :func:`~catalog_guard.records.any_id`, ``settings`` to
+    :class:`WalkSettings`, ``clock`` (what a response's latency is read on) to ``time.perf_counter``."""
+
+    pagination: Required[Pagination]
+    extract: Required[Extract]
+    params: Mapping[str, Any] | None
+    headers: Mapping[str, str] | None
+    id_of: IdOf
+    settings: WalkSettings | None
+    clock: Clock
+
+
+def _begin(
+    url: str | httpx.URL, walk: Walk | None, options: WalkOptions
+) -> tuple[Walk, Generator[_Action, _Reply, None]]:
+    """The walk to fill in and the sans-IO protocol that drives it, for either driver."""
+    walk = walk if walk is not None else Walk(options["pagination"].name)
+    protocol = _walk_protocol(
+        _start(url, options.get("params")),
+        options["pagination"],
+        options["extract"],
+        options.get("id_of", any_id),
+        options.get("settings") or WalkSettings(),
+        walk,
+    )
+    return walk, protocol
+
+
 def iter_pages(
     client: httpx.Client,
     url: str | httpx.URL,
     *,
-    pagination: Pagination,
-    extract: Extract,
-    params: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-    id_of: IdOf = any_id,
-    settings: WalkSettings | None = None,
     sleep: Sleep = time.sleep,
     walk: Walk | None = None,
-    clock: Clock = time.perf_counter,
+    **options: Unpack[WalkOptions],
 ) -> Iterator[Page]:
     """Yield pages as they arrive; raise a typed error the moment the walk cannot be trusted."""
-    walk = walk if walk is not None else Walk(pagination.name)
-    protocol = _walk_protocol(_start(url, params), pagination, extract, id_of, settings or WalkSettings(), walk)
+    walk, protocol = _begin(url, walk, options)
+    headers, clock = options.get("headers"), options.get("clock", time.perf_counter)
     reply: _Reply = None
     while True:
         try:
@@ -503,22 +529,16 @@ async def aiter_pages(
     client: httpx.AsyncClient,
     url: str | httpx.URL,
     *,
-    pagination: Pagination,
-    extract: Extract,
-    params: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-    id_of: IdOf = any_id,
-    settings: WalkSettings | None = None,
     sleep: Callable[[float], Any] | None = None,
     walk: Walk | None = None,
-    clock: Clock = time.perf_counter,
+    **options: Unpack[WalkOptions],
 ) -> AsyncIterator[Page]:
     """The async twin of :func:`iter_pages`; ``sleep`` may be sync or async (default ``asyncio.sleep``)."""
     import asyncio
     import inspect
 
-    walk = walk if walk is not None else Walk(pagination.name)
-    protocol = _walk_protocol(_start(url, params), pagination, extract, id_of, settings or WalkSettings(), walk)
+    walk, protocol = _begin(url, walk, options)
+    headers, clock = options.get("headers"), options.get("clock", time.perf_counter)
     reply: _Reply = None
     while True:
         try:
@@ -546,22 +566,30 @@ def _start(url: str | httpx.URL, params: Mapping[str, Any] | None) -> httpx.URL:
     return start.copy_merge_params(dict(params)) if params else start
 
 
-def walk(client: httpx.Client, url: str | httpx.URL, **options: Any) -> Walk:
+def walk(
+    client: httpx.Client, url: str | httpx.URL, *, sleep: Sleep = time.sleep, **options: Unpack[WalkOptions]
+) -> Walk:
     """Run a whole walk; a typed error ends it as an incomplete :class:`Walk` that carries the error."""
     result = Walk(options["pagination"].name)
     try:
-        for _ in iter_pages(client, url, walk=result, **options):
+        for _ in iter_pages(client, url, sleep=sleep, walk=result, **options):
             pass
     except CatalogGuardError as error:
         result.error = error
     return result
 
 
-async def awalk(client: httpx.AsyncClient, url: str | httpx.URL, **options: Any) -> Walk:
+async def awalk(
+    client: httpx.AsyncClient,
+    url: str | httpx.URL,
+    *,
+    sleep: Callable[[float], Any] | None = None,
+    **options: Unpack[WalkOptions],
+) -> Walk:
     """The async twin of :func:`walk`."""
     result = Walk(options["pagination"].name)
     try:
-        async for _ in aiter_pages(client, url, walk=result, **options):
+        async for _ in aiter_pages(client, url, sleep=sleep, walk=result, **options):
             pass
     except CatalogGuardError as error:
         result.error = error

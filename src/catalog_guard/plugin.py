@@ -37,9 +37,9 @@ LIVE_MARKER = "catalog_guard_live"
 
 
 def _base_url(value: str) -> tuple[str, str]:
-    """``NAME=URL``, parsed as ``catalog-guard record --base-url`` parses it. The recorder is imported only when
-    the option is given: the plugin loads in every pytest session of the venv and must stay light."""
-    from catalog_guard.recorder import parse_base_url
+    """``NAME=URL``, parsed as ``catalog-guard record --base-url`` parses it. The command line is imported only
+    when the option is given: the plugin loads in every pytest session of the venv and must stay light."""
+    from catalog_guard.cli import parse_base_url
 
     return parse_base_url(value)
 

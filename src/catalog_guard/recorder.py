@@ -25,19 +25,18 @@ Why it is built this way:
   and changed and the count before and after, computed from the old and new bodies, so a reviewer sees what
   the upstream changed before reading a diff.
 
-Exit codes (:func:`run`): 0 recorded (or nothing to record), 1 a recording, a replay, a schema or the secret
-scan failed (nothing was replaced), 2 a usage error, or another run holds the corpus (nothing was recorded).
+Exit codes (:attr:`RecordReport.exit_code`; the command line is in :mod:`catalog_guard.cli`): 0 recorded (or
+nothing to record), 1 a recording, a replay, a schema or the secret scan failed (nothing was replaced), 2 a usage
+error, or another run holds the corpus (nothing was recorded).
 """
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import io
 import json
-import math
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -48,10 +47,11 @@ from typing import Any, Literal
 
 import httpx
 
-from catalog_guard import corpus, gallery, schemas
+from catalog_guard import corpus, schemas
 from catalog_guard import universe as universe_module
 from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
 from catalog_guard.cassettes import (
+    RewritingPolicy,
     ScrubPolicy,
     content_diff,
     known_secrets,
@@ -65,6 +65,7 @@ from catalog_guard.corpus import GATEWAY, Recording, Traffic
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.gateways import HUGGINGFACE
+from catalog_guard.history import HISTORY
 from catalog_guard.limits import Limits, Meter
 from catalog_guard.progress import Progress
 from catalog_guard.providers import GATEWAY_SPECS
@@ -82,7 +83,9 @@ Source = Literal["live", "fakes"]
 SOURCES: tuple[Source, ...] = ("live", "fakes")
 HF_TOKEN_ENV = corpus.HF_TOKEN_ENV
 TIMEOUT = 60.0
-RECORD_LIMITS = Limits(timeout=TIMEOUT, deadline=1800.0)  # one recording; the Hub walk is the longest
+#: The bounds of one live recording (``catalog-guard record --timeout/--deadline/...``): a slow upstream's page
+#: gets a minute, and the longest recording (the Hub's cursor walk) half an hour; the rest as an audit's.
+RECORD_LIMITS = Limits(timeout=TIMEOUT, deadline=1800.0)
 # httpx advertises br/zstd only where brotli/zstandard happen to be installed: fixed here, so that the request
 # headers in a cassette do not depend on the recording machine's packages (the bodies are decoded either way).
 CLIENT_HEADERS = {"accept-encoding": "gzip, deflate"}
@@ -96,51 +99,6 @@ class RecordingError(CatalogGuardError):
 
 class UsageError(CatalogGuardError, ValueError):
     """Arguments that do not make a recording run (an unknown name, a base URL for the fakes)."""
-
-
-# ------------------------------------------------------------------------------------------------ host rewriting
-
-
-class RewritingPolicy(ScrubPolicy):
-    """The scrub policy, preceded by moving what was recorded from ``actual`` base URLs to canonical ones.
-
-    The request URI and ``host`` header, and every response header value and body (a ``Link``, an echoed URL),
-    are rewritten, so a cassette recorded from ``http://127.0.0.1:8080`` replays for ``https://huggingface.co``.
-    Rewriting is idempotent (nothing it inserts matches an ``actual`` base), as vcrpy's hooks must be.
-    """
-
-    def __init__(self, secrets: Mapping[str, str] | None = None, rewrites: Mapping[str, str] | None = None) -> None:
-        super().__init__(secrets)
-        self.rewrites = {actual.rstrip("/"): canonical.rstrip("/") for actual, canonical in (rewrites or {}).items()}
-
-    def _rewrite(self, text: str) -> str:
-        for actual, canonical in self.rewrites.items():
-            text = text.replace(actual, canonical)
-        return text
-
-    def before_record_request(self, request: Any) -> Any:
-        if self.rewrites:
-            uri = self._rewrite(request.uri)
-            if uri != request.uri:
-                request.uri = uri
-                request.headers["host"] = httpx.URL(uri).netloc.decode("ascii")
-        return super().before_record_request(request)
-
-    def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
-        if self.rewrites:
-            response = dict(response)
-            response["headers"] = {
-                name: [self._rewrite(v) if isinstance(v, str) else v for v in (vs if isinstance(vs, list) else [vs])]
-                for name, vs in (response.get("headers") or {}).items()
-            }
-            body = (response.get("body") or {}).get("string")
-            if isinstance(body, bytes) and body:
-                new = body
-                for actual, canonical in self.rewrites.items():
-                    new = new.replace(actual.encode(), canonical.encode())
-                if new != body:
-                    response["body"] = {**response["body"], "string": new}
-        return super().before_record_response(response)
 
 
 # ------------------------------------------------------------------------------------------------ the report
@@ -259,6 +217,7 @@ class _Plan:
     tokens: dict[str, str]
     base_urls: dict[str, str]
     secrets: dict[str, str]
+    limits: Limits = RECORD_LIMITS
 
 
 def _plan(
@@ -322,7 +281,7 @@ def _provenance(recording: Recording, source: Source, urls: Mapping[str, str], r
             hosts=[recording.host],
         )
         if recording.state is not None and recording.state != corpus.CURRENT:
-            block["note"] = f"historical deployment {recording.state}: {gallery.HISTORY[recording.state].source}"
+            block["note"] = f"historical deployment {recording.state}: {HISTORY[recording.state].source}"
         return block
     block = live_provenance([recording.host], recorded_at)
     actual = urls.get(recording.upstream)
@@ -347,8 +306,9 @@ def _traffic(
             progress=progress,
         )
     # Live upstreams are held to the same bounds as an audit (a body cap, a deadline per response and per
-    # recording): a hostile or broken upstream fails the recording instead of hanging it.
-    meter = Meter(RECORD_LIMITS)
+    # recording, waits charged to the recording): a hostile or broken upstream fails the recording instead of
+    # hanging it.
+    meter = Meter(plan.limits)
     return Traffic(
         client=lambda: httpx.Client(
             transport=BoundedTransport(httpx.HTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
@@ -358,7 +318,7 @@ def _traffic(
         ),
         base_urls=plan.base_urls,
         tokens=plan.tokens,
-        sleep=time.sleep,
+        sleep=meter.sleeper(time.sleep, f"{recording.upstream} (recording {recording.name})"),
         progress=progress,
     )
 
@@ -380,6 +340,7 @@ def record_corpus(
     manifest: Mapping[str, Recording] | None = None,
     environ: Mapping[str, str] | None = None,
     wait: float = 0.0,
+    limits: Limits | None = None,
 ) -> RecordReport:
     """Record the recordings ``only`` names (default: all) and replace their files in ``cassettes_dir`` if, and
     only if, every one of them succeeded, replays, validates and is free of secrets.
@@ -388,6 +349,8 @@ def record_corpus(
     this one waits up to ``wait`` seconds (default: not at all) and then raises
     :class:`~catalog_guard.record_lock.CorpusBusyError` without touching anything.
 
+    ``limits`` bound each live recording (default :data:`RECORD_LIMITS`; the fakes are in-process and need
+    none, so giving them with ``source="fakes"`` is a :class:`UsageError`).
     ``fakes`` replaces upstreams for ``source="fakes"`` (tests change one model or break one provider);
     ``manifest`` replaces the recordings themselves. Raises :class:`UsageError` for arguments that cannot work;
     upstream trouble ends up in :attr:`RecordReport.failures`.
@@ -403,7 +366,13 @@ def record_corpus(
         raise UsageError(str(error)) from error
     if gateway_url is None and source == "live":
         gateway_url = env.get(URL_ENV) or None
+    if limits is not None and source == "fakes":
+        raise UsageError(
+            "the limits (--timeout, --deadline, ...) bound live recording; --source fakes records in-process"
+        )
     plan = _plan(chosen, source, base_urls or {}, gateway_url, gateway_token, env)
+    if limits is not None:
+        plan = dataclasses.replace(plan, limits=limits)
     directory.parent.mkdir(parents=True, exist_ok=True)
     with RecordLock(directory, wait=wait):  # one writer, from recovery to the last replaced file
         stale = remove_stale_staging(directory)
@@ -654,128 +623,3 @@ def recover(directory: Path) -> list[str]:
     journal.unlink()
     shutil.rmtree(swap, ignore_errors=True)
     return [path for path, _existed in paths]
-
-
-# ------------------------------------------------------------------------------------------------ command line
-
-
-def parse_base_url(value: str) -> tuple[str, str]:
-    """``NAME=URL`` of ``--base-url`` (record, and audit's live truth)."""
-    name, sep, url = value.partition("=")
-    if not sep or not name or not url:
-        raise argparse.ArgumentTypeError(f"expected NAME=URL, got {value!r}")
-    if not url.startswith(("http://", "https://")):
-        raise argparse.ArgumentTypeError(f"{name}: the base URL must start with http:// or https://, got {url!r}")
-    return name.strip(), url.strip()
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {value!r}")
-    return seconds
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``catalog-guard record`` (also ``python -m catalog_guard.recorder``)."""
-    parser.add_argument(
-        "--only",
-        action="append",
-        metavar="NAME",
-        help="record only this part (repeatable, or comma-separated): huggingface, providers, gateway, a folder "
-        "such as gateway/history, or a name such as providers/google; default: everything",
-    )
-    parser.add_argument(
-        "--source",
-        choices=SOURCES,
-        default="live",
-        help="live: the real hosts (default); fakes: the in-process fakes over the synthetic universe",
-    )
-    parser.add_argument(
-        "--base-url",
-        action="append",
-        type=parse_base_url,
-        default=[],
-        metavar="NAME=URL",
-        help="record upstream NAME (huggingface, openrouter, ..., gateway) from URL; the cassette is stored under "
-        "the canonical host (repeatable)",
-    )
-    parser.add_argument(
-        "--gateway-url",
-        default=None,
-        help=f"the gateway backend to record gateway/current from (env {URL_ENV}); without it the gateway is skipped",
-    )
-    parser.add_argument(
-        "--gateway-token",
-        default=None,
-        help=f"the gateway's API key (prefer env {TOKEN_ENV}); sent as a bearer token, never stored",
-    )
-    parser.add_argument(
-        "--cassettes",
-        default=None,
-        metavar="DIR",
-        help=f"the corpus directory (default: env {corpus.CASSETTES_ENV}, else the repository's cassettes/)",
-    )
-    parser.add_argument(
-        "--wait",
-        type=_seconds,
-        default=0.0,
-        metavar="SECONDS",
-        help="if another record holds the corpus, wait up to SECONDS for it (default 0: refuse at once, exit 2)",
-    )
-    parser.add_argument("--list", action="store_true", help="list the recordings and exit")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``catalog-guard record``; prints the diff summary on stdout, progress and problems on stderr."""
-    if args.list:
-        for recording in corpus.MANIFEST.values():
-            print(f"{recording.name}{'' if recording.live else '  (synthetic only)'}")
-        return EXIT_OK
-    base_urls = dict(args.base_url)
-    try:
-        chosen = corpus.select(args.only)
-    except corpus.UnknownRecordingError as error:
-        print(f"catalog-guard record: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    progress = None if args.no_progress else Progress(len(chosen), label="recording")
-    try:
-        report = record_corpus(
-            only=args.only,
-            source=args.source,
-            base_urls=base_urls,
-            gateway_url=args.gateway_url,
-            gateway_token=args.gateway_token,
-            cassettes_dir=args.cassettes,
-            progress=progress,
-            wait=args.wait,
-        )
-    except (UsageError, CorpusBusyError) as error:  # nothing was recorded: not a failed recording (exit 2)
-        print(f"catalog-guard record: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except CatalogGuardError as error:  # e.g. a swap journal that cannot be read: nothing was recorded
-        print(f"catalog-guard record: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    finally:
-        if progress is not None:
-            progress.close()
-    stream = sys.stdout if report.ok else sys.stderr
-    for line in report.lines():
-        print(line, file=stream)
-    return report.exit_code
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="catalog-guard record", description=__doc__.split("\n\n")[0].replace("``", "")
-    )
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -8,6 +8,7 @@ provider's list), so a live audit of it against that recorded truth (``--truth r
 from __future__ import annotations
 
 import functools
+import os
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from catalog_guard import corpus, gallery
+from catalog_guard.corpus.replay import Version
 from catalog_guard.fakes.gateway import FakeGateway, GatewayState, Regression, asgi_app, render_hub_model, render_offer
 from catalog_guard.target import ASGIApp
 from catalog_guard.universe import Offer
@@ -22,12 +24,18 @@ from catalog_guard.universe import Offer
 SNAPSHOT_TIME = "2025-10-17T00:00:00Z"
 
 
+def recorded_state(cassettes_dir: str | os.PathLike[str] | None = None) -> GatewayState:
+    """The gateway's catalogs rebuilt from the recorded upstream listings of ``cassettes_dir`` (default: the
+    shipped corpus), kept while the corpus is unchanged (:meth:`~catalog_guard.corpus.Corpus.version`)."""
+    recorded = corpus.open_corpus(cassettes_dir)
+    return _recorded_state(recorded, recorded.version())
+
+
 @functools.cache
-def recorded_state() -> GatewayState:
-    """The gateway's catalogs rebuilt from the recorded upstream listings."""
-    catalogs = {"huggingface": [render_hub_model(model) for model in corpus.recorded_hub_models()]}
+def _recorded_state(recorded: corpus.Corpus, _version: Version) -> GatewayState:
+    catalogs = {"huggingface": [render_hub_model(model) for model in recorded.hub_models()]}
     for name in corpus.provider_names():
-        records = corpus.replay_provider(name).records()
+        records = recorded.provider(name).records()
         offers = [Offer(r.id, r.name or r.id, r.context_length, r.hugging_face_id) for r in records]
         catalogs[name] = [render_offer(name, offer) for offer in offers]
     return GatewayState(catalogs, SNAPSHOT_TIME, "recorded")

@@ -22,6 +22,13 @@ retries, a missing cassette) is *not judged* by the checks that need truth, by n
 Keys are read from the variables ``catalog-guard record`` reads (:func:`catalog_guard.corpus.upstream_tokens`),
 sent in headers only, and scrubbed from everything printed or saved.
 
+Bounds: every request of a live truth fetch goes through the same bounded transport as the gateway's
+(:mod:`catalog_guard.bounded`), under the audit's own :class:`~catalog_guard.limits.Meter`: one deadline, one
+request budget and one wait budget for the whole run, a whole-response ``--timeout`` and a streamed ``--max-body``
+per response, ``--max-wait`` per wait. An upstream that drips, hangs, never ends its body or asks to wait for
+ever is cut off like a gateway would be, and the limit is named (:attr:`UpstreamTruth.limit`): the audit is then
+not judged (exit 2), never passed on the truth that happened to arrive.
+
 Why the traffic is captured by a transport wrapper rather than recorded with vcrpy: vcrpy patches httpx for the
 whole process, and the gateway is observed on another thread at the same time; its requests would land in the
 truth's cassettes. :class:`_Capture` sees only the truth fetchers' own clients.
@@ -40,17 +47,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 
 from catalog_guard import checks, corpus
-from catalog_guard.cassettes import ScrubPolicy, known_secrets, live_provenance, scan_for_secrets
+from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
+from catalog_guard.cassettes import RewritingPolicy, ScrubPolicy, known_secrets, live_provenance, scan_for_secrets
 from catalog_guard.cassettes import format as cassette_format
 from catalog_guard.cassettes.persister import write_atomically
-from catalog_guard.errors import CatalogGuardError
+from catalog_guard.errors import CatalogGuardError, LimitReached, RunStopped
 from catalog_guard.gateways import HUGGINGFACE, KNOWN
 from catalog_guard.hub import fetch_hub
+from catalog_guard.limits import Limits, Meter
 from catalog_guard.paging import WalkSettings
 from catalog_guard.providers import GATEWAY_SPECS, fetch_all
 
@@ -61,7 +70,6 @@ RECORDED: Kind = "recorded"
 UPSTREAMS: tuple[str, ...] = (HUGGINGFACE, *GATEWAY_SPECS)
 CASSETTES = {HUGGINGFACE: f"{HUGGINGFACE}/cursor", **{name: f"{corpus.PROVIDERS}/{name}" for name in GATEWAY_SPECS}}
 NO_BASELINE = "no count baseline: pass --baseline FILE (a previous audit's JSON report)"
-TIMEOUT = 60.0
 Sleep = Callable[[float], Any]
 
 
@@ -78,6 +86,7 @@ class UpstreamTruth:
     reason: str = ""
     requests: int = 0
     url: str = ""  # where it was fetched or replayed from (never a token)
+    limit: str = ""  # the option of the bound (--timeout, --deadline, ...) that cut its fetch off, if one did
 
     @property
     def judged(self) -> bool:
@@ -123,6 +132,14 @@ class Truth:
     def not_judged(self) -> dict[str, str]:
         """Upstreams without truth, and why."""
         return {name: up.reason for name, up in self.upstreams.items() if up.ids is None}
+
+    def cut_off(self) -> str | None:
+        """The line that says which of catalog-guard's own limits left an upstream without truth (the audit is
+        then not judged, exit 2: the tool stopped itself, the upstream did not say no), or ``None``."""
+        for name, up in self.upstreams.items():
+            if up.limit:
+                return f"the live truth of {name} was cut off by {up.limit}: {up.reason}"
+        return None
 
     @property
     def requests(self) -> int:
@@ -242,12 +259,26 @@ def _reason(error: BaseException | None, fallback: str, secrets: Mapping[str, st
     return ScrubPolicy(secrets).scrub_text(text)[:300]
 
 
+def _limit_of(error: BaseException | None) -> str:
+    """The option of the limit behind ``error`` (a request not sent after the run stopped names its cause's)."""
+    if isinstance(error, RunStopped):
+        error = error.cause
+    return error.limit if isinstance(error, LimitReached) else ""
+
+
+class LiveFetch(Protocol):
+    """Live truth to fetch while the gateway is observed: called with the audit's meter (one deadline and one
+    set of budgets for the whole run), or with none for a meter of its own."""
+
+    def __call__(self, meter: Meter | None = None) -> Truth: ...
+
+
 def fetch_live_truth(
     names: Iterable[str] = UPSTREAMS,
     *,
     tokens: Mapping[str, str],
     base_urls: Mapping[str, str] | None = None,
-    timeout: float = TIMEOUT,
+    meter: Meter | None = None,
     sleep: Sleep | None = None,
     settings: WalkSettings | None = None,
     transport: Callable[[], httpx.BaseTransport] = httpx.HTTPTransport,
@@ -259,8 +290,13 @@ def fetch_live_truth(
     ``tokens`` by upstream (:func:`catalog_guard.corpus.upstream_tokens`); an upstream whose listing needs a key
     that is not there is not asked, and reported not judged. ``base_urls`` moves upstreams elsewhere (the same
     ``NAME=URL`` overrides as ``catalog-guard record --base-url``; tests point them at loopback fakes).
-    ``sleep`` is the wait between retries (default: real waits). Never raises for upstream trouble.
+    ``meter`` is the run's account (:class:`~catalog_guard.limits.Meter`; default: one of its own with the
+    default :class:`~catalog_guard.limits.Limits`): every request goes through the bounded transport under it
+    and every wait is charged to it. ``transport``/``async_transport`` make the network transports that the
+    bounded ones wrap. ``sleep`` is the wait between retries (default: real waits). Never raises for upstream
+    trouble.
     """
+    meter = meter or Meter(Limits(), one_host=False)
     wanted = [name for name in UPSTREAMS if name in set(names)]
     urls = {name: (dict(base_urls or {}).get(name) or corpus.canonical_base_url(name)).rstrip("/") for name in wanted}
     secrets = {**known_secrets(os.environ), **{f"{name} token": token for name, token in tokens.items()}}
@@ -271,29 +307,31 @@ def fetch_live_truth(
     specs = [GATEWAY_SPECS[n].with_base_url(urls[n]) for n in wanted if n in GATEWAY_SPECS and n not in skipped]
 
     def hub() -> UpstreamTruth:
-        with httpx.Client(transport=_CapturingTransport(transport(), capture), timeout=timeout) as client:
+        bounded = BoundedTransport(transport(), meter, host_health=False)
+        with httpx.Client(transport=_CapturingTransport(bounded, capture)) as client:
             result = fetch_hub(
                 client,
                 strategy="cursor",
                 token=tokens.get(HUGGINGFACE, ""),
                 settings=settings,
-                sleep=sleep or time.sleep,
+                sleep=meter.sleeper(sleep or time.sleep, "the Hub (live truth)"),
                 base_url=urls[HUGGINGFACE],
             )
         if not result.complete:
             why = _reason(result.error, f"the cursor walk did not finish ({result.stop_reason})", secrets)
-            return UpstreamTruth(HUGGINGFACE, None, why, result.requests, urls[HUGGINGFACE])
+            limit = _limit_of(result.error)
+            return UpstreamTruth(HUGGINGFACE, None, why, result.requests, urls[HUGGINGFACE], limit)
         return UpstreamTruth(HUGGINGFACE, frozenset(result.ids), "", result.requests, urls[HUGGINGFACE])
 
     async def providers() -> dict[str, UpstreamTruth]:
-        client = httpx.AsyncClient(transport=_AsyncCapturingTransport(async_transport(), capture), timeout=timeout)
-        async with client:
+        bounded = AsyncBoundedTransport(async_transport(), meter, host_health=False)
+        async with httpx.AsyncClient(transport=_AsyncCapturingTransport(bounded, capture)) as client:
             results = await fetch_all(
                 specs,
                 client=client,
                 tokens={spec.name: tokens.get(spec.name, "") for spec in specs},
                 settings=settings,
-                sleep=sleep,
+                sleep=meter.sleeper(sleep or asyncio.sleep, "a provider (live truth)"),
             )
         listed = {}
         for name, result in results.items():
@@ -301,7 +339,8 @@ def fetch_live_truth(
                 listed[name] = UpstreamTruth(name, frozenset(result.models()), "", result.walk.requests, urls[name])
             else:
                 why = _reason(result.error, f"the listing did not finish ({result.stop_reason})", secrets)
-                listed[name] = UpstreamTruth(name, None, why, result.walk.requests, urls[name])
+                limit = _limit_of(result.error)
+                listed[name] = UpstreamTruth(name, None, why, result.walk.requests, urls[name], limit)
         return listed
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-guard-hub") as pool:
@@ -373,6 +412,17 @@ def load_truth(directory: str | os.PathLike[str] | None = None, names: Iterable[
     return truth
 
 
+def recorded_context(
+    config: checks.ContractConfig | None = None, *, cassettes_dir: str | os.PathLike[str] | None = None
+) -> checks.Context:
+    """The context the contract checks judge against: recorded truth, recorded baseline, and ``config``."""
+    return checks.Context(
+        truth=corpus.recorded_truth(cassettes_dir=cassettes_dir),
+        baseline=corpus.recorded_baseline(cassettes_dir=cassettes_dir),
+        config=config or checks.ContractConfig(),
+    )
+
+
 def _first_provenance(folder: Path, names: Sequence[str]) -> dict[str, Any]:
     for name in names:
         path = corpus.cassette_path(CASSETTES[name], folder)
@@ -401,8 +451,6 @@ def save_truth(
     must then find nothing in the directory, or the files are removed and :class:`TruthError` raised.
     """
     from vcr.request import Request as VcrRequest
-
-    from catalog_guard.recorder import RewritingPolicy
 
     if truth.kind != LIVE:
         raise TruthError("only live truth is saved: recorded truth is already a cassette directory")
@@ -485,14 +533,17 @@ def choose(
     *,
     environ: Mapping[str, str],
     base_urls: Mapping[str, str] | None = None,
-    timeout: float = TIMEOUT,
+    limits: Limits | None = None,
     sleep: Sleep | None = None,
     baseline: str | os.PathLike[str] | None = None,
-) -> Truth | Callable[[], Truth]:
-    """The truth ``--truth choice`` names: ``live`` as a zero-argument fetch, to run while the gateway is
-    observed; ``recorded`` (the shipped corpus, or ``$CATALOG_GUARD_CASSETTES``) or a directory as a
-    :class:`Truth` replayed now, *before* the observation (a replay patches httpx for the whole process, and
-    would answer the gateway's requests too). ``baseline`` (``--baseline``) replaces the truth's baseline."""
+    cassettes_dir: str | os.PathLike[str] | None = None,
+) -> Truth | LiveFetch:
+    """The truth ``--truth choice`` names: ``live`` as a :class:`LiveFetch`, to run while the gateway is observed
+    (under the audit's meter; called without one, under a meter of ``limits``); ``recorded`` (the shipped corpus,
+    or ``$CATALOG_GUARD_CASSETTES``) or a directory as a :class:`Truth` replayed now, *before* the observation (a
+    replay patches httpx for the whole process, and would answer the gateway's requests too). ``baseline``
+    (``--baseline``) replaces the truth's baseline; ``cassettes_dir`` (``--cassettes``) is the corpus ``recorded``
+    means."""
     wanted = list(names)
     unknown = sorted(set(base_urls or {}) - set(UPSTREAMS))
     if unknown:
@@ -507,10 +558,11 @@ def choose(
         return truth.with_baseline(counts, str(baseline)) if counts is not None else truth
 
     if choice != LIVE:
-        return with_baseline(load_truth(None if choice == RECORDED else choice, wanted))
+        return with_baseline(load_truth(cassettes_dir if choice == RECORDED else choice, wanted))
 
-    def fetch() -> Truth:
+    def fetch(meter: Meter | None = None) -> Truth:
         tokens = corpus.upstream_tokens(environ)
-        return with_baseline(fetch_live_truth(wanted, tokens=tokens, base_urls=base_urls, timeout=timeout, sleep=sleep))
+        meter = meter or Meter(limits or Limits(), one_host=False)
+        return with_baseline(fetch_live_truth(wanted, tokens=tokens, base_urls=base_urls, meter=meter, sleep=sleep))
 
     return fetch

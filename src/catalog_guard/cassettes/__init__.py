@@ -11,7 +11,14 @@ from catalog_guard.cassettes.errors import CassetteError
 from catalog_guard.cassettes.persister import AtomicPersister
 from catalog_guard.cassettes.provenance import live_provenance, recorded_with, synthetic_provenance
 from catalog_guard.cassettes.replay import MATCH_ON, cassette_name, make_vcr, record_hint, use_cassette
-from catalog_guard.cassettes.scrub import REDACTED, Finding, ScrubPolicy, known_secrets, scan_for_secrets
+from catalog_guard.cassettes.scrub import (
+    REDACTED,
+    Finding,
+    RewritingPolicy,
+    ScrubPolicy,
+    known_secrets,
+    scan_for_secrets,
+)
 
 __all__ = [
     "MATCH_ON",
@@ -19,6 +26,7 @@ __all__ = [
     "AtomicPersister",
     "CassetteError",
     "Finding",
+    "RewritingPolicy",
     "ScrubPolicy",
     "cassette_name",
     "comparable",

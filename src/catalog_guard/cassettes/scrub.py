@@ -46,9 +46,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from catalog_guard.redaction import REDACTED, Redactor, known_secrets
 
-__all__ = ["REDACTED", "Finding", "ScrubPolicy", "known_secrets", "scan_for_secrets"]
+__all__ = ["REDACTED", "Finding", "RewritingPolicy", "ScrubPolicy", "known_secrets", "scan_for_secrets"]
 
 # The placeholder inside a ``Link`` header's ``<...>``: percent-encoded, so a walk that follows a scrubbed next link
 # sends (and a replay matches) ``<REDACTED>`` as the parameter's value instead of cutting the URL short.
@@ -248,6 +250,48 @@ class ScrubPolicy:
         if header:
             found.append(f"unredacted {header.group(1).lower()} header")
         return found
+
+
+class RewritingPolicy(ScrubPolicy):
+    """The scrub policy, preceded by moving what was recorded from ``actual`` base URLs to canonical ones.
+
+    The request URI and ``host`` header, and every response header value and body (a ``Link``, an echoed URL),
+    are rewritten, so a cassette recorded from ``http://127.0.0.1:8080`` replays for ``https://huggingface.co``.
+    Rewriting is idempotent (nothing it inserts matches an ``actual`` base), as vcrpy's hooks must be.
+    """
+
+    def __init__(self, secrets: Mapping[str, str] | None = None, rewrites: Mapping[str, str] | None = None) -> None:
+        super().__init__(secrets)
+        self.rewrites = {actual.rstrip("/"): canonical.rstrip("/") for actual, canonical in (rewrites or {}).items()}
+
+    def _rewrite(self, text: str) -> str:
+        for actual, canonical in self.rewrites.items():
+            text = text.replace(actual, canonical)
+        return text
+
+    def before_record_request(self, request: Any) -> Any:
+        if self.rewrites:
+            uri = self._rewrite(request.uri)
+            if uri != request.uri:
+                request.uri = uri
+                request.headers["host"] = httpx.URL(uri).netloc.decode("ascii")
+        return super().before_record_request(request)
+
+    def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
+        if self.rewrites:
+            response = dict(response)
+            response["headers"] = {
+                name: [self._rewrite(v) if isinstance(v, str) else v for v in (vs if isinstance(vs, list) else [vs])]
+                for name, vs in (response.get("headers") or {}).items()
+            }
+            body = (response.get("body") or {}).get("string")
+            if isinstance(body, bytes) and body:
+                new = body
+                for actual, canonical in self.rewrites.items():
+                    new = new.replace(actual.encode(), canonical.encode())
+                if new != body:
+                    response["body"] = {**response["body"], "string": new}
+        return super().before_record_response(response)
 
 
 _SECRET_HEADER_LINE = re.compile(

@@ -4,7 +4,9 @@ The in-process fakes cannot drip bytes, hang, reset a connection or send a body 
 exist on a socket. :class:`HostileServer` speaks just enough HTTP/1.1 (one request per connection,
 ``Connection: close``) to answer each request either through an ordinary handler (the reference gateway, say)
 or with one of the :data:`FAULTS`, chosen per request by a rule. It binds 127.0.0.1 only, runs in daemon
-threads, and :meth:`HostileServer.close` releases every connection it holds, also the hung ones.
+threads, and :meth:`HostileServer.close` releases every connection it holds, also the hung ones. Given an
+``ssl.SSLContext`` (``tls``), it speaks HTTPS: the fault starts once the TLS handshake is done, so the client's
+bounds are seen to hold on an encrypted stream too (the tests make a throwaway certificate authority).
 
 Used by the fault-matrix tests (``tests/test_fault_matrix.py``) and ``scripts/measure_reliability.py``.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -73,6 +76,7 @@ class HostileServer:
     rule: Rule = field(default=lambda _request, _n: "hung")
     handler: Handler | None = None
     settings: Settings = field(default_factory=Settings)
+    tls: ssl.SSLContext | None = None  # a server-side context: HTTPS, the fault after the handshake
     requests: int = 0
     written: int = 0
 
@@ -81,7 +85,8 @@ class HostileServer:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        scheme = "https" if self.tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}"
 
     def __enter__(self) -> str:
         threading.Thread(target=self._accept, daemon=True).start()
@@ -112,6 +117,10 @@ class HostileServer:
 
     def _serve(self, connection: socket.socket, number: int) -> None:
         try:
+            if self.tls is not None:
+                connection = self.tls.wrap_socket(connection, server_side=True)  # the handshake, then the fault
+                with self._lock:
+                    self._connections.append(connection)
             request = _read_request(connection)
             if request is None:
                 return
@@ -146,6 +155,16 @@ class HostileServer:
         connection.sendall(_json_head(None))
         while not self._stop.wait(self.settings.drip_interval):
             self._send(connection, b"1\r\n \r\n")
+
+    def stall(self, connection: socket.socket) -> None:
+        """After ``drip_interval``, headers and the first bytes of the body, then nothing more, the connection held
+        open: a read blocked on a body that has stopped. The client's per-read timeout, started after the head,
+        would end it only that much past the response's deadline; the watchdog ends it on time."""
+        if self._stop.wait(self.settings.drip_interval):
+            return
+        connection.sendall(_json_head(None))
+        self._send(connection, b"1a\r\n" + b'{"object":"list","data":[ \r\n')
+        self._stop.wait()
 
     def endless(self, connection: socket.socket) -> None:
         """A chunked JSON array that never closes, as fast as the client reads it."""
@@ -189,6 +208,7 @@ class HostileServer:
 FAULTS: dict[str, Callable[[HostileServer, socket.socket], None]] = {
     "hung": HostileServer.hung,
     "drip": HostileServer.drip,
+    "stall": HostileServer.stall,
     "endless": HostileServer.endless,
     "huge": HostileServer.huge,
     "deep": HostileServer.deep,

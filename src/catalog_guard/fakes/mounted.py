@@ -16,9 +16,8 @@ from catalog_guard import universe as universe_module
 from catalog_guard.fakes.hub import FakeHub, HubSettings
 from catalog_guard.fakes.providers import fake_providers
 from catalog_guard.fakes.transport import Handler
+from catalog_guard.gateways import HUGGINGFACE
 from catalog_guard.providers import GATEWAY_SPECS
-
-HUGGINGFACE = "huggingface"
 
 
 def mounted(handlers: Mapping[str, Handler]) -> Handler:

@@ -29,6 +29,7 @@ from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.providers import fake_providers, make_fake
 from catalog_guard.fakes.transport import FakeInternet, Handler
 from catalog_guard.gateways import GATEWAY_HOST, HUB_HOST, HUGGINGFACE
+from catalog_guard.history import HISTORY
 from catalog_guard.netguard import loopback_only
 from catalog_guard.providers import GATEWAY_SPECS
 from catalog_guard.records import ModelRecord
@@ -38,7 +39,7 @@ Factory = Callable[[], Handler]
 
 class FakeUpstreams:
     """Builds the fake serving a recording: the universe's Hub, ``day``'s provider fakes, the correct gateway,
-    and each historical deployment of :data:`catalog_guard.gallery.HISTORY`.
+    and each historical deployment of :data:`catalog_guard.history.HISTORY`.
 
     ``hub``, ``providers`` (by gateway name) and ``gateway`` (the current state only) replace the defaults; each
     is a factory called once per recording.
@@ -70,7 +71,7 @@ class FakeUpstreams:
     def gateway(self, state: str = CURRENT) -> Handler:
         if state == CURRENT:
             return self._gateway() if self._gateway is not None else fake_gateway()
-        return gallery.HISTORY[state].gateway()
+        return gallery.historical_gateway(HISTORY[state])
 
     def handlers(self, recording: Recording) -> dict[str, Handler]:
         """The fake(s) ``recording`` talks to, keyed by canonical host."""
