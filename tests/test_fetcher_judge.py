@@ -496,3 +496,59 @@ def test_the_request_slack_given_to_a_scenario_reaches_its_judge(models: list[di
     assert fetcher_checks.run_scenario("recorded-hub", one_request_more, models).passed  # the default slack of 1
     strict = fetcher_checks.run_scenario("recorded-hub", one_request_more, models, request_slack=0)
     assert [v.evidence.get("budget") for v in strict.violations] == [-(-len(models) // 1000)]
+
+
+# -- a fetcher that failed before it asked for the listing --------------------------------------------------------
+
+
+def test_a_fetcher_that_raised_before_asking_for_the_listing_judged_nothing_and_says_what_it_asked() -> None:
+    other = exchange("https://huggingface.co/api/agent-harnesses", status=404)
+    error = RuntimeError("no harness")
+    found = judge("recorded-hub", FetchOutcome(error=error, exchanges=[other]), {"a"})
+    assert said(found) == [
+        (
+            "fetcher:recorded-hub",
+            "the fetcher raised RuntimeError: no harness before asking for the listing (huggingface.co/api/models), "
+            "after 1 request to other endpoints (the first, GET https://huggingface.co/api/agent-harnesses, "
+            "answered 404), so this scenario judged nothing",
+            {"error": "RuntimeError('no harness')", "requests": 0},
+        )
+    ]
+    [twice] = judge("recorded-hub", FetchOutcome(error=error, exchanges=[other, other]), {"a"})
+    assert "after 2 requests to other endpoints (the first, GET" in twice.message
+    [none] = judge("recorded-hub", FetchOutcome(error=error), {"a"})
+    assert none.message == (
+        "the fetcher raised RuntimeError: no harness before asking for the listing (huggingface.co/api/models), "
+        "so this scenario judged nothing"
+    )
+
+
+def test_only_the_listing_reaches_the_scenario_hub_and_every_other_endpoint_is_a_404() -> None:
+    hub = fetcher_checks.hub_for("rate-limited-then-success", [])
+    handle = fetcher_checks.listing_only(hub)
+    other = handle(httpx.Request("GET", "https://huggingface.co/api/agent-harnesses"))
+    assert (other.status_code, other.headers["x-error-message"], other.json()) == (
+        404,
+        "Not Found",
+        {"error": "Not Found"},
+    )
+    assert other.headers["content-type"] == "application/json; charset=utf-8"
+    assert handle(httpx.Request("GET", f"{LISTING}/")).status_code == 429  # the Hub's first listing request
+
+
+def test_a_coroutine_runs_on_the_loop_the_scenario_makes_inside_or_outside_a_running_loop() -> None:
+    made: list[asyncio.AbstractEventLoop] = []
+
+    def factory() -> asyncio.AbstractEventLoop:
+        made.append(asyncio.new_event_loop())
+        return made[-1]
+
+    async def fetcher() -> Any:
+        return asyncio.get_running_loop()
+
+    assert fetcher_checks._call(fetcher, factory) is made[0]
+
+    async def inside() -> Any:
+        return fetcher_checks._call(fetcher, factory)
+
+    assert asyncio.run(inside()) is made[1]
