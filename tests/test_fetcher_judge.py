@@ -533,6 +533,7 @@ def test_only_the_listing_reaches_the_scenario_hub_and_every_other_endpoint_is_a
         {"error": "Not Found"},
     )
     assert other.headers["content-type"] == "application/json; charset=utf-8"
+    assert handle(httpx.Request("GET", f"{LISTING}X")).status_code == 404  # not the listing, though close
     assert handle(httpx.Request("GET", f"{LISTING}/")).status_code == 429  # the Hub's first listing request
 
 
@@ -552,3 +553,14 @@ def test_a_coroutine_runs_on_the_loop_the_scenario_makes_inside_or_outside_a_run
         return fetcher_checks._call(fetcher, factory)
 
     assert asyncio.run(inside()) is made[1]
+
+
+def test_a_coroutine_fetcher_runs_on_the_scenarios_virtual_clock() -> None:
+    async def fetcher() -> list[str]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.sleep(5)
+        return [f"waited {loop.time() - started:.0f} s"]
+
+    outcome = fetcher_checks.invoke(fetcher, fetcher_checks.hub_for("recorded-hub", []))
+    assert (outcome.ids, outcome.slept) == (["waited 5 s"], [5.0])
