@@ -13,7 +13,13 @@ from hypothesis import settings
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from catalog_guard import plugin, universe
+# The modules every in-process pytest session of this suite (pytester: the gallery, the contract and fetcher
+# classes, the plugin) imports: imported here, before any such run, they stay in sys.modules across the runs.
+# Imported first inside a run, pytester would drop them when it ends and the next run would import (and, with
+# PYTHONDONTWRITEBYTECODE or a read-only tree, assertion-rewrite and compile) them again, and lose what they cache
+# per process (the audit's history verdicts, the replay's parsed queries): ~1 s of CPU per run, 50+ runs (3 gallery
+# modes: 19 s -> 10 s, docs/benchmarks.md). Nothing in them runs on import.
+from catalog_guard import audit, contract, fetcher_checks, plugin, universe, worker_cache  # noqa: F401
 from catalog_guard.netguard import loopback_only
 
 # Hypothesis fails an example that takes over 200 ms by default: a timing assertion, which this suite does not make

@@ -159,7 +159,7 @@ CONTRACT = (
 def test_contract_tests_with_an_empty_gateway_url_fail_instead_of_skipping(pytester: pytest.Pytester) -> None:
     """``optional`` classes skip without --gateway-url; given but empty (an unset CI variable) is no skip."""
     pytester.makepyfile(CONTRACT)
-    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--catalog-guard-gateway-url", "")
+    run = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "--catalog-guard-gateway-url", "")
     outcomes = run.parseoutcomes()
     assert "skipped" not in outcomes
     assert outcomes.get("errors") == len(CHECKS)
@@ -169,7 +169,7 @@ def test_contract_tests_with_an_empty_gateway_url_fail_instead_of_skipping(pytes
 def test_contract_tests_against_a_gateway_that_never_answers_are_not_judged(pytester: pytest.Pytester) -> None:
     """Nothing listens (port 9, discard): every test errors with the line that says why, after one request."""
     pytester.makepyfile(CONTRACT)
-    run = pytester.runpytest_subprocess(
+    run = pytester.runpytest_inprocess(
         "-p",
         "no:cacheprovider",
         "-q",

@@ -2,7 +2,10 @@
 --gateway-url`` and the ``GatewayContract`` suite against it.
 
 The reference server must pass (exit 0); restarted with a regression mode it must fail (exit 1) and name the
-violation. Servers are separate processes bound to 127.0.0.1 and are always stopped, also when a test fails.
+violation. Servers are bound to 127.0.0.1 and always stopped, also when a test fails. The ``serve`` command itself
+runs as a separate process once (the reference server); the regression servers are the same app served in a
+thread of this process (:func:`catalog_guard.serve.serving`), which spares a Python start and a replay of the
+recorded corpus per server: what those tests judge is the audit, which still runs as its own process.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import httpcore  # noqa: F401  # imported up front: pytester's module snapshot would drop a lazy import
 import httpx
 import pytest
+
+from catalog_guard import serve
 
 pytest_plugins = ["pytester"]
 
@@ -62,6 +67,11 @@ def server(regression: str | None = None) -> Iterator[str]:
             process.wait()
 
 
+def threaded_server(regression: str | None = None) -> AbstractContextManager[str]:
+    """The app ``catalog-guard serve [--regression MODE]`` serves, in a thread of this process."""
+    return serve.serving(lambda _base_url: serve.reference_app(regression))
+
+
 def audit(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "CATALOG_GUARD_GATEWAY_URL"}
     return subprocess.run(
@@ -88,7 +98,7 @@ def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytes
         pytester.makepyfile(
             "from catalog_guard.contract import GatewayContract\n\n\nclass TestLive(GatewayContract):\n    pass\n"
         )
-        run = pytester.runpytest_subprocess(
+        run = pytester.runpytest_inprocess(
             "-p", "no:cacheprovider", "-q", "--catalog-guard-gateway-url", url, "--catalog-guard-truth", "recorded"
         )
         from catalog_guard.checks import CHECKS
@@ -105,7 +115,7 @@ def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytes
     ],
 )
 def test_regression_servers_fail_the_live_audit(mode: str, violation: str, words: str) -> None:
-    with server(mode) as url:
+    with threaded_server(mode) as url:
         result = audit(url)
     assert result.returncode == 1, result.stderr[-2000:]
     found = failed_checks(result)
@@ -120,14 +130,14 @@ def test_unreachable_gateway_is_a_connection_error() -> None:
 
 
 def test_request_budget_stops_a_runaway_audit() -> None:
-    with server() as url:
+    with threaded_server() as url:
         result = audit(url, "--max-requests", "5")
     assert result.returncode == 2
     assert "gave up after 5 requests" in result.stderr
 
 
 def test_live_audit_shows_progress_per_request() -> None:
-    with server() as url:
+    with threaded_server() as url:
         env = {k: v for k, v in os.environ.items() if k != "CATALOG_GUARD_GATEWAY_URL"}
         result = subprocess.run(
             [*CLI, "audit", "--gateway-url", url, "--gateway", "groq", "--truth", "recorded", "--format", "json"],

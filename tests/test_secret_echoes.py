@@ -29,6 +29,7 @@ from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.redaction import Redactor, encoded_forms
+from inner_sessions import WITHOUT_UNUSED_PLUGINS
 
 pytest_plugins = ["pytester"]
 
@@ -236,7 +237,7 @@ class TestEchoing(GatewayContract):
     plan = ObservePlan(gateways=("huggingface",), include_all=False)
 """
     )
-    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-k", "known_gateways")
+    run = pytester.runpytest_subprocess(*WITHOUT_UNUSED_PLUGINS, "-p", "no:cacheprovider", "-q", "-k", "known_gateways")
     output = "\n".join(run.outlines + run.errlines)
     run.assert_outcomes(failed=1)
     assert "401" in output

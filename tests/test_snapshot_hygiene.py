@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from inner_sessions import WITHOUT_UNUSED_PLUGINS
+
 pytest_plugins = ["pytester"]
 
 TESTS = """
@@ -32,14 +34,21 @@ def test_an_orphaned_snapshot_fails_a_parallel_run_and_update_removes_only_it(
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
         monkeypatch.delenv(name, raising=False)
     pytester.makepyfile(test_counts=TESTS.replace("{extra}", ORPHAN))
-    assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "--snapshot-update").ret == 0
+    assert (
+        pytester.runpytest_subprocess(*WITHOUT_UNUSED_PLUGINS, "-p", "no:cacheprovider", "--snapshot-update").ret == 0
+    )
     snapshots = pytester.path / "__snapshots__" / "test_counts"
     assert sorted(p.name for p in snapshots.iterdir()) == ["test_kept.json", "test_removed_later.json"]
 
     pytester.makepyfile(test_counts=TESTS.replace("{extra}", ""))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result = pytester.runpytest_subprocess(*WITHOUT_UNUSED_PLUGINS, "-p", "no:cacheprovider", "-n", "2")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*1 snapshot unused*"])
 
-    assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--snapshot-update").ret == 0
+    assert (
+        pytester.runpytest_subprocess(
+            *WITHOUT_UNUSED_PLUGINS, "-p", "no:cacheprovider", "-n", "2", "--snapshot-update"
+        ).ret
+        == 0
+    )
     assert sorted(p.name for p in snapshots.iterdir()) == ["test_kept.json"]

@@ -312,8 +312,8 @@ def test_the_pyargs_runner_takes_the_same_truth_choices(
         common = ["-p", "no:cacheprovider", "-q", "-rs", "--pyargs", "catalog_guard.contract_tests"]
         common += ["--catalog-guard-gateway-url", f"{base}/{GATEWAY}"]
         overrides = [f"--catalog-guard-base-url={n}={url}" for n, url in base_urls(base, truth.UPSTREAMS).items()]
-        live = pytester.runpytest_subprocess(*common, *overrides)  # live is the default for a URL
-        recorded = pytester.runpytest_subprocess(*common, "--catalog-guard-truth", "recorded")
+        live = pytester.runpytest_inprocess(*common, *overrides)  # live is the default for a URL
+        recorded = pytester.runpytest_inprocess(*common, "--catalog-guard-truth", "recorded")
     # count-floor has no baseline with live truth: skipped with the reason, not passed; the fetcher runner skips
     fetcher_tests = [name for name in dir(FetcherContract) if name.startswith("test_")]
     live.assert_outcomes(passed=len(CHECKS) - 1, skipped=len(fetcher_tests) + 1)
@@ -348,7 +348,7 @@ def test_gateway_contract_class_attributes_choose_the_truth(
         )
         for require, options in ((True, ()), (False, ("--catalog-guard-require-all-truth",))):
             pytester.makepyfile(test_staging=source.replace("{require}", str(require)))
-            run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs", *options)
+            run = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "-rs", *options)
             # together's key is not set: the checks that need its truth fail under require_all_truth, never pass
             run.assert_outcomes(passed=len(CHECKS) - 3, failed=2, skipped=1)
             run.stdout.fnmatch_lines(

@@ -19,6 +19,7 @@ from catalog_guard.fakes.transport import FakeInternet
 from catalog_guard.gateways import GATEWAY_HOST, GATEWAY_URL
 from catalog_guard.observe import ObservePlan, observe
 from catalog_guard.worker_cache import SWITCH, once_per_run
+from inner_sessions import WITHOUT_UNUSED_PLUGINS
 
 pytest_plugins = ["pytester"]
 
@@ -56,7 +57,9 @@ def test_a_contract_class_observes_once_under_xdist(pytester: pytest.Pytester, m
     log = pytester.path / "requests.log"
     pytester.makepyfile(test_logged=CONTRACT.format(log=str(log)))
     monkeypatch.delenv(SWITCH, raising=False)
-    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "-p", "no:randomly", "-q")
+    result = pytester.runpytest_subprocess(
+        *WITHOUT_UNUSED_PLUGINS, "-n", "2", "-p", "no:cacheprovider", "-p", "no:randomly", "-q"
+    )
     outcomes = result.parseoutcomes()  # a one-gateway plan fails some checks (coverage); only the count matters
     ran = outcomes.get("passed", 0) + outcomes.get("failed", 0) + outcomes.get("skipped", 0)
     assert ran == len(CHECKS), result.stdout.str()
