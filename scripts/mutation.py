@@ -21,6 +21,7 @@ Not part of .ci/run: docs/mutation-testing.md records the current scores and the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import shutil
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,10 +39,14 @@ EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.json")
 # module -> (the file mutated, the tests that judge it)
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "checks": ("src/catalog_guard/checks.py", ("tests/test_checks.py", "tests/test_check_boundaries.py")),
-    "fetcher_checks": ("src/catalog_guard/fetcher_checks.py", ("tests/test_fetcher_contract.py",)),
+    "fetcher_checks": (
+        "src/catalog_guard/fetcher_checks.py",
+        ("tests/test_fetcher_contract.py", "tests/test_fetcher_judge.py"),
+    ),
     "paging": ("src/catalog_guard/paging.py", ("tests/test_paging.py",)),
     "merge": ("src/catalog_guard/merge.py", ("tests/test_merge.py",)),
-    "scrub": ("src/catalog_guard/cassettes/scrub.py", ("tests/test_recorder.py", "tests/test_cassette_format.py")),
+    # the recorder tests drive the scrubber end to end but take minutes; the format tests judge it in seconds
+    "scrub": ("src/catalog_guard/cassettes/scrub.py", ("tests/test_cassette_format.py",)),
 }
 KILLED = {"killed", "timeout", "segfault", "suspicious"}  # mutmut's statuses for "the tests noticed"
 RUN_TIMEOUT = 3600.0  # one module's whole run; a hung run is reported, never waited on forever
@@ -104,7 +110,8 @@ def configure(checkout: Path, target: str, tests: tuple[str, ...]) -> None:
         + 'source_paths = ["src"]\n'
         + f"only_mutate = [{json.dumps(target)}]\n"
         + 'also_copy = ["cassettes", "schemas", "src", "scripts"]\n'
-        + 'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-x"]\n'
+        # mutmut lists the tests with --collect-only, which leaves every snapshot unused: syrupy would fail it
+        + 'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-x", "--snapshot-warn-unused"]\n'
         + f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n"
     )
 
@@ -119,20 +126,67 @@ def mutmut(checkout: Path, *args: str, timeout: float = 120.0) -> str:
     ).stdout
 
 
-def diff_of(checkout: Path, name: str) -> str:
-    shown = mutmut(checkout, "show", name)
-    removed = [line[1:].strip() for line in shown.splitlines() if line.startswith("-") and not line.startswith("---")]
-    added = [line[1:].strip() for line in shown.splitlines() if line.startswith("+") and not line.startswith("+++")]
+# One process for every diff: ``mutmut show`` costs a start-up (about a second) per mutant, minutes per module.
+SHOW_DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+path, names = sys.argv[1], json.loads(sys.stdin.read())
+print(json.dumps({name: get_diff_for_mutant(name, path=path) for name in names}))
+"""
+
+
+def one_line(name: str, diff: str) -> str:
+    """``function: -old +new`` of a unified diff: the key of scripts/mutation_equivalents.json."""
+    lines = diff.splitlines()
+    removed = [line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")]
     function = re.sub(r"^x(ǁ|_)|__mutmut_\d+$", "", name.rsplit(".", 1)[-1]).replace("ǁ", ".")
     return f"{function}: -{' '.join(removed)} +{' '.join(added)}"
 
 
-def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]]) -> Score:
+def diffs_of(checkout: Path, target: str, names: list[str]) -> dict[str, str]:
+    shown = subprocess.run(
+        [sys.executable, "-c", SHOW_DIFFS, target],
+        cwd=checkout,
+        input=json.dumps(names),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
+    return {name: one_line(name, diff) for name, diff in json.loads(shown).items()}
+
+
+def rejudge_survivors(checkout: Path) -> None:
+    """In a kept copy, forget the verdicts tests added since could change: survivors (exit 0) and mutants no
+    test reached (33). mutmut itself keeps every verdict of an unchanged function, even against new tests."""
+    for meta in (checkout / "mutants").rglob("*.meta"):
+        data = json.loads(meta.read_text())
+        codes = data.get("exit_code_by_key", {})
+        data["exit_code_by_key"] = {name: None if code in (0, 33) else code for name, code in codes.items()}
+        meta.write_text(json.dumps(data, indent=4))
+
+
+@contextlib.contextmanager
+def checkout_for(module: str, keep: Path | None) -> Iterator[Path]:
+    """A throwaway copy, or with ``keep`` a copy kept in ``keep/module`` between runs: mutmut then re-judges
+    only changed functions, survivors and unreached mutants (fast while writing tests; a recorded score comes
+    from a fresh run, without ``--keep``)."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix=f"catalog-guard-mutation-{module}-") as tmp:
+            yield Path(tmp)
+        return
+    checkout = keep.resolve() / module
+    checkout.mkdir(parents=True, exist_ok=True)
+    rejudge_survivors(checkout)
+    yield checkout
+
+
+def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]], keep: Path | None = None) -> Score:
     target, tests = MODULES[module]
     score = Score(module)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"catalog-guard-mutation-{module}-") as tmp:
-        checkout = Path(tmp)
+    with checkout_for(module, keep) as checkout:
         copy_checkout(checkout)
         configure(checkout, target, tests)
         run = subprocess.run(
@@ -152,13 +206,8 @@ def run_module(module: str, children: int, equivalents: dict[str, dict[str, str]
             last = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no output"]
             raise MutationRunError(f"{module}: mutmut judged no mutants (exit {run.returncode}): {last[0]}")
         known = equivalents.get(module, {})
-        for name, status in score.statuses.items():
-            if status in KILLED:
-                continue
-            diff = diff_of(checkout, name)
-            score.diffs[name] = diff
-            if diff in known:
-                score.equivalent[name] = known[diff]
+        score.diffs = diffs_of(checkout, target, [n for n, s in score.statuses.items() if s not in KILLED])
+        score.equivalent = {name: known[diff] for name, diff in score.diffs.items() if diff in known}
     score.seconds = time.monotonic() - started
     return score
 
@@ -168,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(MODULES)}")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the scores and survivors to this file")
+    parser.add_argument(
+        "--keep", type=Path, help="keep each module's copy in this folder and re-judge only what may have changed"
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
@@ -176,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = []
     for module in args.modules or list(MODULES):
         try:
-            score = run_module(module, args.max_children, equivalents)
+            score = run_module(module, args.max_children, equivalents, args.keep)
         except (MutationRunError, subprocess.TimeoutExpired) as error:
             print(f"mutation: not judged: {error}", file=sys.stderr)
             return 2

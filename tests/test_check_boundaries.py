@@ -10,6 +10,7 @@ the cases here kill them. Every figure is computed from the reference gateway's 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import httpx
@@ -356,3 +357,396 @@ def test_a_model_without_an_id_is_counted_per_walk() -> None:
     found = violations(observed(tampered(anonymous), GROQ), "schema")
     counted = [v for v in found if "missing_ids" in v.evidence]
     assert [(v.evidence["gateway"], v.evidence["missing_ids"]) for v in counted] == [("groq", 2)]
+
+
+# -- what a result says: the first violation, how many more, what it follows from --------------------------------
+
+
+def result(*messages: str, causes: tuple[str | None, ...] = (), not_judged: tuple[tuple[str, str], ...] = ()) -> Any:
+    causes = causes or (None,) * len(messages)
+    found = tuple(checks.Violation("coverage", m, cause=c) for m, c in zip(messages, causes, strict=True))
+    return checks.CheckResult("coverage", "title", found, not_judged)
+
+
+def test_a_result_summary_is_pass_not_judged_or_its_first_violation_and_how_many_more() -> None:
+    assert result().summary() == "pass"
+    unjudged = (("groq", "no truth"), ("google", "no baseline"), ("cerebras", "no truth"))
+    assert result(not_judged=unjudged).summary() == "not judged: groq, cerebras (no truth); google (no baseline)"
+    assert result("a", not_judged=unjudged).summary() == "a"  # a violation outranks what was not judged
+    assert result("a").summary() == "a"  # exactly one: no "more"
+    assert result("a", "b").summary() == "a (+1 more)"
+    assert result("a", "b", "c").summary() == "a (+2 more)"
+
+
+def test_a_result_follows_from_other_checks_only_if_every_violation_does() -> None:
+    both = result("a", "b", causes=("offset-progression", "known-gateways"))
+    assert both.causes == ("known-gateways", "offset-progression")
+    assert both.summary() == "a (+1 more) [follows from known-gateways, offset-progression]"
+    assert result("a", "b", causes=("offset-progression", None)).causes == ()
+    assert result("a", causes=("offset-progression",)).summary() == "a [follows from offset-progression]"
+
+
+def test_a_cause_counts_only_on_the_same_gateway_or_listing() -> None:
+    def failed(name: str, **evidence: Any) -> checks.CheckResult:
+        return checks.CheckResult(name, name, (checks.Violation(name, "x", evidence),))
+
+    results = [
+        failed("offset-progression", gateway="groq"),
+        failed("all-completeness", listing="all"),
+        failed("coverage", gateway="groq"),
+        failed("count-floor", gateway="google"),
+        failed("provenance", listing="all"),
+        failed("phantom", gateway="groq"),
+    ]
+    causes = {r.name: r.violations[0].cause for r in checks.attribute(results)}
+    assert causes == {
+        "offset-progression": None,
+        "all-completeness": None,
+        "coverage": "offset-progression",
+        "count-floor": None,  # Groq's broken walk explains nothing about Google
+        "provenance": "all-completeness",  # the subject of a listing's violation is its label
+        "phantom": None,  # id-hygiene did not fail
+    }
+    no_subject = [failed("offset-progression", url="https://x/1"), failed("coverage", url="https://x/2")]
+    assert checks.attribute(no_subject)[1].violations[0].cause is None  # two findings without a subject: unrelated
+
+
+# -- the registry: a check's name and title, written once ---------------------------------------------------------
+
+
+def test_a_check_is_registered_under_its_name_with_its_title_and_left_unchanged() -> None:
+    def rule(seen: Observation, context: checks.Context) -> list[checks.Violation]:
+        return []
+
+    try:
+        assert checks.contract_check("mutation-test-only", "a title said once")(rule) is rule
+        assert checks.CHECKS["mutation-test-only"] == checks.Check("mutation-test-only", "a title said once", rule)
+    finally:
+        del checks.CHECKS["mutation-test-only"]
+
+
+# -- how many ids a message shows --------------------------------------------------------------------------------
+
+
+def test_a_message_shows_max_examples_ids_and_counts_the_rest() -> None:
+    context = universe_context(max_examples=3)
+    assert checks._ids_said(("a", "b", "c"), context) == "a, b, c"  # exactly max_examples: nothing more
+    assert checks._ids_said(("a", "b", "c", "d"), context) == "a, b, c (+1 more)"
+    assert checks._ids_said(tuple(f"m{n}" for n in range(1_203)), context) == "m0, m1, m2 (+1,200 more)"
+
+
+def test_examples_are_sorted_as_text_and_capped() -> None:
+    context = universe_context(max_examples=3)
+    assert checks._examples([("b", 2), ("a", 10), ("a", 9), ("c", 1)], context) == [("a", 10), ("a", 9), ("b", 2)]
+
+
+def test_a_duplication_factor_of_nothing_is_not_a_number() -> None:
+    assert checks.duplication_factor(5, 0) == "n/a"
+    assert checks.duplication_factor(5, 1) == "5.0x"  # one unique id is a factor, not "n/a"
+    assert checks.duplication_factor(10_000_001, 10_000_000) == "1.000000x"  # beyond six decimals: the last resort
+
+
+# -- how a walk is told as evidence ------------------------------------------------------------------------------
+
+
+def walk_of(sizes: list[int], *, complete: bool = True, error: Exception | None = None) -> Any:
+    from catalog_guard.gateway_client import GatewayWalk
+    from catalog_guard.paging import Page
+
+    url = "https://gw.test/v1/models?gateway=groq&limit=5&offset={}"
+    pages = [
+        Page(n, url.format(5 * n), 200, {}, {}, [{"id": f"m{n}-{i}"} for i in range(size)], None)
+        for n, size in enumerate(sizes)
+    ]
+    return GatewayWalk("groq", 5, pages, complete=complete, error=error)  # type: ignore[arg-type]
+
+
+def test_a_walk_is_told_page_by_page_up_to_four_pages_then_the_first_three_and_the_last() -> None:
+    last = "(last: GET https://gw.test/v1/models?gateway=groq&limit=5&offset={})"
+    assert checks._walk_story(walk_of([5, 5, 5, 3])) == (
+        f"its walk: offset 0 gave 5, offset 5 gave 5, offset 10 gave 5, offset 15 gave 3 {last.format(15)}"
+    )
+    assert checks._walk_story(walk_of([5, 5, 5, 5, 1])) == (
+        f"its walk: offset 0 gave 5, offset 5 gave 5, offset 10 gave 5, ..., offset 20 gave 1 {last.format(20)}"
+    )
+
+
+def test_a_walk_story_says_how_an_unfinished_walk_ended_and_when_there_was_no_page() -> None:
+    from catalog_guard.errors import ServerError
+
+    ended = checks._walk_story(walk_of([5], complete=False, error=ServerError("503 from the gateway")))
+    assert ended.endswith("offset=0); then ServerError: 503 from the gateway")
+    assert "then" not in checks._walk_story(walk_of([5], complete=False))  # stopped, but no error to tell
+    assert checks._walk_story(walk_of([], complete=False)) == "its walk: no page"
+
+
+# -- what a broken unique_models walk is said to be, when the flag is judged against it -----------------------------
+
+
+def test_a_walk_that_did_not_end_or_repeats_is_named_and_a_sound_one_is_not() -> None:
+    from catalog_guard.errors import ServerError
+
+    assert checks._walk_trouble(walk_of([5, 5])) == ""
+    assert checks._walk_trouble(walk_of([5], complete=False, error=ServerError("boom"))) == (
+        "it did not end: ServerError: boom"
+    )
+    repeated = walk_of([2, 2])
+    repeated.ids = ["a", "b", "a", "b"]
+    assert checks._walk_trouble(repeated) == "2 ids repeated across its pages"
+
+
+def test_a_gateway_that_left_no_page_and_no_error_is_unserved_without_a_quote() -> None:
+    from catalog_guard.gateway_client import GatewayWalk
+
+    plan = ObservePlan(gateways=("groq",), include_all=False)
+    seen = Observation("https://gw.test", plan, walks={"groq": GatewayWalk("groq", 100)})
+    [violation] = checks.check_known_gateways(seen, checks.Context())
+    assert (
+        violation.message == "serves 0 of the 1 gateways asked for; not served: groq (no page). Is the base URL right?"
+    )
+
+
+# -- paging-ends: what each end probe may answer ------------------------------------------------------------------
+
+
+def answered(status: int, body: Any = None) -> Any:
+    from catalog_guard.gateway_client import GatewayResponse
+
+    return GatewayResponse("https://gw.test/v1/models?gateway=groq", status, {}, body, "", [], None)
+
+
+@pytest.mark.parametrize("status", [400, 404, 422, 499])
+def test_one_past_the_maximum_limit_passes_with_any_4xx(status: int) -> None:
+    assert checks._end_probe("limit-one-past-maximum", answered(status), None) == []
+
+
+@pytest.mark.parametrize("status", [200, 399, 500, 503])
+def test_one_past_the_maximum_limit_fails_with_anything_but_a_4xx(status: int) -> None:
+    [violation] = checks._end_probe("limit-one-past-maximum", answered(status), None)
+    assert (
+        violation.message
+        == f"limit-one-past-maximum: https://gw.test/v1/models?gateway=groq answered {status} (0 models), not a 4xx"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "said"),
+    [
+        (
+            "offset-past-total",
+            500,
+            "offset-past-total: https://gw.test/v1/models?gateway=groq answered 500, not an empty page or a 4xx",
+        ),
+        (
+            "offset-at-total",
+            500,
+            "offset-at-total: https://gw.test/v1/models?gateway=groq answered 500, not an empty page",
+        ),
+        (
+            "offset-at-total",
+            404,
+            "offset-at-total: https://gw.test/v1/models?gateway=groq answered 404, not an empty page",
+        ),
+        ("offset-past-total", 499, "offset-past-total: 499 without an error message"),
+    ],
+)
+def test_past_the_end_a_5xx_or_a_4xx_without_a_message_fails(name: str, status: int, said: str) -> None:
+    [violation] = checks._end_probe(name, answered(status, {}), None)
+    assert (violation.check, violation.message) == ("paging-ends", said)
+    assert violation.evidence == {
+        "probe": name,
+        "url": "https://gw.test/v1/models?gateway=groq",
+        "status": status,
+        "returned": 0,
+    }
+
+
+def test_past_the_end_a_4xx_that_says_why_passes() -> None:
+    assert checks._end_probe("offset-past-total", answered(499, {"error": "offset past the end"}), None) == []
+
+
+def test_the_last_row_probe_quotes_the_first_two_ids_it_got() -> None:
+    from catalog_guard.gateway_client import GatewayResponse
+
+    rows = [{"id": "a"}, {"id": "b"}, {"id": "c"}]
+    got = GatewayResponse("https://gw.test/last", 200, {}, {"data": rows}, "", rows, None)
+    [violation] = checks._end_probe("last-row", got, None)
+    assert violation.message == (
+        "last-row: https://gw.test/last answered 3 models (['a', 'b']) with has_more=None; expected the walk's last "
+        "model None alone and no more"
+    )
+
+
+# -- paging-arithmetic: a page that does not echo its offset is judged at the offset it was asked for ------------------
+
+
+def test_a_page_without_an_echoed_offset_is_judged_at_its_requested_offset() -> None:
+    def no_offset(request: httpx.Request, body: Body) -> Body | None:
+        body.pop("offset", None)
+        if is_walk_page(request, "huggingface", 100):
+            body["has_more"] = not body["has_more"]
+        return body
+
+    found = violations(observed(tampered(no_offset), ONE), "paging-arithmetic")
+    total = len(universe_context().truth["huggingface"])
+    # the walk stops there (has_more=False), so its total is wrong too; the has_more error names offset 100
+    assert f"huggingface: has_more=False at offset 100 with 100 returned of total {total}" in [v.message for v in found]
+
+
+# -- the config: fractions between 0 and 1, both ends included ------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, 0.0, 0.5, 1, 1.0])
+def test_a_floor_and_a_tolerance_from_zero_to_one_are_accepted(value: float) -> None:
+    config = checks.ContractConfig(coverage_floor=value, count_tolerance=value)
+    assert (config.coverage_floor, config.count_tolerance) == (value, value)
+
+
+@pytest.mark.parametrize("value", [-0.01, 1.01, float("nan"), "0.9", None])
+@pytest.mark.parametrize("knob", ["coverage_floor", "count_tolerance"])
+def test_a_floor_or_a_tolerance_outside_zero_to_one_is_refused_naming_the_option(knob: str, value: Any) -> None:
+    option = "--" + knob.replace("_", "-")
+    said = f"{option} must be a fraction between 0 and 1, got {value!r}"
+    with pytest.raises(ValueError, match=f"^{re.escape(said)}$"):
+        checks.ContractConfig(**{knob: value})
+
+
+# -- what is reported as not judged, and in which order ----------------------------------------------------------------
+
+
+def test_not_judged_lists_the_walked_gateways_in_the_contracts_order(reference_groq: Observation) -> None:
+    seen = dataclasses.replace(
+        reference_groq, walks={**reference_groq.walks, "huggingface": reference_groq.walks["groq"]}
+    )
+    reasons = {"groq": "no truth", "zeta": "no truth", "huggingface": "no baseline", "google": "not walked"}
+    context = dataclasses.replace(universe_context(), not_judged={"coverage": reasons})
+    results = {r.name: r for r in checks.run_checks(seen, context, names=["coverage", "schema"])}
+    assert list(results) == ["coverage", "schema"]  # the named checks only, in the order asked
+    assert results["coverage"].not_judged == (("huggingface", "no baseline"), ("groq", "no truth"))
+    assert results["schema"].not_judged == ()
+
+
+def test_gateways_are_ordered_as_the_contract_lists_them_then_alphabetically() -> None:
+    names = {"zeta": 1, "groq": 1, "alpha": 1, "huggingface": 1, "openrouter": 1}
+    order = [name for name, _ in checks._in_plan_order(Observation("https://gw.test", ONE), names)]
+    assert order == ["huggingface", "openrouter", "groq", "alpha", "zeta"]
+
+
+def test_without_a_context_the_checks_run_with_the_default_config(reference_groq: Observation) -> None:
+    results = checks.run_checks(reference_groq)
+    assert [(r.name, r.title) for r in results] == [(c.name, c.title) for c in checks.CHECKS.values()]
+    assert all(r.passed for r in results)  # no truth, no baseline: nothing to fall short of
+
+
+def test_an_unserved_gateway_is_described_by_its_status_or_its_error_in_80_characters() -> None:
+    from catalog_guard.errors import CatalogGuardError, ClientError
+    from catalog_guard.gateway_client import GatewayWalk
+
+    plan = ObservePlan(gateways=("groq", "google", "cerebras", "xai"), include_all=False)
+    walks = {
+        "groq": GatewayWalk("groq", 100, error=CatalogGuardError("x" * 100)),
+        "google": GatewayWalk("google", 100, error=ClientError("gone", status=410)),
+        "cerebras": GatewayWalk("cerebras", 100),
+        "xai": walk_of([5]),
+    }
+    unserved = checks.unserved_gateways(Observation("https://gw.test", plan, walks=walks))
+    assert unserved == {"groq": ("CatalogGuardError: " + "x" * 100)[:80], "google": "410", "cerebras": "no page"}
+
+
+# -- alias: the documented flag against the implemented one, on prepared answers -------------------------------
+
+
+def response(status: int, ids: list[str], url: str = "https://gw.test/v1/models?gateway=all&unique=true") -> Any:
+    from catalog_guard.gateway_client import GatewayResponse
+
+    rows = [{"id": i} for i in ids]
+    return GatewayResponse(url, status, {}, {"data": rows}, "", rows, None)
+
+
+def flagged(
+    probe: Any, single: Any = None, walk: Any = None, *, flag: str = "unique", target: str = "unique_models"
+) -> list[tuple[str, dict[str, Any], str | None]]:
+    seen = Observation("https://gw.test", ObservePlan(gateways=("groq",)))
+    if probe is not None:
+        seen.flag_probes[flag] = probe
+    if single is not None:
+        seen.unique_singles[target] = single
+    if walk is not None:
+        seen.unique_walks[target] = walk
+    return [(v.message, dict(v.evidence), v.cause) for v in checks._flag_alias(seen, flag, target)]
+
+
+def rows_walk(*pages: list[str], complete: bool = True, error: Exception | None = None) -> Any:
+    walk = walk_of([len(page) for page in pages], complete=complete, error=error)
+    for page, ids in zip(walk.pages, pages, strict=True):
+        page.items[:] = [{"id": i} for i in ids]
+    walk.ids = [i for page in pages for i in page]
+    return walk
+
+
+SAID = "gateway=all&unique=true (the documented flag) answered {} with a listing that differs from"
+
+
+def test_the_flag_is_judged_only_with_a_probe_and_something_to_compare_it_with() -> None:
+    assert flagged(None, response(200, ["a"])) == []
+    assert flagged(response(200, ["a"])) == []
+
+
+def test_the_flag_answering_what_the_implemented_one_answers_passes_even_when_both_refuse() -> None:
+    assert flagged(response(200, ["a", "b"]), response(200, ["a", "b"])) == []
+    assert flagged(response(400, []), response(400, [])) == []
+
+
+def test_the_flag_differing_from_the_implemented_one_asked_the_same_way_is_ignored() -> None:
+    evidence = {"flag": "unique", "target": "unique_models", "status": 200, "position": 1}
+    assert flagged(response(200, ["a", "x", "c"]), response(200, ["a", "b", "c"])) == [
+        (
+            f"{SAID.format(200)} unique_models=true asked the same way (200) from position 1: the flag is ignored",
+            evidence,
+            None,
+        )
+    ]
+    shorter = flagged(response(200, ["a", "b"]), response(200, ["a", "b", "c"]))  # a prefix differs at its end
+    assert [e["position"] for _, e, _ in shorter] == [2]
+    refused = flagged(response(400, ["a", "b"]), response(200, ["a", "b"]))
+    assert [(e["status"], e["position"]) for _, e, _ in refused] == [(400, 2)]
+    assert refused[0][0].startswith(SAID.format(400) + " unique_models=true asked the same way (200) from position 2")
+
+
+def test_without_the_like_for_like_request_the_flag_is_judged_against_the_walk() -> None:
+    walk = rows_walk(["a", "b"], ["c", "d"])
+    assert flagged(response(200, ["a", "b", "c"]), walk=walk) == []  # the probe's rows are the walk's first rows
+    assert flagged(response(200, ["a", "x", "c"]), walk=walk) == [
+        (
+            f"{SAID.format(200)} the unique_models=true walk from position 1: the flag is ignored",
+            {"flag": "unique", "target": "unique_models", "status": 200, "position": 1},
+            None,
+        )
+    ]
+    assert flagged(response(400, ["a", "b", "c"]), walk=walk)[0][0].startswith(SAID.format(400))
+
+
+def test_a_broken_walk_is_named_as_the_cause_instead_of_the_flag() -> None:
+    from catalog_guard.errors import ServerError
+
+    repeating = rows_walk(["a", "b"], ["b", "c"])
+    [(message, evidence, cause)] = flagged(response(200, ["a", "x"]), walk=repeating)
+    assert message == (
+        f"{SAID.format(200)} the unique_models=true walk from position 1, but that walk is itself broken (1 ids "
+        "repeated across its pages): the likely cause is the paging of the unique_models listing, not the flag"
+    )
+    assert (evidence["position"], cause) == (1, "no-duplicates")
+    unfinished = rows_walk(["a", "b"], complete=False, error=ServerError("503"))
+    [(message, _, cause)] = flagged(response(200, ["x"]), walk=unfinished)
+    assert "(it did not end: ServerError: 503)" in message
+    assert cause == "offset-progression"
+    [(message, _, cause)] = flagged(response(400, ["x"]), walk=unfinished)  # a refused flag is the flag's fault
+    assert (message.endswith("the flag is ignored"), cause) == (True, None)
+
+
+def test_a_request_without_a_limit_or_offset_is_not_held_to_one() -> None:
+    url = "https://gw.test/v1/models?gateway=groq"  # the gateway's defaults apply: nothing was asked
+    single = response(200, [f"m{n}" for n in range(19)], url=url)
+    single.body.update({"returned": 19, "offset": 0})
+    seen = Observation("https://gw.test", ObservePlan(gateways=("groq",)), singles={"groq": single})
+    assert checks.check_page_bounds(seen, checks.Context()) == []

@@ -8,12 +8,14 @@ paging arithmetic, alias, early stop) have a demonstrated failing case too.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from catalog_guard import checks, latency
 from catalog_guard import universe as u
@@ -66,6 +68,14 @@ def failing(seen: Observation, **config: Any) -> dict[str, checks.CheckResult]:
     return {r.name: r for r in checks.run_checks(seen, universe_context(**config)) if not r.passed}
 
 
+def said(found: Mapping[str, checks.CheckResult]) -> dict[str, list[dict[str, Any]]]:
+    """What the failing checks say, word for word: each violation's check, message, evidence and cause. Messages
+    are the product's output ("say why"), so a failing case compares them with its snapshot in
+    ``tests/__snapshots__/``: a reworded message or a renamed evidence key is a reviewed change there
+    (``--snapshot-update``), and a check that says less than before fails."""
+    return {name: [dataclasses.asdict(v) for v in result.violations] for name, result in sorted(found.items())}
+
+
 @pytest.fixture(scope="module")
 def reference() -> Observation:
     return observed(FakeGateway(current_state()))
@@ -80,51 +90,57 @@ def gateway_of(request: httpx.Request) -> str:
     return request.url.params.get("gateway", "")
 
 
-def test_schema_flags_a_model_without_id() -> None:
+def test_schema_flags_a_model_without_id(snapshot_json: SnapshotAssertion) -> None:
     def drop_id(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "groq" and body["data"]:
             body["data"][0]["id"] = ""
         return body
 
     found = failing(observed(tampered(drop_id)))
+    assert said(found) == snapshot_json
     assert "schema" in found
     assert any("id" in v.message for v in found["schema"].violations)
 
 
-def test_paging_arithmetic_flags_a_lying_has_more() -> None:
+def test_paging_arithmetic_flags_a_lying_has_more(snapshot_json: SnapshotAssertion) -> None:
     def lie(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "google":
             body["has_more"] = not body["has_more"]
         return body
 
     seen = observed(tampered(lie), ObservePlan(gateways=("google",), include_all=False))
-    assert "paging-arithmetic" in failing(seen)
+    found = failing(seen)
+    assert said(found) == snapshot_json
+    assert "paging-arithmetic" in found
 
 
-def test_paging_arithmetic_flags_a_wrong_next_offset() -> None:
+def test_paging_arithmetic_flags_a_wrong_next_offset(snapshot_json: SnapshotAssertion) -> None:
     def skip_ahead(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "huggingface" and body.get("has_more"):
             body["next_offset"] = body["offset"] + body["returned"] + 7
         return body
 
     found = failing(observed(tampered(skip_ahead), ObservePlan(gateways=("huggingface",), include_all=False)))
+    assert said(found) == snapshot_json
     assert "paging-arithmetic" in found
     messages = [v.message for v in found["paging-arithmetic"].violations]
     assert any("next_offset=" in message for message in messages)
     assert any("walk collected" in message for message in messages)  # the skipped models are missing too
 
 
-def test_alias_flags_a_diverging_alias() -> None:
+def test_alias_flags_a_diverging_alias(snapshot_json: SnapshotAssertion) -> None:
     def stale_alias(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "hug":
             body["data"] = body["data"][:-1]
             body["returned"] -= 1
         return body
 
-    assert "alias" in failing(observed(tampered(stale_alias)))
+    found = failing(observed(tampered(stale_alias)))
+    assert said(found) == snapshot_json
+    assert "alias" in found
 
 
-def test_offset_progression_flags_an_early_short_page() -> None:
+def test_offset_progression_flags_an_early_short_page(snapshot_json: SnapshotAssertion) -> None:
     def short_first_page(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "huggingface" and body["offset"] == 0 and body["limit"] == 100:
             body["data"] = body["data"][:60]
@@ -133,10 +149,11 @@ def test_offset_progression_flags_an_early_short_page() -> None:
         return body
 
     found = failing(observed(tampered(short_first_page), ObservePlan(gateways=("huggingface",), include_all=False)))
+    assert said(found) == snapshot_json
     assert "offset-progression" in found
 
 
-def test_page_bounds_flags_an_echoed_offset_that_lies() -> None:
+def test_page_bounds_flags_an_echoed_offset_that_lies(snapshot_json: SnapshotAssertion) -> None:
     def wrong_offset(request: httpx.Request, body: Body) -> Body | None:
         body["offset"] = 0
         return body
@@ -144,10 +161,11 @@ def test_page_bounds_flags_an_echoed_offset_that_lies() -> None:
     found = failing(observed(tampered(wrong_offset), ObservePlan(gateways=("groq",), include_all=False)))
     assert "page-bounds" not in found  # groq fits in one page: offset 0 is the truth there
     found = failing(observed(tampered(wrong_offset), ObservePlan(gateways=("huggingface",), include_all=False)))
+    assert said(found) == snapshot_json
     assert "page-bounds" in found
 
 
-def test_coverage_floor_and_count_tolerance_are_configurable() -> None:
+def test_coverage_floor_and_count_tolerance_are_configurable(snapshot_json: SnapshotAssertion) -> None:
     def drop_some(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "google":
             body["data"] = [m for m in body["data"] if not m["id"].endswith("1")]
@@ -159,60 +177,67 @@ def test_coverage_floor_and_count_tolerance_are_configurable() -> None:
     upstream = len(u.build().catalogs[u.DAY_1]["google"])
     assert listed < upstream
     ratio = listed / upstream
-    assert {"coverage", "count-floor"} <= set(failing(seen))
+    found = failing(seen)
+    assert said(found) == snapshot_json
+    assert {"coverage", "count-floor"} <= set(found)
     loose = failing(seen, coverage_floor=ratio, count_tolerance=1 - ratio + 1e-9)
     assert "coverage" not in loose
     assert "count-floor" not in loose
 
 
-def test_violation_messages_say_what_went_wrong() -> None:
+def test_violation_messages_say_what_went_wrong(snapshot_json: SnapshotAssertion) -> None:
     from catalog_guard.fakes.gateway import Regression
 
     found = failing(observed(FakeGateway(current_state(), Regression.G4), ObservePlan(gateways=("huggingface",))))
+    assert said(found) == snapshot_json
     message = found["coverage"].violations[0].message
     upstream = len(u.hub_order(u.build().hub_models))
     assert f"of the {upstream:,} models" in message
     assert found["coverage"].violations[0].evidence["covered"] < upstream
 
 
-def test_page_bounds_flags_returned_that_is_not_len_data() -> None:
+def test_page_bounds_flags_returned_that_is_not_len_data(snapshot_json: SnapshotAssertion) -> None:
     def miscount(request: httpx.Request, body: Body) -> Body | None:
         body["returned"] = len(body["data"]) + 1
         return body
 
     found = failing(observed(tampered(miscount), ObservePlan(gateways=("groq",), include_all=False)))
+    assert said(found) == snapshot_json
     assert any("returned=" in v.message for v in found["page-bounds"].violations)
 
 
-def test_page_bounds_flags_envelope_fields_of_the_wrong_type() -> None:
+def test_page_bounds_flags_envelope_fields_of_the_wrong_type(snapshot_json: SnapshotAssertion) -> None:
     def stringly(request: httpx.Request, body: Body) -> Body | None:
         body["total"] = str(body["total"])
         return body
 
     found = failing(observed(tampered(stringly), ObservePlan(gateways=("groq",), include_all=False)))
+    assert said(found) == snapshot_json
     assert any("wrong type" in v.message for v in found["page-bounds"].violations)
 
 
-def test_page_bounds_flags_an_echoed_limit_that_lies() -> None:
+def test_page_bounds_flags_an_echoed_limit_that_lies(snapshot_json: SnapshotAssertion) -> None:
     def other_limit(request: httpx.Request, body: Body) -> Body | None:
         body["limit"] = 50
         return body
 
     found = failing(observed(tampered(other_limit), ObservePlan(gateways=("groq",), include_all=False)))
+    assert said(found) == snapshot_json
     assert any("answered limit=50" in v.message for v in found["page-bounds"].violations)
 
 
-def test_offset_progression_flags_a_walk_that_differs_from_the_single_listing() -> None:
+def test_offset_progression_flags_a_walk_that_differs_from_the_single_listing(snapshot_json: SnapshotAssertion) -> None:
     def reordered(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "google" and request.url.params.get("limit") == "1000":
             body["data"] = list(reversed(body["data"]))
         return body
 
     found = failing(observed(tampered(reordered), ObservePlan(gateways=("google",), include_all=False)))
+    assert said(found) == snapshot_json
     assert any("differ from position" in v.message for v in found["offset-progression"].violations)
 
 
-def test_stable_bodies_flags_a_body_that_changes_between_identical_requests() -> None:
+def test_stable_bodies_flags_a_body_that_changes_between_identical_requests(snapshot_json: SnapshotAssertion) -> None:
     calls = iter(range(10_000))
 
     def clock(request: httpx.Request, body: Body) -> Body | None:
@@ -220,10 +245,11 @@ def test_stable_bodies_flags_a_body_that_changes_between_identical_requests() ->
         return body
 
     found = failing(observed(tampered(clock), ObservePlan(gateways=("groq",), include_all=False)))
+    assert said(found) == snapshot_json
     assert any("different bodies" in v.message for v in found["stable-bodies"].violations)
 
 
-def test_bad_parameters_flags_a_4xx_without_a_message() -> None:
+def test_bad_parameters_flags_a_4xx_without_a_message(snapshot_json: SnapshotAssertion) -> None:
     gateway = FakeGateway(current_state())
 
     def mute(request: httpx.Request) -> httpx.Response:
@@ -231,10 +257,11 @@ def test_bad_parameters_flags_a_4xx_without_a_message() -> None:
         return httpx.Response(400, json={}) if response.status_code == 400 else response
 
     found = failing(observed(mute, ObservePlan(gateways=("groq",), include_all=False)))
+    assert said(found) == snapshot_json
     assert any("without an error message" in v.message for v in found["bad-parameters"].violations)
 
 
-def test_routable_flags_a_probe_that_could_not_be_sent() -> None:
+def test_routable_flags_a_probe_that_could_not_be_sent(snapshot_json: SnapshotAssertion) -> None:
     gateway = FakeGateway(current_state())
 
     def refuse_chat(request: httpx.Request) -> httpx.Response:
@@ -243,17 +270,74 @@ def test_routable_flags_a_probe_that_could_not_be_sent() -> None:
         return gateway(request)
 
     found = failing(observed(refuse_chat, ObservePlan(gateways=("groq",), include_all=False)))
+    assert said(found) == snapshot_json
     assert "could not be sent" in found["routable"].violations[0].message
 
 
-def test_no_duplicates_flags_a_provider_row_listed_twice_in_all() -> None:
+def test_no_duplicates_flags_a_provider_row_listed_twice_in_all(snapshot_json: SnapshotAssertion) -> None:
     def doubled(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "all" and body["offset"] == 0 and "unique" not in str(request.url):
             body["data"][1] = body["data"][0]
         return body
 
     found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_unique=False)))
+    assert said(found) == snapshot_json
     assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)
+
+
+def serving(answers: dict[str, httpx.Response]) -> Callable[[httpx.Request], httpx.Response]:
+    """The reference gateway, with ``answers[gateway]`` for every listing request of those gateways."""
+    gateway = FakeGateway(current_state())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/models" and gateway_of(request) in answers:
+            return answers[gateway_of(request)]
+        return gateway(request)
+
+    return handler
+
+
+LONG_REFUSAL = httpx.Response(404, json={"error": {"message": "unknown gateway; " + "the known ones are " * 30}})
+QUIET = ObservePlan(gateways=("groq", "cerebras", "google"), include_all=False, probe_parameters=False)
+NOT_FOUND = httpx.Response(404, json={"error": {"message": "unknown gateway"}})
+EMPTY = httpx.Response(200, json={"data": [], "total": 0, "returned": 0, "offset": 0, "limit": 100, "has_more": False})
+
+
+@pytest.mark.parametrize(
+    ("answers", "plan"),
+    [
+        pytest.param({"groq": NOT_FOUND, "cerebras": EMPTY}, QUIET, id="a-404-and-a-quiet-empty-page"),
+        pytest.param({"cerebras": httpx.Response(503, json={"error": "overloaded"})}, QUIET, id="an-outage"),
+        pytest.param(dict.fromkeys(QUIET.gateways, NOT_FOUND), QUIET, id="nothing-served"),
+        pytest.param({"groq": LONG_REFUSAL}, QUIET, id="what-it-answered-is-quoted-up-to-300-characters"),
+        pytest.param(
+            {"hug": EMPTY},
+            ObservePlan(gateways=("huggingface",), include_all=False, probe_parameters=False),
+            id="an-alias-without-models",
+        ),
+    ],
+)
+def test_known_gateways_flags_gateways_that_serve_no_models(
+    answers: dict[str, httpx.Response], plan: ObservePlan, snapshot_json: SnapshotAssertion
+) -> None:
+    found = failing(observed(serving(answers), plan))
+    assert said(found) == snapshot_json
+    assert "known-gateways" in found
+
+
+def test_all_completeness_flags_a_listing_that_leaves_out_a_gateways_model(snapshot_json: SnapshotAssertion) -> None:
+    left_out = current_state().catalog("groq")[0]["id"]
+
+    def leave_out(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "all":  # the row is there, under another id: the paging still adds up
+            body["data"] = [{**r, "id": "acme/in-place-of"} if r["id"] == left_out else r for r in body["data"]]
+            body["note"] = "every gateway's models"
+        return body
+
+    plan = ObservePlan(gateways=("groq", "cerebras"), limit=1000, probe_parameters=False, probe_routing=False)
+    found = failing(observed(tampered(leave_out), plan))
+    assert said(found) == snapshot_json
+    assert "all-completeness" in found
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -316,8 +400,11 @@ def test_id_hygiene_twins_differ_only_in_case_space_form_or_prefix_not_in_a_know
     ],
     ids=["case", "trailing-space", "compatibility-form", "wrapper"],
 )
-def test_id_hygiene_flags_one_model_listed_twice(gateway: str, twin: Callable[[Body], Body]) -> None:
+def test_id_hygiene_flags_one_model_listed_twice(
+    gateway: str, twin: Callable[[Body], Body], snapshot_json: SnapshotAssertion
+) -> None:
     found = failing(observed(tampered(with_row(gateway, twin)), ObservePlan(gateways=(gateway,), include_all=False)))
+    assert said(found) == snapshot_json
     assert "id-hygiene" in found
     assert any(gateway in v.message for v in found["id-hygiene"].violations)
 
@@ -327,7 +414,7 @@ def test_id_hygiene_passes_a_known_suffix_variant_as_its_own_offer() -> None:
     assert "id-hygiene" not in failing(observed(tampered(free), GROQ))
 
 
-def test_phantom_does_not_count_what_the_gateway_curates() -> None:
+def test_phantom_does_not_count_what_the_gateway_curates(snapshot_json: SnapshotAssertion) -> None:
     allowed = checks.ContractConfig().skew.allowed(len(current_state().catalog("groq")))
 
     def house(request: httpx.Request, body: Body) -> Body | None:
@@ -337,7 +424,9 @@ def test_phantom_does_not_count_what_the_gateway_curates() -> None:
         return body
 
     seen = observed(tampered(house), GROQ)
-    assert "groq-house/router-0" in failing(seen)["phantom"].violations[0].message
+    found = failing(seen)
+    assert said(found) == snapshot_json
+    assert "groq-house/router-0" in found["phantom"].violations[0].message
     assert "phantom" not in failing(seen, curated=(("groq", "groq-house/*"),))
     assert "phantom" not in failing(seen, curated=(("*", "groq-house/router-*"),))
     assert "phantom" in failing(seen, curated=(("google", "groq-house/*"),))  # another gateway's allowance
@@ -360,14 +449,16 @@ def last_page_again(body: Body) -> Body:
     return {**body, "data": rows[-body["limit"] :], "returned": len(rows[-body["limit"] :])}
 
 
-def test_paging_ends_flags_the_last_page_again_at_offset_total() -> None:
+def test_paging_ends_flags_the_last_page_again_at_offset_total(snapshot_json: SnapshotAssertion) -> None:
     found = failing(observed(tampered(end_probe(lambda o, t: o == t, last_page_again)), GROQ))
+    assert said(found) == snapshot_json
     assert any("offset-at-total" in v.message for v in found["paging-ends"].violations)
     assert not any("offset-past-total" in v.message for v in found["paging-ends"].violations)
 
 
-def test_paging_ends_flags_the_last_page_again_past_the_end_but_accepts_a_4xx() -> None:
+def test_paging_ends_flags_the_last_page_again_past_the_end_but_accepts_a_4xx(snapshot_json: SnapshotAssertion) -> None:
     found = failing(observed(tampered(end_probe(lambda o, t: o > t, last_page_again)), GROQ))
+    assert said(found) == snapshot_json
     assert [v.evidence["probe"] for v in found["paging-ends"].violations] == ["offset-past-total"]
     gateway = FakeGateway(current_state())
 
@@ -380,7 +471,7 @@ def test_paging_ends_flags_the_last_page_again_past_the_end_but_accepts_a_4xx() 
     assert "paging-ends" not in failing(observed(refuse_past_the_end, GROQ))
 
 
-def test_paging_ends_flags_a_4xx_at_exactly_offset_total() -> None:
+def test_paging_ends_flags_a_4xx_at_exactly_offset_total(snapshot_json: SnapshotAssertion) -> None:
     gateway = FakeGateway(current_state())
     total = len(current_state().catalog("groq"))
 
@@ -390,18 +481,20 @@ def test_paging_ends_flags_a_4xx_at_exactly_offset_total() -> None:
         return gateway(request)
 
     found = failing(observed(refuse_at_the_end, GROQ))
+    assert said(found) == snapshot_json
     assert [v.evidence["probe"] for v in found["paging-ends"].violations] == ["offset-at-total"]
 
 
-def test_paging_ends_flags_a_last_row_that_says_there_is_more() -> None:
+def test_paging_ends_flags_a_last_row_that_says_there_is_more(snapshot_json: SnapshotAssertion) -> None:
     def more(body: Body) -> Body:
         return {**body, "has_more": True, "next_offset": body["offset"] + 1}
 
     found = failing(observed(tampered(end_probe(lambda o, t: o == t - 1, more)), GROQ))
+    assert said(found) == snapshot_json
     assert [v.evidence["probe"] for v in found["paging-ends"].violations] == ["last-row"]
 
 
-def test_paging_ends_flags_limit_bounds_off_by_one() -> None:
+def test_paging_ends_flags_limit_bounds_off_by_one(snapshot_json: SnapshotAssertion) -> None:
     gateway = FakeGateway(current_state())
 
     def bounds(request: httpx.Request) -> httpx.Response:
@@ -412,12 +505,14 @@ def test_paging_ends_flags_limit_bounds_off_by_one() -> None:
             return gateway(httpx.Request("GET", request.url.copy_set_param("limit", 1000)))
         return gateway(request)
 
-    messages = [v.message for v in failing(observed(bounds, GROQ))["paging-ends"].violations]
+    found = failing(observed(bounds, GROQ))
+    assert said(found) == snapshot_json
+    messages = [v.message for v in found["paging-ends"].violations]
     assert any("limit=1000 (the documented maximum) answered 400" in m for m in messages)
     assert any("limit-one-past-maximum" in m and "answered 200" in m for m in messages)
 
 
-def test_provenance_flags_rows_attributed_to_the_wrong_gateway() -> None:
+def test_provenance_flags_rows_attributed_to_the_wrong_gateway(snapshot_json: SnapshotAssertion) -> None:
     def relabel(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "all" and "unique" not in str(request.url):
             body["data"] = [
@@ -427,20 +522,25 @@ def test_provenance_flags_rows_attributed_to_the_wrong_gateway() -> None:
 
     plan = ObservePlan(gateways=("groq", "cerebras"), include_unique=False)
     found = failing(observed(tampered(relabel), plan))
+    assert said(found) == snapshot_json
     messages = [v.message for v in found["provenance"].violations]
     assert any("attributed to cerebras, listed by groq" in m for m in messages)
     assert any("appear only under another gateway's name" in m for m in messages)
     assert "all-completeness" not in found  # every id is there: only its provenance is wrong
 
 
-def test_provenance_flags_unique_rows_that_name_too_few_providers() -> None:
+def test_provenance_flags_unique_rows_that_name_too_few_providers(snapshot_json: SnapshotAssertion) -> None:
+    shared = _shared_pair()
+
     def first_only(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "all" and "unique_models" in str(request.url):
             body["data"] = [{**r, "providers": r["providers"][:1]} for r in body["data"]]
+            if body["offset"] == 0:  # rows it cannot judge are skipped, not a reason to stop judging the rest
+                body["data"][:2] = [{**body["data"][0], "providers": shared[0]}, {"providers": [shared[0]]}]
         return body
 
-    shared = _shared_pair()
     found = failing(observed(tampered(first_only), ObservePlan(gateways=shared)))
+    assert said(found) == snapshot_json
     assert any("name the wrong providers" in v.message for v in found["provenance"].violations)
 
 
@@ -474,13 +574,14 @@ def observed_on(clock: SimulatedClock, handler: Callable[[httpx.Request], httpx.
         return observe(client, GATEWAY_URL, GROQ, sleep=target.sleep(), clock=target.timer())
 
 
-def test_latency_flags_a_p95_over_the_budget_not_one_at_it() -> None:
+def test_latency_flags_a_p95_over_the_budget_not_one_at_it(snapshot_json: SnapshotAssertion) -> None:
     budget = latency.DEFAULT_BUDGET
     clock = SimulatedClock()
     at_budget = observed_on(clock, slow(budget, clock))
     assert "latency" not in failing(at_budget)
     over = observed_on(clock, slow(budget + 0.001, clock))
     found = failing(over)
+    assert said(found) == snapshot_json
     assert found["latency"].violations[0].evidence["gateway"] == "groq"
     assert "latency" not in failing(over, latency_budget=None)  # off
     assert "latency" not in failing(over, latency_budget=0)  # off too
@@ -503,7 +604,7 @@ def boundary_repeat(request: httpx.Request, body: Body) -> Body | None:
     return body
 
 
-def test_alias_does_not_blame_the_flag_when_the_unique_models_walk_is_broken() -> None:
+def test_alias_does_not_blame_the_flag_when_the_unique_models_walk_is_broken(snapshot_json: SnapshotAssertion) -> None:
     plan = ObservePlan(gateways=("huggingface", "groq"))
     seen = observed(tampered(boundary_repeat), plan)
     results = {r.name: r for r in checks.run_checks(seen, universe_context())}
@@ -512,13 +613,33 @@ def test_alias_does_not_blame_the_flag_when_the_unique_models_walk_is_broken() -
     # Without that like-for-like request, the walk is the only basis: the alias check names it as the cause.
     seen.unique_singles.clear()
     results = {r.name: r for r in checks.run_checks(seen, universe_context())}
+    assert said({r.name: r for r in results.values() if not r.passed}) == snapshot_json
     violation = results["alias"].violations[0]
     assert violation.cause == "no-duplicates"
     assert "not the flag" in violation.message
     assert "alias" not in [r.name for r in checks.root_causes(results.values())]
 
 
-def test_coverage_of_a_walk_that_did_not_end_follows_from_offset_progression() -> None:
+def test_alias_blames_the_flag_when_the_unique_models_walk_it_is_compared_with_is_sound(
+    snapshot_json: SnapshotAssertion,
+) -> None:
+    gateway = FakeGateway(current_state())
+
+    def ignore_the_flag(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("unique") == "true":  # the documented flag answers the plain listing
+            return gateway(httpx.Request("GET", request.url.copy_remove_param("unique")))
+        return gateway(request)
+
+    plan = ObservePlan(gateways=("groq",), limit=1000, probe_parameters=False, probe_routing=False)
+    seen = observed(ignore_the_flag, plan)
+    seen.unique_singles.clear()  # no like-for-like request: the unique_models walk is the basis
+    found = failing(seen)
+    assert said(found) == snapshot_json
+    assert found["alias"].violations[0].message.endswith("the flag is ignored")
+    assert found["alias"].violations[0].cause is None
+
+
+def test_coverage_of_a_walk_that_did_not_end_follows_from_offset_progression(snapshot_json: SnapshotAssertion) -> None:
     gateway = FakeGateway(current_state())
 
     def fail_later_pages(request: httpx.Request) -> httpx.Response:
@@ -530,13 +651,16 @@ def test_coverage_of_a_walk_that_did_not_end_follows_from_offset_progression() -
         observed(fail_later_pages, ObservePlan(gateways=("huggingface",), include_all=False)), universe_context()
     )
     by_name = {r.name: r for r in results}
+    assert said({r.name: r for r in results if not r.passed}) == snapshot_json
     assert by_name["coverage"].causes == ("offset-progression",)
     assert "follows from offset-progression" in by_name["coverage"].summary()
     assert by_name["offset-progression"] in checks.root_causes(results)
     assert by_name["coverage"] not in checks.root_causes(results)
 
 
-def test_phantom_flags_ids_the_upstream_does_not_list_beyond_the_skew_allowance() -> None:
+def test_phantom_flags_ids_the_upstream_does_not_list_beyond_the_skew_allowance(
+    snapshot_json: SnapshotAssertion,
+) -> None:
     allowed = checks.ContractConfig().skew.allowed(len(u.build().catalogs[u.DAY_1]["groq"]))
 
     def invent(count: int) -> Tamper:
@@ -552,6 +676,7 @@ def test_phantom_flags_ids_the_upstream_does_not_list_beyond_the_skew_allowance(
     plan = ObservePlan(gateways=("groq",), include_all=False, probe_parameters=False, probe_routing=False)
     assert "phantom" not in failing(observed(tampered(invent(allowed)), plan))
     found = failing(observed(tampered(invent(allowed + 1)), plan))
+    assert said(found) == snapshot_json
     violation = found["phantom"].violations[0]
     assert violation.evidence["extra"] == sorted(f"phantom/model-{n}" for n in range(allowed + 1))
     assert "phantom/model-0" in violation.message

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from catalog_guard import fetcher_checks, regressions
 from catalog_guard.corpus import recorded_hub_models
@@ -47,13 +48,20 @@ def models() -> list[dict[str, Any]]:
 def test_reference_fetcher_passes(scenario: str, models: list[dict[str, Any]]) -> None:
     result = fetcher_checks.run_scenario(scenario, reference_fetcher, models)
     assert result.passed, [v.message for v in result.violations]
+    assert (result.name, result.title) == (f"fetcher:{scenario}", scenario)
 
 
 @pytest.mark.parametrize("code", sorted(BUGGY))
-def test_buggy_fetchers_fail_their_scenarios(code: str, models: list[dict[str, Any]]) -> None:
+def test_buggy_fetchers_fail_their_scenarios(
+    code: str, models: list[dict[str, Any]], snapshot_json: SnapshotAssertion
+) -> None:
     fetcher, expected = BUGGY[code]
-    failed = {s for s in fetcher_checks.SCENARIOS if not fetcher_checks.run_scenario(s, fetcher, models).passed}
+    results = [fetcher_checks.run_scenario(s, fetcher, models) for s in fetcher_checks.SCENARIOS]
+    failed = {r.title for r in results if not r.passed}
     assert expected <= failed, f"{code} failed {sorted(failed)}, expected at least {sorted(expected)}"
+    # what each scenario says, word for word (the product's output): a reworded cause is a reviewed snapshot change
+    said = {r.name: [{"message": v.message, "evidence": dict(v.evidence)} for v in r.violations] for r in results}
+    assert said == snapshot_json
 
 
 def test_fetcher_contract_class_via_pytester(pytester: pytest.Pytester) -> None:
