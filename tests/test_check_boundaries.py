@@ -506,6 +506,21 @@ def test_a_gateway_that_left_no_page_and_no_error_is_unserved_without_a_quote() 
     )
 
 
+def test_an_alias_without_models_says_what_it_answered_or_that_nothing_was() -> None:
+    from catalog_guard.gateway_client import GatewayWalk
+
+    served = walk_of([3])
+    empty = walk_of([0])
+    plan = ObservePlan(gateways=("huggingface",), include_all=False)
+    for alias, said in (
+        (GatewayWalk("hug", 100), "no page was answered"),
+        (empty, "answered 200 with an empty list (https://gw.test/v1/models?gateway=groq&limit=5&offset=0)"),
+    ):
+        seen = Observation("https://gw.test", plan, walks={"huggingface": served}, aliases={"hug": alias})
+        [violation] = checks.check_known_gateways(seen, checks.Context())
+        assert violation.message == f"alias hug: no models: {said}"
+
+
 # -- paging-ends: what each end probe may answer ------------------------------------------------------------------
 
 
@@ -628,7 +643,7 @@ def test_not_judged_lists_the_walked_gateways_in_the_contracts_order(reference_g
 
 def test_gateways_are_ordered_as_the_contract_lists_them_then_alphabetically() -> None:
     names = {"zeta": 1, "groq": 1, "alpha": 1, "huggingface": 1, "openrouter": 1}
-    order = [name for name, _ in checks._in_plan_order(Observation("https://gw.test", ONE), names)]
+    order = [name for name, _ in checks._in_plan_order(names)]
     assert order == ["huggingface", "openrouter", "groq", "alpha", "zeta"]
 
 

@@ -459,7 +459,7 @@ def unserved_gateways(seen: Observation) -> dict[str, str]:
     """The gateways asked for that gave no usable page (a 404, an error), in plan order, each with what it
     answered. The other checks skip them: :func:`check_known_gateways` reports them once, together."""
     unserved: dict[str, str] = {}
-    for name, _ in _in_plan_order(seen, dict.fromkeys(seen.plan.gateways)):
+    for name, _ in _in_plan_order(dict.fromkeys(seen.plan.gateways)):
         walk = seen.walks.get(name)
         if walk is None or walk.pages:
             continue
@@ -501,7 +501,7 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
                 {"unserved": dict(unserved), "served": served},
             )
         )
-    for name, _ in _in_plan_order(seen, dict.fromkeys(seen.plan.gateways)):
+    for name, _ in _in_plan_order(dict.fromkeys(seen.plan.gateways)):
         walk = seen.walks.get(name)
         if walk is not None and walk.pages and not walk.pages[0].items:
             found.append(
@@ -515,11 +515,11 @@ def check_known_gateways(seen: Observation, context: Context) -> list[Violation]
         if seen.plan.aliases.get(alias) in unserved:
             continue  # its target is reported above
         if not walk.pages or not walk.pages[0].items:
-            found.append(
-                Violation(
-                    "known-gateways", f"alias {alias}: no models: {describe_error(walk.error)}", {"gateway": alias}
-                )
+            first = walk.pages[0] if walk.pages else None
+            why = describe_error(walk.error) or (
+                f"answered {first.status} with an empty list ({first.url})" if first else "no page was answered"
             )
+            found.append(Violation("known-gateways", f"alias {alias}: no models: {why}", {"gateway": alias}))
     return found
 
 
@@ -625,7 +625,7 @@ def check_all_completeness(seen: Observation, context: Context) -> list[Violatio
     return found
 
 
-def _in_plan_order(seen: Observation, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def _in_plan_order(values: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The contract's gateway order (Hugging Face first), then any others alphabetically."""
     order = {name: index for index, name in enumerate(KNOWN)}
     return sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
@@ -653,7 +653,7 @@ def check_coverage(seen: Observation, context: Context) -> list[Violation]:
     found: list[Violation] = []
     allowance = context.config.skew
     unserved = unserved_gateways(seen)
-    for name, truth in _in_plan_order(seen, context.truth):
+    for name, truth in _in_plan_order(context.truth):
         if name not in seen.walks or not truth or name in unserved:
             continue  # not asked, nothing to cover, or not served at all (known-gateways reports that)
         skew = Skew.measure(seen.walks[name].ids, truth)
@@ -696,7 +696,7 @@ def check_phantom(seen: Observation, context: Context) -> list[Violation]:
     itself (``ContractConfig.curated``) are not counted."""
     found: list[Violation] = []
     allowance = context.config.skew
-    for name, truth in _in_plan_order(seen, context.truth):
+    for name, truth in _in_plan_order(context.truth):
         if name not in seen.walks or not truth:
             continue
         listed = [model for model in seen.walks[name].ids if not curated(context, name, model)]
@@ -724,7 +724,7 @@ def check_count_floor(seen: Observation, context: Context) -> list[Violation]:
     """No gateway's unique count drops below the recorded baseline by more than the tolerance."""
     found: list[Violation] = []
     unserved = unserved_gateways(seen)
-    for name, baseline in _in_plan_order(seen, context.baseline):
+    for name, baseline in _in_plan_order(context.baseline):
         if name not in seen.walks or name in unserved:
             continue  # not asked, or not served at all (known-gateways reports that)
         count = len(set(seen.walks[name].ids))
@@ -837,7 +837,7 @@ def check_id_hygiene(seen: Observation, context: Context) -> list[Violation]:
     NFC, at most :data:`MAX_ID_LENGTH` characters, and no two ids of one listing that differ only in case,
     whitespace, Unicode form or a provider prefix (a client keyed by exact id shows such a model twice)."""
     found: list[Violation] = []
-    for name, walk in _in_plan_order(seen, seen.walks):
+    for name, walk in _in_plan_order(seen.walks):
         unique = sorted(set(walk.ids))
         dirty: dict[str, list[str]] = defaultdict(list)
         for model in unique:
@@ -1105,4 +1105,4 @@ BASELINE_CHECKS: tuple[str, ...] = ("count-floor",)
 def _not_judged(seen: Observation, context: Context, name: str) -> tuple[tuple[str, str], ...]:
     """What ``name`` could not judge among the gateways this observation asked for."""
     reasons = context.not_judged.get(name, {})
-    return tuple((gateway, why) for gateway, why in _in_plan_order(seen, reasons) if gateway in seen.walks)
+    return tuple((gateway, why) for gateway, why in _in_plan_order(reasons) if gateway in seen.walks)
