@@ -375,7 +375,16 @@ def test_id_hygiene_names_what_is_wrong_with_one_id(model: str, problem: str) ->
     assert problem in checks.id_problems(model)
 
 
-@pytest.mark.parametrize("model", ["meta-llama/Llama-3.1-8B", "acme/caf\u00e9", "a" * checks.MAX_ID_LENGTH, "x:free"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "meta-llama/Llama-3.1-8B",
+        "acme/caf\u00e9",
+        "a" * checks.MAX_ID_LENGTH,
+        "acme/" + "\u00e9" * (checks.MAX_ID_LENGTH - 5),  # the same bound off the printable-ASCII fast path
+        "x:free",
+    ],
+)
 def test_id_hygiene_finds_nothing_wrong_with_a_clean_id(model: str) -> None:
     assert checks.id_problems(model) == []  # exactly MAX_ID_LENGTH is allowed; one more is not (above)
 
