@@ -55,6 +55,9 @@ BAD: dict[str, list[list[str]]] = {
             for flag in ("--coverage-floor", "--count-tolerance")
             for value in ("nan", "-1", "5", "inf", "1.01", "x")
         ),
+        *(["--latency-budget", value] for value in ("-5", "nan", "inf", "x")),
+        *(["--skew-max-ids", value] for value in ("-1", "x")),
+        *(["--skew-max-fraction", value] for value in ("-0.1", "1.5", "nan")),
         ["--cassettes", "/proc/no-such-corpus"],
         ["--no-such-option"],
     ],

@@ -323,6 +323,12 @@ PROBES = ObservePlan(gateways=("groq",), include_all=False, probe_routing=False)
         pytest.param({"message": "limit must be between 1 and 1000"}, None, id="message-string"),
         pytest.param({"error": {"message": "limit must be between 1 and 1000"}}, None, id="error-object"),
         pytest.param({}, {"X-Error-Message": "limit must be between 1 and 1000"}, id="header-only"),
+        pytest.param(
+            {"detail": [{"loc": ["query", "limit"], "msg": "Input should be less than or equal to 1000"}]},
+            None,
+            id="fastapi-422-detail-list",
+        ),
+        pytest.param({"detail": [{"message": "limit too large"}]}, None, id="detail-list-message"),
     ],
 )
 def test_every_documented_way_of_saying_why_counts_as_a_message(body: Any, headers: dict[str, str] | None) -> None:
@@ -338,6 +344,9 @@ def test_every_documented_way_of_saying_why_counts_as_a_message(body: Any, heade
         pytest.param({"error": {"code": 400}}, id="object-without-message"),
         pytest.param({"reason": "limit out of range"}, id="undocumented-key"),
         pytest.param(["limit out of range"], id="not-an-object"),
+        pytest.param({"detail": []}, id="empty-detail-list"),
+        pytest.param({"detail": [{"loc": ["query", "limit"], "msg": ""}]}, id="detail-list-without-msg"),
+        pytest.param({"detail": [{"msg": "too large"}, "?"]}, id="detail-list-not-all-errors"),
     ],
 )
 def test_a_4xx_that_does_not_say_why_is_flagged(body: Any) -> None:

@@ -452,7 +452,17 @@ def _has_message(response: GatewayResponse) -> bool:
                 return True
             if isinstance(value, dict) and str(value.get("message", "")).strip():
                 return True
+            if isinstance(value, list) and _validation_messages(value):
+                return True
     return bool(response.headers.get("x-error-message"))
+
+
+def _validation_messages(errors: list[Any]) -> bool:
+    """FastAPI's (pydantic's) 422 says why as ``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``: a
+    list of errors, each with its ``msg`` (or ``message``). Every one must say something."""
+    return bool(errors) and all(
+        isinstance(error, dict) and str(error.get("msg") or error.get("message") or "").strip() for error in errors
+    )
 
 
 def unserved_gateways(seen: Observation) -> dict[str, str]:
