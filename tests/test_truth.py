@@ -180,6 +180,24 @@ def test_a_missing_provider_key_is_not_judged_never_passed(other: universe_modul
     assert "coverage" in failures(with_key), "with the key the loss is seen"
 
 
+def test_an_audit_that_judged_no_upstream_is_not_judged_never_passed(other: universe_module.Universe) -> None:
+    """Without any upstream's truth nothing is compared with an upstream: a gateway that lost half of its catalog
+    would pass. That is exit 2 (not judged), even without --require-all-truth; one upstream judged is enough to
+    pass what was judged."""
+    state = correct_state(other)
+    state = state.with_catalog("together", state.catalog("together")[::2])
+    alone = ObservePlan(gateways=("together",), include_all=False, include_unique=False)
+    both = ObservePlan(gateways=("together", "groq"), include_all=False, include_unique=False)
+    without = {name: token for name, token in TOKENS.items() if name != "together"}
+    with loopback(other, state) as base:
+        nothing = run(base, plan=alone, tokens=without)
+        some = run(base, plan=both, tokens=without)
+    assert nothing.judged_no_upstream
+    assert (nothing.exit_code, nothing.verdict) == (2, "NOT JUDGED")
+    assert not some.judged_no_upstream
+    assert (some.exit_code, some.verdict) == (0, "PASS for what was judged")
+
+
 def test_an_upstream_answering_401_is_not_judged(other: universe_module.Universe) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"error": {"message": "invalid api key"}})

@@ -116,17 +116,27 @@ class Audit:
             return "NOT JUDGED"
         if not self.passed:
             return "FAIL"
+        if self.judged_no_upstream:
+            return "NOT JUDGED"
         return "PASS for what was judged" if self.truth is not None and self.truth.not_judged() else "PASS"
+
+    @property
+    def judged_no_upstream(self) -> bool:
+        """Truth was wanted and not one upstream's could be had (no keys, no route to any upstream): coverage,
+        phantoms and counts were never compared, so a pass would be a pass without checking."""
+        return self.truth is not None and bool(self.truth.upstreams) and not self.truth.ids()
 
     @property
     def exit_code(self) -> int:
         """2 when the observation is incomplete (a limit, a request without an answer: the checks' results are
-        shown but do not count); 1 for a violation; 2 when every judged check passed but ``require_all_truth``
-        and an upstream was not judged; else 0."""
+        shown but do not count); 1 for a violation; 2 when every check passed but no upstream's truth could be had
+        (nothing was compared with its upstream), or ``require_all_truth`` and an upstream was not judged; else 0."""
         if self.incomplete:
             return 2
         if not self.passed:
             return 1
+        if self.judged_no_upstream:
+            return 2
         return 2 if self.require_all_truth and self.truth is not None and self.truth.not_judged() else 0
 
 

@@ -411,7 +411,8 @@ def run_audit(args: argparse.Namespace) -> int:
         print(f"catalog-guard audit: not judged: {result.incomplete}", file=sys.stderr)
     elif result.exit_code == EXIT_USAGE and result.truth is not None:
         unjudged = ", ".join(result.truth.not_judged())
-        print(f"catalog-guard audit: --require-all-truth: no truth for {unjudged} (see NOT JUDGED)", file=sys.stderr)
+        why = "no upstream's truth could be had" if result.judged_no_upstream else "--require-all-truth"
+        print(f"catalog-guard audit: {why}: no truth for {unjudged} (see NOT JUDGED)", file=sys.stderr)
     if args.output:
         try:
             with open(args.output, "a", encoding="utf-8") as handle:
