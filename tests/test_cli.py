@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from catalog_guard import audit, corpus
@@ -122,3 +123,43 @@ def test_a_recorded_audit_forgives_no_skew_and_a_live_one_does() -> None:
     assert "coverage" not in failed(one_short, config(live=True))
     assert config("--skew-max-ids", "3", live=False).skew == SkewAllowance(3, 0.0)
     assert config("--skew-max-fraction", "0.5", live=True).skew == SkewAllowance(10, 0.5)
+
+
+def _not_here(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(404, json={"detail": "Not Found"})  # FastAPI's answer to a path given twice
+
+
+def _welcome_page(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, text="<html><h1>Welcome to nginx!</h1></html>", headers={"content-type": "text/html"})
+
+
+@pytest.mark.parametrize("handler", [_not_here, _welcome_page], ids=["404-everywhere", "html-welcome-page"])
+def test_a_base_url_that_serves_no_catalog_is_not_judged_not_a_violation(handler: Any) -> None:
+    """Exit 1 means the contract was broken; a URL pointing at something that is no catalog at all (a doubled
+    path, a web server's welcome page) breaks nothing that can be judged: exit 2, naming the first answer."""
+    from catalog_guard.observe import ObservePlan
+    from catalog_guard.target import GatewayTarget
+
+    plan = ObservePlan(gateways=("huggingface", "groq"), include_all=False, include_unique=False)
+    result = audit.live_audit(GatewayTarget(handler=handler), plan)
+    assert result.exit_code == 2
+    assert result.incomplete is not None
+    assert result.incomplete.startswith("no /v1/models catalog at ")
+    assert "gateway=huggingface" in result.incomplete
+
+
+def test_a_gateway_whose_listings_are_empty_or_down_is_still_judged() -> None:
+    """The other side of that line: an empty but well-formed listing, or an outage, is the gateway's answer."""
+    from catalog_guard.observe import ObservePlan
+    from catalog_guard.target import GatewayTarget
+
+    def empty(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [], "total": 0, "returned": 0, "offset": 0, "has_more": False})
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"error": "upstreams unavailable"})
+
+    plan = ObservePlan(gateways=("huggingface", "groq"), include_all=False, include_unique=False)
+    for handler in (empty, down):
+        result = audit.live_audit(GatewayTarget(handler=handler), plan)
+        assert result.exit_code == 1, (handler.__name__, result.incomplete)

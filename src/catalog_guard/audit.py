@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog_guard import checks, latency, merge
 from catalog_guard.checks import CheckResult
-from catalog_guard.errors import LimitReached
+from catalog_guard.errors import HtmlErrorPageError, LimitReached
 from catalog_guard.gateway_client import GatewayResponse
 from catalog_guard.gateways import ALL
 from catalog_guard.hub import STRATEGIES
@@ -410,9 +410,38 @@ def why_incomplete(seen: Observation) -> str | None:
         return f"{by}: {stopped}"
     unanswered = seen.unanswered()
     if not unanswered:
-        return None
+        return not_a_catalog(seen)
     label, first = unanswered[0]
     limit = f" ({first.limit})" if isinstance(first, LimitReached) else ""
     return (
         f"{len(unanswered)} request(s) got no usable answer{limit}; the first: {label}: {type(first).__name__}: {first}"
+    )
+
+
+_NOT_HERE = frozenset({404, 405, 410})
+
+
+def not_a_catalog(seen: Observation) -> str | None:
+    """The line that says the base URL serves no ``/v1/models`` catalog at all, or ``None``.
+
+    A gateway down or refusing (a 5xx, a 401, an empty but well-formed listing) is the gateway's answer, judged by
+    the checks. But when every gateway asked for answers "not here" (404, 405, 410) or a 2xx that is not JSON (a
+    web server's welcome page), the URL points at something else: a path given twice (``.../v1/models`` in the
+    base URL), the wrong host or port. Nothing of the contract can be judged there, so it is exit 2, not a list
+    of violations that all say the same thing."""
+    answers: list[str] = []
+    for name in seen.plan.gateways:
+        walk = seen.walks.get(name)
+        if walk is None:
+            return None
+        status = getattr(walk.error, "status", None)
+        welcome_page = isinstance(walk.error, HtmlErrorPageError) and status is not None and status < 300
+        if walk.pages or not (status in _NOT_HERE or welcome_page):
+            return None  # a listing answered (whatever its content), or an outage or refusal: the gateway's answer
+        answers.append(f"{status}{', an HTML page,' if welcome_page else ''} from {getattr(walk.error, 'url', '')}")
+    if not answers:
+        return None
+    return (
+        f"no /v1/models catalog at {seen.base_url}: every gateway asked for answered 'not here' or a page that is "
+        f"not JSON (first: {answers[0]}); is that the base URL /v1/models is under (--gateway-url, GatewayTarget.base_url)?"
     )
