@@ -443,5 +443,6 @@ def not_a_catalog(seen: Observation) -> str | None:
         return None
     return (
         f"no /v1/models catalog at {seen.base_url}: every gateway asked for answered 'not here' or a page that is "
-        f"not JSON (first: {answers[0]}); is that the base URL /v1/models is under (--gateway-url, GatewayTarget.base_url)?"
+        f"not JSON (first: {answers[0]}); is that the base URL /v1/models is under (--gateway-url, "
+        "GatewayTarget.base_url)?"
     )
