@@ -520,3 +520,23 @@ def test_the_watchdog_shuts_the_tls_socket_under_a_stalled_read(
         _tls_get(url, client, Limits(timeout=0.5), asynchronous=False)
     assert len(fired) == 1
     assert isinstance(fired[0], ssl.SSLSocket)
+
+
+def test_a_run_of_answers_each_cut_off_by_a_limit_names_that_limit_not_only_max_failures() -> None:
+    """Three bodies in a row over --max-body stop the run by --max-failures; the line must still say it was
+    --max-body that refused each one, or the user raises the wrong limit."""
+    from catalog_guard.errors import CatalogGuardError, ResponseTooLarge, TransportError
+    from catalog_guard.limits import OPTIONS, Limits, Meter
+
+    def run(error: CatalogGuardError) -> str:
+        meter = Meter(Limits(max_failures=3))
+        meter.usable()  # the gateway answered once: failures from now on are a run, not "never answered"
+        for _ in range(3):
+            meter.failed("http://gw.test/v1/models", error)
+        assert meter.stopped is not None
+        return str(meter.stopped)
+
+    cut = run(ResponseTooLarge("the body went past 10 bytes", limit=OPTIONS["max_body"]))
+    assert cut.startswith("3 requests in a row were cut off by --max-body (--max-failures)")
+    reset = run(TransportError("connection reset"))
+    assert reset.startswith("3 requests in a row got no usable answer (--max-failures)")

@@ -187,10 +187,12 @@ class Meter:
                 else TransportError(never, url=url)
             )
         elif self.failures_in_a_row >= self.limits.max_failures:
+            # a run of responses each cut off by a per-request limit names that limit too: "--max-failures"
+            # alone would hide that it was --max-body or --timeout that refused each answer
+            how = f"were cut off by {error.limit}" if isinstance(error, LimitReached) else "got no usable answer"
             self.stop(
                 LimitReached(
-                    f"{self.failures_in_a_row} requests in a row got no usable answer (--max-failures); "
-                    f"the last: {error}",
+                    f"{self.failures_in_a_row} requests in a row {how} (--max-failures); the last: {error}",
                     limit=OPTIONS["max_failures"],
                     url=url,
                 )
