@@ -774,3 +774,29 @@ def test_a_request_without_a_limit_or_offset_is_not_held_to_one() -> None:
     single.body.update({"returned": 19, "offset": 0})
     seen = Observation("https://gw.test", ObservePlan(gateways=("groq",)), singles={"groq": single})
     assert checks.check_page_bounds(seen, checks.Context()) == []
+
+
+def test_the_walk_and_the_single_listing_part_ways_at_a_named_request_and_ids() -> None:
+    """Where the walk and the one-request listing differ, the message names the walk's page holding that position
+    and the two ids there; a walk that ends early has 'nothing' there, and the last page is the one to look at."""
+    walk = walk_of([5, 5, 2])
+    assert checks._page_holding(walk, 0) == walk.pages[0].url
+    assert checks._page_holding(walk, 4) == walk.pages[0].url
+    assert checks._page_holding(walk, 5) == walk.pages[1].url
+    assert checks._page_holding(walk, 11) == walk.pages[2].url
+    assert checks._page_holding(walk, 12) == walk.pages[2].url  # past the end: the page it ended on
+    assert checks._page_holding(walk_of([]), 0) == ""
+
+
+def test_a_walk_shorter_than_the_single_listing_has_nothing_there(reference_groq: Observation) -> None:
+    walk = reference_groq.walks["groq"]
+    short = dataclasses.replace(walk, pages=walk.pages, ids=walk.ids[:-1])
+    seen = dataclasses.replace(reference_groq, walks={**reference_groq.walks, "groq": short})
+    [violation] = [v for v in violations(seen, "offset-progression") if "single" in v.evidence]
+    assert violation.evidence["walked"] == "nothing"
+    assert violation.evidence["single"] == walk.ids[-1]
+    assert violation.evidence["position"] == len(walk.ids) - 1
+    assert violation.evidence["url"] == walk.pages[-1].url
+    assert f"there the walk has nothing (GET {walk.pages[-1].url}) where one request has {walk.ids[-1]}" in (
+        violation.message
+    )

@@ -358,15 +358,29 @@ def check_offset_progression(seen: Observation, context: Context) -> list[Violat
                     (n for n, (a, b) in enumerate(zip(walked, expected, strict=False)) if a != b),
                     min(len(walked), len(expected)),
                 )
+                url = _page_holding(walk, mismatch)
+                got, wanted = (ids[mismatch] if mismatch < len(ids) else "nothing" for ids in (walked, expected))
                 found.append(
                     Violation(
                         "offset-progression",
                         f"{name}: the offset walk and the single limit={_requested(single.url, 'limit')} listing "
-                        f"differ from position {mismatch} ({len(walk.ids)} walked, {len(expected)} in one request)",
-                        {"gateway": name, "position": mismatch},
+                        f"differ from position {mismatch} ({len(walk.ids)} walked, {len(expected)} in one request): "
+                        f"there the walk has {got} (GET {url}) where one request has {wanted}",
+                        {"gateway": name, "position": mismatch, "url": url, "walked": got, "single": wanted},
                     )
                 )
     return found
+
+
+def _page_holding(walk: GatewayWalk, position: int) -> str:
+    """The URL of the walk's page that holds the item at ``position`` (the last page when the walk ended
+    before it): the request to look at when the walk and the single listing part ways there."""
+    end = 0
+    for page in walk.pages:
+        end += len(page.items)
+        if position < end:
+            return page.url
+    return walk.pages[-1].url if walk.pages else ""
 
 
 def _int(value: int | None, default: int) -> int:
