@@ -635,6 +635,18 @@ def test_a_floor_or_a_tolerance_outside_zero_to_one_is_refused_naming_the_option
         checks.ContractConfig(**{knob: value})
 
 
+@pytest.mark.parametrize("budget", [None, 0, 0.0, 2.5, 10])
+def test_a_latency_budget_of_none_or_zero_or_more_seconds_is_accepted(budget: float | None) -> None:
+    assert checks.ContractConfig(latency_budget=budget).latency_budget == budget
+
+
+@pytest.mark.parametrize("budget", [-5, -0.01, float("nan"), float("inf"), "10"])
+def test_a_negative_or_endless_latency_budget_is_refused_naming_the_option(budget: Any) -> None:
+    said = f"--latency-budget must be a finite number of seconds, 0 or more, got {budget!r}"
+    with pytest.raises(ValueError, match=f"^{re.escape(said)}$"):
+        checks.ContractConfig(latency_budget=budget)
+
+
 # -- what is reported as not judged, and in which order ----------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ or a single check from :data:`CHECKS`; none of them re-implements a rule.
 from __future__ import annotations
 
 import fnmatch
+import math
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -54,6 +55,9 @@ class ContractConfig:
         for name, value in (("--coverage-floor", self.coverage_floor), ("--count-tolerance", self.count_tolerance)):
             if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
                 raise ValueError(f"{name} must be a fraction between 0 and 1, got {value!r}")
+        budget = self.latency_budget
+        if budget is not None and not (isinstance(budget, int | float) and 0.0 <= budget < math.inf):
+            raise ValueError(f"--latency-budget must be a finite number of seconds, 0 or more, got {budget!r}")
 
 
 @dataclass(frozen=True)

@@ -52,14 +52,6 @@ def _number(text: str) -> float:
 _number.__name__ = "finite number"  # argparse names the type in its message: "invalid finite number value"
 
 
-def _non_negative(text: str) -> float:
-    """A finite number of zero or more (a negative budget or bound means nothing)."""
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
 def _port(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 65535:
@@ -100,7 +92,7 @@ def _contract_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--latency-budget",
-        type=_non_negative,
+        type=_number,
         default=None,
         metavar="SECONDS",
         help="p95 seconds per gateway before latency is a finding (default 10: generous on purpose; 0 turns it off)",
