@@ -423,6 +423,7 @@ def test_a_model_whose_count_drops_reappears() -> None:
     assert Counter(ids)[top] == 2
     assert set(ids) == {m["id"] for m in models}
     assert hub.model(top)["trendingScore"] == 5
+    assert models[0]["trendingScore"] == 40, "drift must not reach the models the hub was built from"
 
 
 def test_a_model_whose_count_rises_is_skipped() -> None:
