@@ -21,11 +21,18 @@ from typing import Any
 from catalog_guard import gateways, regressions
 from catalog_guard import universe as universe_module
 from catalog_guard.fakes.clock import SimulatedClock
-from catalog_guard.fakes.gateway import FakeGateway, GatewayState, Regression, current_state, render_offer
+from catalog_guard.fakes.gateway import (
+    FakeGateway,
+    GatewayState,
+    Regression,
+    current_state,
+    render_hub_models,
+    render_offer,
+)
 from catalog_guard.fakes.hub import FakeHub, HubFault
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.transport import FakeInternet
-from catalog_guard.gateways import GATEWAY_URL
+from catalog_guard.gateways import GATEWAY_URL, HUGGINGFACE
 from catalog_guard.history import HistoricalState
 from catalog_guard.providers import SPECS
 from catalog_guard.target import GatewayTarget
@@ -79,7 +86,12 @@ def hub_listing(code: str) -> tuple[dict[str, Any], ...]:
     return tuple(_hub_fetch(fetchers[code], hub))
 
 
+@functools.cache
 def _state_with_hub(code: str, day: str = universe_module.DAY_1, name: str | None = None) -> GatewayState:
+    """Rendered once per process: a state is immutable, and the gateways over it share what they derive from it.
+    On the current day it is the current state with another Hub catalog, sharing the providers' rows."""
+    if day == universe_module.DAY_1:
+        return current_state().with_catalog(HUGGINGFACE, render_hub_models(hub_listing(code)), name=name or code)
     return GatewayState.from_universe(universe_module.build(), day, hub_listing(code), name=name or code)
 
 
@@ -89,8 +101,9 @@ def _f9_featherless() -> tuple[dict[str, Any], ...]:
     spec = SPECS["featherless"]
     with FakeInternet({spec.host: make_fake("featherless", offers)}).install():
         rows = regressions.f9_offset_loop(spec.url, max_requests=F9_REQUESTS)
-    by_id = {offer.id: offer for offer in offers}
-    return tuple(render_offer("featherless", by_id[row["id"]]) for row in rows)
+    # One row object per model, listed as often as the loop fetched it: rendered and encoded once.
+    by_id = {offer.id: render_offer("featherless", offer) for offer in offers}
+    return tuple(by_id[row["id"]] for row in rows)
 
 
 @functools.cache
@@ -107,11 +120,17 @@ def _endpoint(mode: Regression) -> Callable[[], FakeGateway]:
     return lambda: FakeGateway(current_state(), mode, clock=SimulatedClock())
 
 
-def _fetcher(code: str) -> Callable[[], FakeGateway]:
+@functools.cache
+def _state_with_provider(code: str) -> GatewayState:
+    """F9 and F10: the current state with the one provider catalog their fetcher got wrong, made once."""
     if code == "F9":
-        return lambda: FakeGateway(current_state().with_catalog("featherless", _f9_featherless()))
-    if code == "F10":
-        return lambda: FakeGateway(current_state().with_catalog("google", _f10_google()))
+        return current_state().with_catalog("featherless", _f9_featherless())
+    return current_state().with_catalog("google", _f10_google())
+
+
+def _fetcher(code: str) -> Callable[[], FakeGateway]:
+    if code in ("F9", "F10"):
+        return lambda: FakeGateway(_state_with_provider(code))
     return lambda: FakeGateway(_state_with_hub(code))
 
 

@@ -29,10 +29,11 @@ import json
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -97,8 +98,11 @@ class Regression(enum.Enum):
 # Rendering: universe offers and Hub models -> the gateway's model objects.
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _digest(*parts: str) -> int:
-    """A stable 64-bit number for invented values (``hash()`` differs between processes; sha256 does not)."""
+    """A stable 64-bit number for invented values (``hash()`` differs between processes; sha256 does not).
+
+    Kept for the ids seen last: every state built from the same universe prices the same models again."""
     return int.from_bytes(hashlib.sha256("\0".join(parts).encode()).digest()[:8], "big")
 
 
@@ -155,15 +159,97 @@ def render_hub_model(model: Mapping[str, Any]) -> JsonObject:
     }
 
 
+_T = TypeVar("_T")
+
+
+class _Derived:
+    """What gateways derive from one state (listings under a set of modes, their JSON text), made once.
+
+    A state is immutable, so whatever is derived from it holds for every gateway serving it, in every test of
+    the process: the gallery's 37 contract sessions all walk the same current state. Two threads deriving the
+    same value at once both compute it and one result is kept (they are equal); no lock is needed."""
+
+    def __init__(self, parent: _Derived | None = None) -> None:
+        self._values: dict[Hashable, Any] = {}
+        self._texts: dict[int, tuple[JsonObject, str]] = {}  # id(row) -> (row, its JSON); the row keeps the id
+        self._parent = parent  # a state made from another shares its rows: their texts are looked up there
+        self._lists: dict[tuple[str, ...], str] = {}  # a few distinct ``providers`` lists, thousands of rows each
+
+    def get(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        try:
+            value: _T = self._values[key]
+        except KeyError:
+            value = self._values.setdefault(key, make())
+        return value
+
+    def texts(self, rows: Sequence[JsonObject]) -> tuple[str, ...]:
+        """Each row's JSON text, encoded once per row object (a listing shares its rows with the catalogs')."""
+        texts = self._texts
+        inherited = self._parent._texts if self._parent is not None else {}
+        found: list[str] = []
+        for row in rows:
+            hit = texts.get(id(row)) or inherited.get(id(row))
+            if hit is None or hit[0] is not row:
+                hit = texts[id(row)] = (row, _text(row))
+            found.append(hit[1])
+        return tuple(found)
+
+    def texts_with_providers(self, merged: Sequence[tuple[JsonObject, list[str]]]) -> tuple[str, ...]:
+        """The text of each ``{**row, "providers": providers}``, made from ``row``'s (a key new to a dict comes
+        last, so it is the row's text with one more member); the merged rows themselves are never needed."""
+        lists = self._lists
+        found: list[str] = []
+        for (row, providers), text in zip(merged, self.texts([row for row, _ in merged]), strict=True):
+            if "providers" in row or not row:
+                found.append(_text({**row, "providers": providers}))
+                continue
+            names = tuple(providers)
+            listed = lists.get(names) or lists.setdefault(names, _text(providers))
+            found.append(f'{text[:-1]},"providers":{listed}}}')
+        return tuple(found)
+
+
+def render_hub_models(models: Iterable[Mapping[str, Any]]) -> list[JsonObject]:
+    """:func:`render_hub_model` of each, in order; a model listed again (F1 lists its first page 500 times) is
+    the same row object again, rendered and later encoded once (a state's rows are never written)."""
+    rendered: dict[tuple[object, ...], JsonObject] = {}
+    rows: list[JsonObject] = []
+    for model in models:
+        # What the row is made of; a value that is not a plain string (or absent) gets a row of its own.
+        key = (model.get("id"), model.get("modelId"), model.get("pipeline_tag"))
+        if not all(part is None or isinstance(part, str) for part in key):
+            rows.append(render_hub_model(model))
+            continue
+        if key not in rendered:
+            rendered[key] = render_hub_model(model)
+        rows.append(rendered[key])
+    return rows
+
+
 @dataclass(frozen=True)
 class GatewayState:
     """What a deployment serves: ``catalogs[gateway]`` in listing order (a gateway absent or empty has no
     catalog: the correct gateway answers 503 for it), a fixed ``snapshot_time`` used as ``timestamp``, and a
-    ``name`` (``current`` or the day it reproduces). Duplicates inside a catalog are kept as given."""
+    ``name`` (``current`` or the day it reproduces). Duplicates inside a catalog are kept as given.
 
-    catalogs: dict[str, list[JsonObject]]
+    Immutable: ``catalogs`` becomes a read-only mapping of tuples, and the model objects are never written after
+    rendering (the gateway builds new ones for its variants). That is what lets one state be shared by every
+    gateway and test of a process, with what they derive from it (:class:`_Derived`) computed once."""
+
+    catalogs: Mapping[str, Sequence[JsonObject]]
     snapshot_time: str
     name: str = CURRENT
+    _derived: _Derived = field(default_factory=_Derived, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        frozen = MappingProxyType({gateway: tuple(rows) for gateway, rows in self.catalogs.items()})
+        object.__setattr__(self, "catalogs", frozen)
+
+    @classmethod
+    def _made_from(cls, parent: GatewayState, catalogs: Mapping[str, Sequence[JsonObject]], name: str) -> GatewayState:
+        state = cls(catalogs, parent.snapshot_time, name)
+        object.__setattr__(state, "_derived", _Derived(parent._derived))
+        return state
 
     @classmethod
     def from_universe(
@@ -184,23 +270,36 @@ class GatewayState:
         catalogs = {
             gateway: [render_offer(gateway, offer) for offer in offers.get(gateway, ())] for gateway in PROVIDERS
         }
-        catalogs[HUGGINGFACE] = [render_hub_model(model) for model in hub_models]
+        catalogs[HUGGINGFACE] = render_hub_models(hub_models)
         return cls(catalogs=catalogs, snapshot_time=snapshot_time or f"{day}T12:00:00Z", name=name or day)
 
-    def with_catalog(self, gateway: str, rows: Iterable[Mapping[str, Any]]) -> GatewayState:
-        """A copy with one gateway's catalog replaced (``[]`` makes it unavailable)."""
-        return GatewayState({**self.catalogs, gateway: [dict(row) for row in rows]}, self.snapshot_time, self.name)
+    def with_catalog(self, gateway: str, rows: Iterable[Mapping[str, Any]], *, name: str | None = None) -> GatewayState:
+        """A copy with one gateway's catalog replaced (``[]`` makes it unavailable), named ``name`` (default:
+        this state's). The given rows are copied (one row given twice stays one object); the other catalogs'
+        rows are shared, and so are their JSON texts."""
+        given = list(rows)  # holds every row while its id() is a key below
+        copies: dict[int, JsonObject] = {}
+        for row in given:
+            if id(row) not in copies:
+                copies[id(row)] = dict(row)
+        replaced = [copies[id(row)] for row in given]
+        return GatewayState._made_from(self, {**self.catalogs, gateway: replaced}, name or self.name)
 
     def catalog(self, gateway: str) -> list[JsonObject]:
-        return self.catalogs.get(gateway, [])
+        """``gateway``'s rows, as a list of the caller's own (the state's tuple stays as it is)."""
+        return list(self.catalogs.get(gateway, ()))
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Responses.
 
 
+def _text(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _text(body).encode()
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -253,10 +352,10 @@ def _stripped_key(model_id: str) -> str:
 
 
 def _unique_rows(
-    rows: Sequence[JsonObject], key: Callable[[str], str], *, first_only: bool = False
-) -> list[JsonObject]:
+    rows: Iterable[JsonObject], key: Callable[[str], str], *, first_only: bool = False
+) -> list[tuple[JsonObject, list[str]]]:
     """One row per key (first seen wins), with the sorted list of every gateway that listed the key (U9: only
-    the first one)."""
+    the first one): the row's ``providers``."""
     first: dict[str, JsonObject] = {}
     providers: dict[str, set[str]] = {}
     for row in rows:
@@ -264,11 +363,11 @@ def _unique_rows(
         first.setdefault(merge_key, row)
         providers.setdefault(merge_key, set()).add(str(row["source_gateway"]))
     if first_only:
-        return [{**row, "providers": [str(row["source_gateway"])]} for row in first.values()]
-    return [{**row, "providers": sorted(providers[merge_key])} for merge_key, row in first.items()]
+        return [(row, [str(row["source_gateway"])]) for row in first.values()]
+    return [(row, sorted(providers[merge_key])) for merge_key, row in first.items()]
 
 
-def _twin(rows: list[JsonObject], make: Callable[[str], str]) -> list[JsonObject]:
+def _twin(rows: Sequence[JsonObject], make: Callable[[str], str]) -> Sequence[JsonObject]:
     """``rows`` with a second row for the first model whose id ``make`` changes, right after it (U1-U3)."""
     for index, row in enumerate(rows):
         twin = make(str(row["id"]))
@@ -291,6 +390,25 @@ class _Query:
     limit: int
     offset: int
     unique: bool
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """What one listing serves before paging: each row's JSON text, in order, and ``note``."""
+
+    texts: tuple[str, ...]
+    note: str | None
+
+
+# The modes that change a listing's rows; what is derived from a state is kept per gateway and per these modes
+# only, so the correct listing serves every mode that leaves it alone (G11, U10, paging modes...).
+_CATALOG_MODES = frozenset(
+    {Regression.U1, Regression.U2, Regression.U3, Regression.U4}
+    | {Regression.G2, Regression.G3, Regression.G4, Regression.G5}
+)
+_ALL_MODES = _CATALOG_MODES | {Regression.G7, Regression.U8}
+_UNIQUE_MODES = _ALL_MODES | {Regression.G12, Regression.U9}
+_PAGE_HEAD = '{"object":"list","data":['  # a page is this, its rows' texts joined by ",", then "]," and the rest
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -328,7 +446,6 @@ class FakeGateway:
         self.max_limit = max_limit  # historical backends accepted limit=50000; the contract says 1..1000
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
-        self._unique_cache: dict[tuple[str, bool, frozenset[Regression]], list[JsonObject]] = {}
 
     def __repr__(self) -> str:
         modes = ",".join(sorted(mode.name for mode in self.modes)) or "correct"
@@ -346,11 +463,21 @@ class FakeGateway:
 
     def catalog(self, gateway: str) -> list[JsonObject]:
         """The rows ``gateway`` lists under the current modes (before paging and ``unique_models``)."""
-        rows = self.state.catalog(gateway)
+        return list(self._catalog(gateway))
+
+    def _derive(self, modes: frozenset[Regression], *key: Hashable, make: Callable[[], _T]) -> _T:
+        """``make()`` once per state, ``key`` and the switched-on ``modes`` that can change it."""
+        return self.state._derived.get((*key, self.modes & modes, self.hub_limit), make)
+
+    def _catalog(self, gateway: str) -> tuple[JsonObject, ...]:
+        return self._derive(_CATALOG_MODES, "catalog", gateway, make=lambda: tuple(self._render_catalog(gateway)))
+
+    def _render_catalog(self, gateway: str) -> Sequence[JsonObject]:
+        rows: Sequence[JsonObject] = self.state.catalogs.get(gateway, ())
         if Regression.U3 in self.modes and gateway == U3_GATEWAY:
             rows = _twin(rows, lambda model: model.removeprefix("models/"))
         if Regression.U4 in self.modes and gateway == U4_GATEWAY:
-            rows = [*rows, *({**row, "source_gateway": gateway} for row in self.state.catalog(U4_FROM))]
+            rows = [*rows, *({**row, "source_gateway": gateway} for row in self.state.catalogs.get(U4_FROM, ()))]
         if gateway != HUGGINGFACE:
             return rows
         if Regression.U1 in self.modes:
@@ -364,12 +491,19 @@ class FakeGateway:
         if Regression.G3 in self.modes:
             rows = rows[:G3_KEPT]
         if Regression.G2 in self.modes:
-            rows = rows[: universe_module.SEED_TOP] * G2_REPEATS
+            rows = tuple(rows[: universe_module.SEED_TOP]) * G2_REPEATS
         return rows
 
     def listed_ids(self) -> set[str]:
         """Every id some gateway lists: the models chat completions can route."""
-        return {str(row["id"]) for gateway in GATEWAY_ORDER for row in self.catalog(gateway)}
+        return set(self._listed_ids())
+
+    def _listed_ids(self) -> frozenset[str]:
+        return self._derive(
+            _CATALOG_MODES,
+            "ids",
+            make=lambda: frozenset(str(row["id"]) for gateway in GATEWAY_ORDER for row in self._catalog(gateway)),
+        )
 
     # -- GET /v1/models ------------------------------------------------------------------------------------------
 
@@ -399,14 +533,12 @@ class FakeGateway:
             query = self._parse(gateway, request.url.params)
         except _BadParameter as bad:
             return _error(400, str(bad), "invalid_request_error", bad.param)
-        rows, note = self._rows(query.gateway)
-        if not rows and Regression.G9 not in self.modes:
+        listing = self._listing(query.gateway, query.unique)
+        if not listing.texts and Regression.G9 not in self.modes:
             return _error(503, f"catalog for {query.gateway} is empty or unavailable", "upstream_unavailable")
-        if query.unique:
-            rows = self._unique(query.gateway, rows)
         if Regression.U10 in self.modes and query.gateway == HUGGINGFACE:
             self._spend(U10_SECONDS)
-        return self._page(request, query, rows, note)
+        return self._page(request, query, listing)
 
     def _spend(self, seconds: float) -> None:
         """Take ``seconds`` to answer: on the simulated clock when there is one, else for real (``serve``)."""
@@ -415,27 +547,28 @@ class FakeGateway:
         else:
             time.sleep(seconds)
 
-    def _unique(self, gateway: str, rows: list[JsonObject]) -> list[JsonObject]:
-        """The ``unique_models`` listing, merged once per gateway and set of modes (a walk asks 50 times)."""
-        stripped = Regression.G12 in self.modes
-        cache_key = (gateway, stripped, frozenset(self.modes))
-        with self._lock:
-            cached = self._unique_cache.get(cache_key)
-        if cached is None:
-            cached = _unique_rows(rows, _stripped_key if stripped else str, first_only=Regression.U9 in self.modes)
-            with self._lock:
-                self._unique_cache[cache_key] = cached
-        return cached
+    def _listing(self, gateway: str, unique: bool) -> _Listing:
+        """A listing with its rows' JSON texts, made once per state (a walk asks 50 times, each test again)."""
 
-    def _rows(self, gateway: str) -> tuple[list[JsonObject], str | None]:
+        def make() -> _Listing:
+            rows, note = self._rows(gateway)
+            if not unique:
+                return _Listing(self.state._derived.texts(rows), note)
+            key = _stripped_key if Regression.G12 in self.modes else str
+            merged = _unique_rows(rows, key, first_only=Regression.U9 in self.modes)
+            return _Listing(self.state._derived.texts_with_providers(merged), note)
+
+        return self._derive(_UNIQUE_MODES if unique else _ALL_MODES, "listing", gateway, unique, make=make)
+
+    def _rows(self, gateway: str) -> tuple[tuple[JsonObject, ...], str | None]:
         """``(rows, note)`` for one gateway (an unknown one has no rows) or for ``all``."""
         if gateway != ALL:
-            return self.catalog(gateway), None
+            return self._catalog(gateway), None
         merged = [name for name in GATEWAY_ORDER if not (Regression.G7 in self.modes and name in G7_LEFT_OUT)]
-        rows = [row for name in merged for row in self.catalog(name)]
+        rows = tuple(row for name in merged for row in self._catalog(name))
         if Regression.U8 in self.modes:
-            rows = [{**row, "source_gateway": U8_TO} if row["source_gateway"] == U8_FROM else row for row in rows]
-        empty = [name for name in merged if not self.catalog(name)]
+            rows = tuple({**row, "source_gateway": U8_TO} if row["source_gateway"] == U8_FROM else row for row in rows)
+        empty = [name for name in merged if not self._catalog(name)]
         note: str | None
         if Regression.G7 in self.modes:
             note = f"merged models from all {len(GATEWAY_ORDER)} gateways: {', '.join(GATEWAY_ORDER)}"
@@ -443,37 +576,38 @@ class FakeGateway:
             note = f"left out, catalog empty or unavailable: {', '.join(empty)}" if empty else None
         return rows, note
 
-    def _page(self, request: httpx.Request, query: _Query, rows: list[JsonObject], note: str | None) -> httpx.Response:
+    def _page(self, request: httpx.Request, query: _Query, listing: _Listing) -> httpx.Response:
+        total = len(listing.texts)
         start = query.offset
-        if Regression.U5 in self.modes and start >= len(rows):
-            start = max(0, len(rows) - query.limit)  # "clamped" to the last page
+        if Regression.U5 in self.modes and start >= total:
+            start = max(0, total - query.limit)  # "clamped" to the last page
         if Regression.U11 in self.modes and query.unique and start > 0:
             start -= 1
         end = None if Regression.G6 in self.modes and query.gateway != ALL else query.limit
-        data = rows[start:][:end]  # with G8, offset -5 is models[-5:]
+        data = listing.texts[start:][:end]  # with G8, offset -5 is models[-5:]
         next_offset: int | None
         if query.offset < 0:
             has_more, next_offset = True, 0
         else:
-            has_more = query.offset + len(data) < len(rows)
+            has_more = query.offset + len(data) < total
             if Regression.U7 in self.modes:
                 has_more = len(data) == query.limit
             next_offset = query.offset + len(data) if has_more else None
-        body = _dumps(
+        rest = _text(
             {
-                "object": "list",
-                "data": data,
-                "total": len(rows),
+                "total": total,
                 "returned": len(data),
                 "offset": query.offset,
                 "limit": query.limit,
                 "gateway": query.gateway,
                 "has_more": has_more,
                 "next_offset": next_offset,
-                "note": note,
+                "note": listing.note,
                 "timestamp": self.state.snapshot_time,
             }
         )
+        # The bytes json.dumps gives the whole envelope, with the rows' texts made once per state instead of per page.
+        body = f"{_PAGE_HEAD}{','.join(data)}],{rest[1:]}".encode()
         etag = self._etag(body)
         if _etag_matches(request.headers.get("if-none-match"), etag):
             return httpx.Response(304, headers={"ETag": etag})
@@ -500,7 +634,7 @@ class FakeGateway:
         model = payload.get("model") if isinstance(payload, dict) else None
         if not isinstance(model, str) or not model:
             return _error(400, "model must be a non-empty string", "invalid_request_error", "model")
-        if model not in self.listed_ids():
+        if model not in self._listed_ids():
             return _error(404, f"model {model!r} is not listed by any gateway", "not_found_error", "model")
         authorization = request.headers.get("authorization", "")
         scheme, _, key = authorization.partition(" ")
@@ -543,12 +677,9 @@ def _current(seed: int) -> GatewayState:
 def current_state(seed: int = universe_module.DEFAULT_SEED) -> GatewayState:
     """The correct current deployment: 2025-10-17's providers and all 1,377 Hub models in the Hub's order.
 
-    Rendering is cached; each call gets its own catalog lists (the model objects are shared and never mutated
-    by the gateway), so replacing a catalog in one state cannot leak into another."""
-    cached = _current(seed)
-    return GatewayState(
-        {gateway: list(rows) for gateway, rows in cached.catalogs.items()}, cached.snapshot_time, CURRENT
-    )
+    One state per seed and process: it is immutable (``with_catalog`` makes a new one), so every gateway over it
+    shares the listings and page texts derived from it."""
+    return _current(seed)
 
 
 def fake_gateway(
@@ -631,5 +762,6 @@ __all__ = [
     "current_state",
     "fake_gateway",
     "render_hub_model",
+    "render_hub_models",
     "render_offer",
 ]
