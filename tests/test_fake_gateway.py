@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
@@ -19,6 +20,7 @@ from catalog_guard import gateway_client as gc
 from catalog_guard import paging
 from catalog_guard import universe as u
 from catalog_guard.errors import ClientError, PaginationLoopError, ServerError
+from catalog_guard.fakes.clock import SimulatedClock
 from catalog_guard.fakes.gateway import (
     G7_LEFT_OUT,
     GATEWAY_ORDER,
@@ -462,6 +464,64 @@ def test_modes_combine_like_the_seed_003_morning() -> None:
     gateway.modes = frozenset({Regression.G4})
     assert get(gateway, {"gateway": "hug"}).envelope().total == 100
     assert chat(gateway, u.ARCH_ROUTER).status_code == 401
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One state, shared: what gateways derive from it is kept on it (per the modes that change it).
+
+SHARED_QUERIES = (
+    "gateway=all&limit=1000&offset=2000",
+    "gateway=all&limit=1000&unique_models=true",
+    "gateway=huggingface&limit=1000&offset=1000",
+    "gateway=hug&limit=7&offset=95&unique=true",
+    "gateway=google&limit=1000",
+    "gateway=groq&limit=1000&unique_models=true",
+    "gateway=cerebras&limit=3&offset=-5",
+)
+
+
+def answers(state: GatewayState, mode: Regression | None, hub_limit: int | None = 1000) -> list[tuple[Any, ...]]:
+    gateway = FakeGateway(state, mode, hub_limit=hub_limit, clock=SimulatedClock())  # U10 spends simulated time
+    seen = []
+    for query in SHARED_QUERIES:
+        response = gateway(httpx.Request("GET", f"{GATEWAY_URL}/v1/models?{query}"))
+        seen.append((query, response.status_code, response.headers.get("etag"), response.content))
+    return seen
+
+
+def test_a_state_is_immutable_and_hands_out_copies() -> None:
+    state = fake_gateway().state
+    with pytest.raises(TypeError):
+        state.catalogs["groq"] = []  # type: ignore[index]
+    rows = state.catalog("groq")
+    rows.clear()
+    assert [row["id"] for row in state.catalog("groq")] == EXPECTED["groq"]
+    given = {"id": "x/y", "source_gateway": "groq"}
+    replaced = state.with_catalog("groq", [given, given], name="twice")
+    given["id"] = "changed"
+    assert [row["id"] for row in replaced.catalog("groq")] == ["x/y", "x/y"]
+    assert (replaced.name, state.name) == ("twice", "current")
+    assert [row["id"] for row in state.catalog("groq")] == EXPECTED["groq"]
+
+
+def test_every_mode_over_a_shared_state_answers_as_over_a_fresh_one_whatever_came_before() -> None:
+    """Listings and their texts are derived once per state and set of modes that change them: each mode, after
+    the ones before it used the shared state (a listing kept under too coarse a key would be served to a later
+    mode), answers the bytes of a copy nothing was derived from yet; each page is the compact JSON of its
+    envelope; and no mode wrote a row of the state."""
+    shared = fake_gateway().state
+    modes: list[Regression | None] = [None, *Regression]
+    cases = [*((mode, 1000) for mode in modes), (Regression.G5, None)]
+    for mode, hub_limit in cases:
+        fresh = GatewayState(dict(shared.catalogs), shared.snapshot_time, shared.name)
+        seen = answers(shared, mode, hub_limit)
+        assert seen == answers(fresh, mode, hub_limit), mode
+        for query, status, _, body in seen:
+            if status == 200:
+                compact = json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
+                assert body == compact, (mode, query)
+    rendered = GatewayState.from_universe(UNIVERSE, u.DAY_1, HUB)
+    assert {g: list(rows) for g, rows in shared.catalogs.items()} == {g: list(r) for g, r in rendered.catalogs.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------------
