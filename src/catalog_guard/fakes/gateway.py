@@ -173,7 +173,6 @@ class _Derived:
         self._values: dict[Hashable, Any] = {}
         self._texts: dict[int, tuple[JsonObject, str]] = {}  # id(row) -> (row, its JSON); the row keeps the id
         self._parent = parent  # a state made from another shares its rows: their texts are looked up there
-        self._lists: dict[tuple[str, ...], str] = {}  # a few distinct ``providers`` lists, thousands of rows each
 
     def get(self, key: Hashable, make: Callable[[], _T]) -> _T:
         try:
@@ -192,20 +191,6 @@ class _Derived:
             if hit is None or hit[0] is not row:
                 hit = texts[id(row)] = (row, _text(row))
             found.append(hit[1])
-        return tuple(found)
-
-    def texts_with_providers(self, merged: Sequence[tuple[JsonObject, list[str]]]) -> tuple[str, ...]:
-        """The text of each ``{**row, "providers": providers}``, made from ``row``'s (a key new to a dict comes
-        last, so it is the row's text with one more member); the merged rows themselves are never needed."""
-        lists = self._lists
-        found: list[str] = []
-        for (row, providers), text in zip(merged, self.texts([row for row, _ in merged]), strict=True):
-            if "providers" in row or not row:
-                found.append(_text({**row, "providers": providers}))
-                continue
-            names = tuple(providers)
-            listed = lists.get(names) or lists.setdefault(names, _text(providers))
-            found.append(f'{text[:-1]},"providers":{listed}}}')
         return tuple(found)
 
 
@@ -352,19 +337,34 @@ def _stripped_key(model_id: str) -> str:
 
 
 def _unique_rows(
-    rows: Iterable[JsonObject], key: Callable[[str], str], *, first_only: bool = False
-) -> list[tuple[JsonObject, list[str]]]:
-    """One row per key (first seen wins), with the sorted list of every gateway that listed the key (U9: only
-    the first one): the row's ``providers``."""
-    first: dict[str, JsonObject] = {}
+    listed: Iterable[tuple[JsonObject, str]], key: Callable[[str], str], *, first_only: bool = False
+) -> list[tuple[JsonObject, str, list[str]]]:
+    """One ``(row, its text)`` per key (first seen wins), with the sorted list of every gateway that listed the
+    key (U9: only the first one): the row's ``providers``."""
+    first: dict[str, tuple[JsonObject, str]] = {}
     providers: dict[str, set[str]] = {}
-    for row in rows:
+    for row, text in listed:
         merge_key = key(str(row["id"]))
-        first.setdefault(merge_key, row)
+        first.setdefault(merge_key, (row, text))
         providers.setdefault(merge_key, set()).add(str(row["source_gateway"]))
     if first_only:
-        return [(row, [str(row["source_gateway"])]) for row in first.values()]
-    return [(row, sorted(providers[merge_key])) for merge_key, row in first.items()]
+        return [(row, text, [str(row["source_gateway"])]) for row, text in first.values()]
+    return [(row, text, sorted(providers[merge_key])) for merge_key, (row, text) in first.items()]
+
+
+def _texts_with_providers(merged: Iterable[tuple[JsonObject, str, list[str]]]) -> tuple[str, ...]:
+    """The text of each ``{**row, "providers": providers}``, made from the row's text: a key new to a dict
+    comes last, so it is that text with one more member (the merged rows themselves are never needed)."""
+    lists: dict[tuple[str, ...], str] = {}  # a few distinct lists, thousands of rows each
+    found: list[str] = []
+    for row, text, providers in merged:
+        if "providers" in row or not row:
+            found.append(_text({**row, "providers": providers}))
+            continue
+        names = tuple(providers)
+        listed = lists.get(names) or lists.setdefault(names, _text(providers))
+        found.append(f'{text[:-1]},"providers":{listed}}}')
+    return tuple(found)
 
 
 def _twin(rows: Sequence[JsonObject], make: Callable[[str], str]) -> Sequence[JsonObject]:
@@ -394,10 +394,12 @@ class _Query:
 
 @dataclass(frozen=True)
 class _Listing:
-    """What one listing serves before paging: each row's JSON text, in order, and ``note``."""
+    """What one listing serves before paging: each row's JSON text, in order, and ``note``; and the rows
+    themselves (a ``unique_models`` listing is merged from them; its own rows are never needed: ``()``)."""
 
     texts: tuple[str, ...]
     note: str | None
+    rows: tuple[JsonObject, ...] = ()
 
 
 # The modes that change a listing's rows; what is derived from a state is kept per gateway and per these modes
@@ -471,6 +473,11 @@ class FakeGateway:
 
     def _catalog(self, gateway: str) -> tuple[JsonObject, ...]:
         return self._derive(_CATALOG_MODES, "catalog", gateway, make=lambda: tuple(self._render_catalog(gateway)))
+
+    def _catalog_texts(self, gateway: str) -> tuple[str, ...]:
+        return self._derive(
+            _CATALOG_MODES, "texts", gateway, make=lambda: self.state._derived.texts(self._catalog(gateway))
+        )
 
     def _render_catalog(self, gateway: str) -> Sequence[JsonObject]:
         rows: Sequence[JsonObject] = self.state.catalogs.get(gateway, ())
@@ -549,32 +556,35 @@ class FakeGateway:
 
     def _listing(self, gateway: str, unique: bool) -> _Listing:
         """A listing with its rows' JSON texts, made once per state (a walk asks 50 times, each test again)."""
+        if unique:
+            return self._derive(_UNIQUE_MODES, "unique", gateway, make=lambda: self._merged(gateway))
+        return self._derive(_ALL_MODES, "listing", gateway, make=lambda: self._plain(gateway))
 
-        def make() -> _Listing:
-            rows, note = self._rows(gateway)
-            if not unique:
-                return _Listing(self.state._derived.texts(rows), note)
-            key = _stripped_key if Regression.G12 in self.modes else str
-            merged = _unique_rows(rows, key, first_only=Regression.U9 in self.modes)
-            return _Listing(self.state._derived.texts_with_providers(merged), note)
+    def _merged(self, gateway: str) -> _Listing:
+        """The ``unique_models`` listing: the plain one merged by id (G12: by stripped id)."""
+        plain = self._listing(gateway, unique=False)
+        key = _stripped_key if Regression.G12 in self.modes else str
+        merged = _unique_rows(zip(plain.rows, plain.texts, strict=True), key, first_only=Regression.U9 in self.modes)
+        return _Listing(_texts_with_providers(merged), plain.note)
 
-        return self._derive(_UNIQUE_MODES if unique else _ALL_MODES, "listing", gateway, unique, make=make)
-
-    def _rows(self, gateway: str) -> tuple[tuple[JsonObject, ...], str | None]:
-        """``(rows, note)`` for one gateway (an unknown one has no rows) or for ``all``."""
+    def _plain(self, gateway: str) -> _Listing:
+        """One gateway's listing (an unknown one has no rows), or ``all``'s, with its ``note``."""
         if gateway != ALL:
-            return self._catalog(gateway), None
+            return _Listing(self._catalog_texts(gateway), None, self._catalog(gateway))
         merged = [name for name in GATEWAY_ORDER if not (Regression.G7 in self.modes and name in G7_LEFT_OUT)]
         rows = tuple(row for name in merged for row in self._catalog(name))
         if Regression.U8 in self.modes:
             rows = tuple({**row, "source_gateway": U8_TO} if row["source_gateway"] == U8_FROM else row for row in rows)
+            texts = self.state._derived.texts(rows)
+        else:
+            texts = tuple(text for name in merged for text in self._catalog_texts(name))
         empty = [name for name in merged if not self._catalog(name)]
         note: str | None
         if Regression.G7 in self.modes:
             note = f"merged models from all {len(GATEWAY_ORDER)} gateways: {', '.join(GATEWAY_ORDER)}"
         else:
             note = f"left out, catalog empty or unavailable: {', '.join(empty)}" if empty else None
-        return rows, note
+        return _Listing(texts, note, rows)
 
     def _page(self, request: httpx.Request, query: _Query, listing: _Listing) -> httpx.Response:
         total = len(listing.texts)
