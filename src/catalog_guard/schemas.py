@@ -449,13 +449,14 @@ _NOTHING: Final = _Static((), -1)
 class _Step:
     """Going from a location to one key or array position: the subschemas that name it, and the frame there when
     those apply the same nodes whatever the value (``None``: expanded per value, through an ``anyOf`` or an
-    ``if``)."""
+    ``if``). ``closed``: that frame names nothing inside the value, so the walk need not go in."""
 
-    __slots__ = ("frame", "subschemas")
+    __slots__ = ("closed", "frame", "subschemas")
 
     def __init__(self, subschemas: tuple[_Subschema, ...], frame: _Frame | None) -> None:
         self.subschemas = subschemas
         self.frame = frame
+        self.closed = frame is not None and not frame.opens
 
 
 class _Frame:
@@ -586,7 +587,7 @@ class _DriftWalker:
                     step = frame.keys[key] = self._step(list(self._subschemas_for_key(frame.nodes, key)))
                 if frame.described and not step.subschemas:
                     self.found.add((*path, key))
-                else:
+                elif not step.closed:
                     self._descend(step, value, (*path, key))
         elif isinstance(instance, list):
             for index, item in enumerate(instance):
@@ -596,7 +597,8 @@ class _DriftWalker:
                     step = frame.positions[position] = self._step(
                         [(self._item_schema(node, index), resolver) for node, resolver in frame.nodes]
                     )
-                self._descend(step, item, (*path, index))
+                if not step.closed:
+                    self._descend(step, item, (*path, index))
 
     def _step(self, subschemas: list[_Subschema]) -> _Step:
         nodes: list[_Node] = []
