@@ -432,6 +432,7 @@ _Subschema = tuple[object, "Resolver[Schema]"]
 _INSTANCE_DEPENDENT: Final = ("anyOf", "oneOf", "if", "dependentSchemas")
 #: The keywords that say anything about the keys or items inside a value.
 _CONTENT_KEYWORDS: Final = ("properties", "patternProperties", "additionalProperties", "items", "prefixItems")
+_TOO_DEEP: Final = f"schema nesting deeper than {_MAX_DEPTH} while computing drift"
 
 
 @dataclass(frozen=True)
@@ -463,7 +464,7 @@ class _Frame:
     """The schema nodes that apply at one location, and the steps from there, worked out once per key and array
     position. A frame reached through instance-independent subschemas is shared by every location it describes
     (the 50,000 items of a listing, each item's ``tags``), so a listing costs one lookup per key, not one per
-    item (drift of the seed-000 cassette went from seconds to a fraction of one)."""
+    item (drift of every shipped body: 7-12 s before, 0.5 s; docs/benchmarks.md)."""
 
     __slots__ = ("described", "keys", "nodes", "opens", "positions", "prefix")
 
@@ -482,8 +483,8 @@ class _DriftWalker:
 
     The nodes a subschema applies depend on the instance only through ``anyOf``/``oneOf``/``if``/
     ``dependentSchemas``; every other subschema is expanded once per call (:meth:`static`), and the frames built
-    from such expansions carry their own per-key lookups. ``tests/test_schemas.py`` holds the result to a plain
-    walk that caches nothing, on the shipped corpus and on generated instances.
+    from such expansions carry their own per-key lookups. ``tests/test_schemas_drift.py`` holds the result to a
+    plain walk that keeps nothing (``tests/plain_drift.py``), on the shipped corpus and on generated instances.
     """
 
     def __init__(self, schema_validator: Any) -> None:
@@ -510,10 +511,10 @@ class _DriftWalker:
         static = self.static(node, resolver)
         if static is not None:
             if depth + static.height > _MAX_DEPTH:
-                raise RecursionError(f"schema nesting deeper than {_MAX_DEPTH} while computing drift")
+                raise RecursionError(_TOO_DEEP)
             return static.nodes
         if depth > _MAX_DEPTH:
-            raise RecursionError(f"schema nesting deeper than {_MAX_DEPTH} while computing drift")
+            raise RecursionError(_TOO_DEEP)
         if "$id" in node:
             resolver = resolver.in_subresource(DRAFT202012.create_resource(node))
         found: list[_Node] = [(node, resolver)]
@@ -551,7 +552,7 @@ class _DriftWalker:
     def _expand_static(self, node: Mapping[str, Any], resolver: Resolver[Schema], depth: int) -> _Static | None:
         # The order and the depth bound of applicable(), for the keywords that do not look at the instance.
         if depth > _MAX_DEPTH:
-            raise RecursionError(f"schema nesting deeper than {_MAX_DEPTH} while computing drift")
+            raise RecursionError(_TOO_DEEP)
         if any(keyword in node for keyword in _INSTANCE_DEPENDENT):
             return None
         if "$id" in node:
