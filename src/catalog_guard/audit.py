@@ -122,9 +122,8 @@ class Audit:
 
     @property
     def observed_nothing(self) -> bool:
-        """Not one catalog page came back: every walk ended before its first page (an outage, a wrong base URL, a
-        limit). A check that passed then had nothing to find fault with, so its pass is shown as not judged and
-        never counted as a pass; the exit code is never 0."""
+        """:func:`observed_nothing` (an outage, a wrong base URL, a limit on the first request): a check's pass is
+        then shown as not judged and never counted as a pass; the exit code is never 0."""
         return bool(self.walks) and not any(row.pages for row in self.walks)
 
     @property
@@ -424,6 +423,13 @@ def why_incomplete(seen: Observation) -> str | None:
     return (
         f"{len(unanswered)} request(s) got no usable answer{limit}; the first: {label}: {type(first).__name__}: {first}"
     )
+
+
+def observed_nothing(seen: Observation) -> bool:
+    """Not one catalog page came back: every walk ended before its first page. A check that passes on such an
+    observation had nothing to find fault with (:attr:`Audit.observed_nothing` is the same, read from the report's
+    walk rows)."""
+    return not any(walk.pages for walk in seen.every_walk(unique=False).values())
 
 
 _NOT_HERE = frozenset({404, 405, 410})
