@@ -282,7 +282,26 @@ def test_no_duplicates_flags_a_provider_row_listed_twice_in_all(snapshot_json: S
 
     found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_unique=False)))
     assert said(found) == snapshot_json
-    assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)
+    [message] = [v.message for v in found["no-duplicates"].violations if "(gateway, model) rows" in v.message]
+    # the rows themselves, and the request where the walk starts repeating
+    assert "rows listed more than once (openrouter: " in message
+    assert ": the page at offset 0 (GET https://" in message
+    assert "repeats openrouter: " in message
+
+
+def test_no_duplicates_names_the_large_limit_request_and_the_ids_it_repeats() -> None:
+    def doubled(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and "limit=1000&" in str(request.url):
+            body["data"][1] = body["data"][0]
+        return body
+
+    found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_all=False)))
+    [violation] = found["no-duplicates"].violations
+    repeated = violation.evidence["examples"]
+    assert len(repeated) == 1
+    assert violation.message.startswith("groq: one request of limit=1000 (GET https://")
+    assert violation.message.endswith(f"(1 repeated: {repeated[0]})")
+    assert "limit=1000&offset=0" in violation.evidence["url"]
 
 
 def serving(answers: dict[str, httpx.Response]) -> Callable[[httpx.Request], httpx.Response]:
