@@ -289,6 +289,21 @@ def test_no_duplicates_flags_a_provider_row_listed_twice_in_all(snapshot_json: S
     assert "repeats openrouter: " in message
 
 
+def test_no_duplicates_leaves_rows_without_a_string_id_to_the_schema_check() -> None:
+    """Two rows of one provider whose id is not a string are not one model listed twice: schema reports them."""
+
+    def unnamed(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "all" and body["offset"] == 0 and "unique" not in str(request.url):
+            first, second = body["data"][0], body["data"][1]
+            body["data"][1] = {**second, "id": 7, "source_gateway": first.get("source_gateway")}
+            body["data"][0] = {**first, "id": 7}
+        return body
+
+    found = failing(observed(tampered(unnamed), ObservePlan(gateways=("groq",), include_unique=False)))
+    assert "schema" in found
+    assert "no-duplicates" not in found, [v.message for v in found["no-duplicates"].violations]
+
+
 def test_no_duplicates_names_the_large_limit_request_and_the_ids_it_repeats() -> None:
     def doubled(request: httpx.Request, body: Body) -> Body | None:
         if gateway_of(request) == "groq" and "limit=1000&" in str(request.url):
