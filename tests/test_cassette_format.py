@@ -11,6 +11,7 @@ import base64
 import copy
 import difflib
 import gzip
+import io
 import json
 from collections.abc import Callable
 from importlib import metadata
@@ -20,6 +21,8 @@ from typing import Any
 import httpx
 import pytest
 import vcr
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from vcr import matchers as vcr_matchers
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.persisters.filesystem import CassetteNotFoundError
@@ -36,11 +39,13 @@ from catalog_guard.cassettes import (
     live_provenance,
     make_vcr,
     scan_for_secrets,
+    scrub,
     synthetic_provenance,
     use_cassette,
 )
 from catalog_guard.cassettes import format as cassette_format
 from catalog_guard.cassettes.replay import query as query_matcher
+from catalog_guard.cassettes.scrub import TOKEN_SHAPES
 from catalog_guard.errors import CatalogGuardError
 from catalog_guard.fakes.transport import FakeInternet
 
@@ -561,6 +566,35 @@ def test_the_scanner_finds_known_values_and_shapes_in_any_cassette(tmp_path: Pat
         (3, "value of $MY_SERVICE_TOKEN"),
         (4, "Google API key"),
     ]
+
+
+# Pieces of text that make each pattern of the scanner match, almost match or be ruled out, in any case (also the
+# characters re's IGNORECASE matches to i, s and k), on one line or split across lines.
+SCAN_PIECES = [
+    *(shape.prefix for shape in TOKEN_SHAPES), "aB3dE5fG7hJ9kL1mN3pQ", "0123456789ABCDEF", "abcdefghijklmnopqrst",
+    *(f"\n{shape.prefix}aB3dE5fG7hJ9kL1mN3pQ0123456789ABCDEF" for shape in TOKEN_SHAPES),
+    "\nBearer aB3dE5fG7hJ9kL1mN3pQ",
+    "Bearer ", "bEaReR\t", "?key=", "&Token=", "?api_KEY=", "&access_token=", "%3CREDACTED%3E", REDACTED,
+    '"authorization": "', '"Cookie":"', '"set-cookie":  "', '"x-goog-API-key": "', '"AUTHORİZATİON":"', '"cookıe": "',
+    '"ſet-cookie": "', '"x-api-\u212aey": "', "\u212aey=", "\u0130", "\n", "\r", " ", "x", '"', "\u2028",
+    "hunter2-secret-9",
+]  # fmt: skip
+
+
+@settings(max_examples=300)
+@example([HF_TOKEN, "\n", HF_TOKEN], {})  # a hint at the start of the line after another
+@given(st.lists(st.sampled_from(SCAN_PIECES), max_size=40), st.sampled_from([{}, {"MY_TOKEN": "hunter2-secret-9"}]))
+def test_the_text_scan_finds_what_each_line_holds(pieces: list[str], secrets: dict[str, str]) -> None:
+    """findings_in_text looks only at lines holding a pattern's hint: it finds exactly what findings_in finds
+    line by line, where a hint it missed would lose a finding."""
+    policy = ScrubPolicy(secrets=secrets)
+    text = "".join(pieces)
+    line_by_line = [(n, what) for n, line in enumerate(io.StringIO(text), start=1) for what in policy.findings_in(line)]
+    assert list(policy.findings_in_text(text)) == line_by_line
+
+
+def test_every_secret_header_name_holds_a_hint_of_the_text_scan() -> None:
+    assert all(any(hint in name for hint in scrub._SECRET_HEADER_HINTS) for name in scrub._SECRET_HEADER_NAMES)
 
 
 SCRUB_SAMPLES = [

@@ -512,10 +512,11 @@ def _verify(recordings: Sequence[Recording], staging: Path, policy: ScrubPolicy)
     return failures
 
 
-def body_problems(path: str | os.PathLike[str]) -> list[str]:
-    """Every recorded body of a cassette that does not match its schema, as ``<request>: <first violation>``."""
+def body_problems(cassette: corpus.CassetteSource) -> list[str]:
+    """Every recorded body of a cassette (a file, or one already read) that does not match its schema, as
+    ``<request>: <first violation>``."""
     problems = []
-    for interaction in corpus.read_cassette(path).interactions:
+    for interaction in corpus.cassette_file(cassette).interactions:
         schema = corpus.body_schema(interaction.method, interaction.uri, interaction.status)
         if schema is None:
             continue

@@ -420,15 +420,72 @@ def drift(instance: object, schema: str) -> list[str]:
     """
     walker = _DriftWalker(validator(schema))
     wrapper: Schema = {"$ref": schema_uri(schema)}
-    walker.walk(list(walker.applicable(wrapper, registry().resolver(), instance, 0)), instance, ())
+    walker.walk(_Frame(tuple(walker.applicable(wrapper, registry().resolver(), instance, 0))), instance, ())
     return [_json_path(path) for path in sorted(walker.found, key=_path_key)]
 
 
 _Node = tuple[Mapping[str, Any], "Resolver[Schema]"]
+_Subschema = tuple[object, "Resolver[Schema]"]
+
+#: The keywords whose subschemas apply or not depending on the instance; a subschema that reaches none of them
+#: through ``$ref`` and ``allOf`` applies the same nodes to every instance.
+_INSTANCE_DEPENDENT: Final = ("anyOf", "oneOf", "if", "dependentSchemas")
+#: The keywords that say anything about the keys or items inside a value.
+_CONTENT_KEYWORDS: Final = ("properties", "patternProperties", "additionalProperties", "items", "prefixItems")
+_TOO_DEEP: Final = f"schema nesting deeper than {_MAX_DEPTH} while computing drift"
+
+
+@dataclass(frozen=True)
+class _Static:
+    """The nodes a subschema applies to any instance, and the deepest level below it that expanding them reached
+    (the same depth bound holds wherever the expansion is reused)."""
+
+    nodes: tuple[_Node, ...]
+    height: int
+
+
+_NOTHING: Final = _Static((), -1)
+
+
+class _Step:
+    """Going from a location to one key or array position: the subschemas that name it, and the frame there when
+    those apply the same nodes whatever the value (``None``: expanded per value, through an ``anyOf`` or an
+    ``if``). ``closed``: that frame names nothing inside the value, so the walk need not go in."""
+
+    __slots__ = ("closed", "frame", "subschemas")
+
+    def __init__(self, subschemas: tuple[_Subschema, ...], frame: _Frame | None) -> None:
+        self.subschemas = subschemas
+        self.frame = frame
+        self.closed = frame is not None and not frame.opens
+
+
+class _Frame:
+    """The schema nodes that apply at one location, and the steps from there, worked out once per key and array
+    position. A frame reached through instance-independent subschemas is shared by every location it describes
+    (the 50,000 items of a listing, each item's ``tags``), so a listing costs one lookup per key, not one per
+    item (drift of every shipped body: 7-12 s before, 0.5 s; docs/benchmarks.md)."""
+
+    __slots__ = ("described", "keys", "nodes", "opens", "positions", "prefix")
+
+    def __init__(self, nodes: tuple[_Node, ...]) -> None:
+        self.nodes = nodes
+        self.described = any("properties" in node for node, _ in nodes)
+        # Without these keywords no key below is named, nor unknown: nothing below can be reported.
+        self.opens = any(keyword in node for node, _ in nodes for keyword in _CONTENT_KEYWORDS)
+        self.prefix = max((len(node.get("prefixItems", ())) for node, _ in nodes), default=0)
+        self.keys: dict[str, _Step] = {}
+        self.positions: dict[int, _Step] = {}  # an index below ``prefix``, or -1 for every later one
 
 
 class _DriftWalker:
-    """One drift() call: walks instance and schema together, collecting the paths of unnamed fields."""
+    """One drift() call: walks instance and schema together, collecting the paths of unnamed fields.
+
+    The nodes a subschema applies depend on the instance only through ``anyOf``/``oneOf``/``if``/
+    ``dependentSchemas``; every other subschema is expanded once per call (:meth:`static`), and the frames built
+    from such expansions carry their own per-key lookups. ``tests/test_schemas_drift.py`` holds the result to a
+    plain walk that keeps nothing (``tests/plain_drift.py``), on the shipped corpus and on generated instances.
+    """
 
     def __init__(self, schema_validator: Any) -> None:
         self.validator = schema_validator
@@ -436,66 +493,137 @@ class _DriftWalker:
         # A `$ref` node always resolves to the same target (a node belongs to one document), and a catalog
         # repeats the same item `$ref` thousands of times: resolve each once per call.
         self._resolved: dict[int, Resolved[Schema]] = {}
+        # Keyed by identity; each value keeps its node and resolver alive so that an id is never reused.
+        self._statics: dict[tuple[int, int], tuple[object, Resolver[Schema], _Static | None]] = {}
 
-    def applicable(self, node: object, resolver: Resolver[Schema], instance: object, depth: int) -> Iterator[_Node]:
+    def _resolve(self, node: Mapping[str, Any], resolver: Resolver[Schema], ref: str) -> Resolved[Schema]:
+        resolved = self._resolved.get(id(node))
+        if resolved is None:
+            resolved = self._resolved[id(node)] = resolver.lookup(ref)
+        return resolved
+
+    def applicable(
+        self, node: object, resolver: Resolver[Schema], instance: object, depth: int
+    ) -> tuple[_Node, ...] | list[_Node]:
         """Every object subschema that applies to ``instance`` at this location, with its resolver."""
         if not isinstance(node, Mapping):
-            return  # true / false schemas name nothing
+            return ()  # true / false schemas name nothing
+        static = self.static(node, resolver)
+        if static is not None:
+            if depth + static.height > _MAX_DEPTH:
+                raise RecursionError(_TOO_DEEP)
+            return static.nodes
         if depth > _MAX_DEPTH:
-            raise RecursionError(f"schema nesting deeper than {_MAX_DEPTH} while computing drift")
+            raise RecursionError(_TOO_DEEP)
         if "$id" in node:
             resolver = resolver.in_subresource(DRAFT202012.create_resource(node))
-        yield node, resolver
+        found: list[_Node] = [(node, resolver)]
         ref = node.get("$ref")
         if isinstance(ref, str):
-            resolved = self._resolved.get(id(node))
-            if resolved is None:
-                resolved = self._resolved[id(node)] = resolver.lookup(ref)
-            yield from self.applicable(resolved.contents, resolved.resolver, instance, depth + 1)
+            resolved = self._resolve(node, resolver, ref)
+            found += self.applicable(resolved.contents, resolved.resolver, instance, depth + 1)
         for sub in node.get("allOf", ()):
-            yield from self.applicable(sub, resolver, instance, depth + 1)
+            found += self.applicable(sub, resolver, instance, depth + 1)
         for keyword in ("anyOf", "oneOf"):
             branches = node.get(keyword, ())
             matching = [b for b in branches if self._matches(instance, b, resolver)] or branches
             for sub in matching:
-                yield from self.applicable(sub, resolver, instance, depth + 1)
+                found += self.applicable(sub, resolver, instance, depth + 1)
         if "if" in node:
             branch = "then" if self._matches(instance, node["if"], resolver) else "else"
             if branch in node:
-                yield from self.applicable(node[branch], resolver, instance, depth + 1)
+                found += self.applicable(node[branch], resolver, instance, depth + 1)
         if isinstance(instance, Mapping):
             for key, sub in node.get("dependentSchemas", {}).items():
                 if key in instance:
-                    yield from self.applicable(sub, resolver, instance, depth + 1)
+                    found += self.applicable(sub, resolver, instance, depth + 1)
+        return found
+
+    def static(self, node: object, resolver: Resolver[Schema]) -> _Static | None:
+        """What ``node`` applies to any instance, or ``None`` when that depends on the instance; once per call."""
+        if not isinstance(node, Mapping):
+            return _NOTHING
+        key = (id(node), id(resolver))
+        cached = self._statics.get(key)
+        if cached is None:
+            cached = self._statics[key] = (node, resolver, self._expand_static(node, resolver, 0))
+        return cached[2]
+
+    def _expand_static(self, node: Mapping[str, Any], resolver: Resolver[Schema], depth: int) -> _Static | None:
+        # The order and the depth bound of applicable(), for the keywords that do not look at the instance.
+        if depth > _MAX_DEPTH:
+            raise RecursionError(_TOO_DEEP)
+        if any(keyword in node for keyword in _INSTANCE_DEPENDENT):
+            return None
+        if "$id" in node:
+            resolver = resolver.in_subresource(DRAFT202012.create_resource(node))
+        below: list[_Subschema] = []
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            resolved = self._resolve(node, resolver, ref)
+            below.append((resolved.contents, resolved.resolver))
+        below += [(sub, resolver) for sub in node.get("allOf", ())]
+        nodes: list[_Node] = [(node, resolver)]
+        height = depth
+        for sub, sub_resolver in below:
+            if not isinstance(sub, Mapping):
+                continue
+            expanded = self._expand_static(sub, sub_resolver, depth + 1)
+            if expanded is None:
+                return None
+            nodes += expanded.nodes
+            height = max(height, expanded.height)
+        return _Static(tuple(nodes), height)
 
     def _matches(self, instance: object, subschema: object, resolver: Resolver[Schema]) -> bool:
         # ``descend`` is the validator API keywords use to check a subschema with an explicit resolver.
         errors = self.validator.descend(instance, subschema, resolver=resolver)
         return next(iter(errors), None) is None
 
-    def walk(self, nodes: list[_Node], instance: object, path: tuple[PathElement, ...]) -> None:
+    def walk(self, frame: _Frame, instance: object, path: tuple[PathElement, ...]) -> None:
         if isinstance(instance, Mapping):
-            described = any("properties" in node for node, _ in nodes)
             for key, value in instance.items():
-                subschemas = list(self._subschemas_for_key(nodes, key))
-                if described and not subschemas:
+                step = frame.keys.get(key)
+                if step is None:
+                    step = frame.keys[key] = self._step(list(self._subschemas_for_key(frame.nodes, key)))
+                if frame.described and not step.subschemas:
                     self.found.add((*path, key))
-                    continue
-                child = [
-                    applied for sub, resolver in subschemas for applied in self.applicable(sub, resolver, value, 0)
-                ]
-                self.walk(child, value, (*path, key))
+                elif not step.closed:
+                    self._descend(step, value, (*path, key))
         elif isinstance(instance, list):
             for index, item in enumerate(instance):
-                item_nodes: list[_Node] = []
-                for node, resolver in nodes:
-                    prefix = node.get("prefixItems", ())
-                    sub = prefix[index] if index < len(prefix) else node.get("items")
-                    item_nodes.extend(self.applicable(sub, resolver, item, 0))
-                self.walk(item_nodes, item, (*path, index))
+                position = index if index < frame.prefix else -1
+                step = frame.positions.get(position)
+                if step is None:
+                    step = frame.positions[position] = self._step(
+                        [(self._item_schema(node, index), resolver) for node, resolver in frame.nodes]
+                    )
+                if not step.closed:
+                    self._descend(step, item, (*path, index))
+
+    def _step(self, subschemas: list[_Subschema]) -> _Step:
+        nodes: list[_Node] = []
+        for sub, resolver in subschemas:
+            static = self.static(sub, resolver)
+            if static is None:
+                return _Step(tuple(subschemas), None)
+            nodes += static.nodes
+        return _Step(tuple(subschemas), _Frame(tuple(nodes)))
+
+    def _descend(self, step: _Step, value: object, path: tuple[PathElement, ...]) -> None:
+        frame = step.frame
+        if frame is None:
+            frame = _Frame(tuple(node for sub, r in step.subschemas for node in self.applicable(sub, r, value, 0)))
+        if frame.opens:
+            self.walk(frame, value, path)
 
     @staticmethod
-    def _subschemas_for_key(nodes: list[_Node], key: str) -> Iterator[tuple[object, Resolver[Schema]]]:
+    def _item_schema(node: Mapping[str, Any], index: int) -> object:
+        prefix = node.get("prefixItems", ())
+        return prefix[index] if index < len(prefix) else node.get("items")
+
+    @staticmethod
+    def _subschemas_for_key(nodes: tuple[_Node, ...], key: str) -> Iterator[_Subschema]:
         """The subschemas that name ``key`` (none means the key is unknown to the schema)."""
         for node, resolver in nodes:
             named_here = False

@@ -66,7 +66,12 @@ class Interaction:
         return values[0] if values else None
 
     def json(self) -> Any:
-        """The parsed body, or ``None`` when it is not JSON."""
+        """The parsed body, or ``None`` when it is not JSON. Decoded once (a check of a cassette's bodies validates
+        and drift-checks each one), so every caller gets the same value: treat it as read-only."""
+        return self._parsed
+
+    @functools.cached_property
+    def _parsed(self) -> Any:
         try:
             return json.loads(self.body)
         except ValueError:
@@ -78,6 +83,15 @@ class CassetteFile:
     path: Path
     provenance: dict[str, Any] | None
     interactions: list[Interaction]
+
+
+#: A cassette file to read, or one already read (a check of several aspects of one file reads it once).
+CassetteSource = str | os.PathLike[str] | CassetteFile
+
+
+def cassette_file(source: CassetteSource) -> CassetteFile:
+    """``source`` itself when it was already read, else :func:`read_cassette` of it."""
+    return source if isinstance(source, CassetteFile) else read_cassette(source)
 
 
 def read_cassette(path: str | os.PathLike[str]) -> CassetteFile:
@@ -156,11 +170,11 @@ def is_live(name: str, cassettes_dir: str | os.PathLike[str] | None = None) -> b
 # ------------------------------------------------------------------------------------------------ drift
 
 
-def body_drift(path: str | os.PathLike[str]) -> dict[tuple[str, str], int]:
+def body_drift(cassette: CassetteSource) -> dict[tuple[str, str], int]:
     """Fields the recorded bodies of a cassette carry that their schemas do not name: ``(schema, field)`` with
     array indexes folded to ``[*]``, and how many times each occurs. Upstreams add fields; this says which."""
     found: collections.Counter[tuple[str, str]] = collections.Counter()
-    for interaction in read_cassette(path).interactions:
+    for interaction in cassette_file(cassette).interactions:
         schema = body_schema(interaction.method, interaction.uri, interaction.status)
         if schema is not None:
             for field_path in schemas.drift(interaction.json(), schema):
@@ -168,11 +182,14 @@ def body_drift(path: str | os.PathLike[str]) -> dict[tuple[str, str], int]:
     return dict(found)
 
 
-def warn_drift(name: str, cassettes_dir: str | os.PathLike[str] | None = None) -> dict[tuple[str, str], int]:
-    """:func:`body_drift` of recording ``name``, each field reported as a
-    :class:`~catalog_guard.schemas.SchemaDriftWarning`: not a failure (upstreams may add fields), but visible in
-    pytest's warnings summary, also under xdist, where a ``print`` in a passing test is not."""
-    drift = body_drift(cassette_path(name, cassettes_dir))
+def warn_drift(
+    name: str, cassettes_dir: str | os.PathLike[str] | None = None, *, cassette: CassetteFile | None = None
+) -> dict[tuple[str, str], int]:
+    """:func:`body_drift` of recording ``name`` (its file in ``cassettes_dir``, or ``cassette`` when the caller has
+    read it already), each field reported as a :class:`~catalog_guard.schemas.SchemaDriftWarning`: not a failure
+    (upstreams may add fields), but visible in pytest's warnings summary, also under xdist, where a ``print`` in a
+    passing test is not."""
+    drift = body_drift(cassette if cassette is not None else cassette_path(name, cassettes_dir))
     for (schema, field_path), count in sorted(drift.items()):
         message = f"drift in {name}: {field_path} is not named by {schema} ({count:,} times)"
         warnings.warn(schemas.SchemaDriftWarning(message), stacklevel=2)
