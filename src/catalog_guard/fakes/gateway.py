@@ -532,12 +532,13 @@ class FakeGateway:
         return _Query(gateway, limit, offset, unique)
 
     def _models(self, request: httpx.Request) -> httpx.Response:
-        raw_gateway = request.url.params.get("gateway", ALL)
+        params = request.url.params  # parsed anew on every access
+        raw_gateway = params.get("gateway", ALL)
         gateway = ALIASES.get(raw_gateway, raw_gateway)
         if gateway == HUGGINGFACE and Regression.G1 in self.modes:
             return _not_found()
         try:
-            query = self._parse(gateway, request.url.params)
+            query = self._parse(gateway, params)
         except _BadParameter as bad:
             return _error(400, str(bad), "invalid_request_error", bad.param)
         listing = self._listing(query.gateway, query.unique)
@@ -572,12 +573,12 @@ class FakeGateway:
         if gateway != ALL:
             return _Listing(self._catalog_texts(gateway), None, self._catalog(gateway))
         merged = [name for name in GATEWAY_ORDER if not (Regression.G7 in self.modes and name in G7_LEFT_OUT)]
-        rows = tuple(row for name in merged for row in self._catalog(name))
+        rows = tuple(itertools.chain.from_iterable(self._catalog(name) for name in merged))
         if Regression.U8 in self.modes:
             rows = tuple({**row, "source_gateway": U8_TO} if row["source_gateway"] == U8_FROM else row for row in rows)
             texts = self.state._derived.texts(rows)
         else:
-            texts = tuple(text for name in merged for text in self._catalog_texts(name))
+            texts = tuple(itertools.chain.from_iterable(self._catalog_texts(name) for name in merged))
         empty = [name for name in merged if not self._catalog(name)]
         note: str | None
         if Regression.G7 in self.modes:
