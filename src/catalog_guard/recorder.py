@@ -49,7 +49,7 @@ import httpx
 
 from catalog_guard import audit, corpus, schemas
 from catalog_guard import universe as universe_module
-from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
+from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport, async_network_transport, network_transport
 from catalog_guard.cassettes import (
     RewritingPolicy,
     ScrubPolicy,
@@ -314,10 +314,10 @@ def _traffic(
     meter = Meter(plan.limits)
     return Traffic(
         client=lambda: httpx.Client(
-            transport=BoundedTransport(httpx.HTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
+            transport=BoundedTransport(network_transport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
         ),
         async_client=lambda: httpx.AsyncClient(
-            transport=AsyncBoundedTransport(httpx.AsyncHTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
+            transport=AsyncBoundedTransport(async_network_transport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
         ),
         base_urls=plan.base_urls,
         tokens=plan.tokens,
