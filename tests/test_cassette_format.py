@@ -141,6 +141,23 @@ def test_json_lines_put_each_element_on_a_line_and_change_whitespace_only(text: 
     assert cassette_format.json_lines(rendered) == lines  # the rendering is a fixed point
 
 
+JSON_TOKENS = st.one_of(
+    st.text(alphabet=' ab\t\n"\\é', max_size=6).map(json.dumps),  # strings, with whitespace and escapes inside
+    st.sampled_from(["{", "}", "[", "]", ":", ",", "true", "null", "-1.5e3", "0"]),
+)
+
+
+@settings(max_examples=300)
+@given(tokens=st.lists(JSON_TOKENS, max_size=30), spaces=st.lists(st.sampled_from(["", " ", "\n", " \t\r\n"])))
+def test_compact_json_drops_exactly_the_whitespace_between_tokens(tokens: list[str], spaces: list[str]) -> None:
+    """Whitespace between tokens goes, whitespace in strings stays; already compact text (httpx and the fakes
+    send compact JSON) is returned as it is, without being cut into tokens."""
+    spaced = "".join(token + (spaces[n] if n < len(spaces) else "") for n, token in enumerate(tokens))
+    compact = "".join(tokens)
+    assert cassette_format.compact_json(spaced) == compact
+    assert cassette_format.compact_json(compact) is compact
+
+
 @pytest.mark.parametrize(
     "text",
     ['{"a": [1], "b": [2]}', '{"a": 1}', "{}", '"text"', "[1 2]", "tru e", "[1, 2] x", '{"a": [1,]}', "plain text"],
