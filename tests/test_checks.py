@@ -282,7 +282,41 @@ def test_no_duplicates_flags_a_provider_row_listed_twice_in_all(snapshot_json: S
 
     found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_unique=False)))
     assert said(found) == snapshot_json
-    assert any("(gateway, model) rows" in v.message for v in found["no-duplicates"].violations)
+    [message] = [v.message for v in found["no-duplicates"].violations if "(gateway, model) rows" in v.message]
+    # the rows themselves, and the request where the walk starts repeating
+    assert "rows listed more than once (openrouter: " in message
+    assert ": the page at offset 0 (GET https://" in message
+    assert "repeats openrouter: " in message
+
+
+def test_no_duplicates_leaves_rows_without_a_string_id_to_the_schema_check() -> None:
+    """Two rows of one provider whose id is not a string are not one model listed twice: schema reports them."""
+
+    def unnamed(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "all" and body["offset"] == 0 and "unique" not in str(request.url):
+            first, second = body["data"][0], body["data"][1]
+            body["data"][1] = {**second, "id": 7, "source_gateway": first.get("source_gateway")}
+            body["data"][0] = {**first, "id": 7}
+        return body
+
+    found = failing(observed(tampered(unnamed), ObservePlan(gateways=("groq",), include_unique=False)))
+    assert "schema" in found
+    assert "no-duplicates" not in found, [v.message for v in found["no-duplicates"].violations]
+
+
+def test_no_duplicates_names_the_large_limit_request_and_the_ids_it_repeats() -> None:
+    def doubled(request: httpx.Request, body: Body) -> Body | None:
+        if gateway_of(request) == "groq" and "limit=1000&" in str(request.url):
+            body["data"][1] = body["data"][0]
+        return body
+
+    found = failing(observed(tampered(doubled), ObservePlan(gateways=("groq",), include_all=False)))
+    [violation] = found["no-duplicates"].violations
+    repeated = violation.evidence["examples"]
+    assert len(repeated) == 1
+    assert violation.message.startswith("groq: one request of limit=1000 (GET https://")
+    assert violation.message.endswith(f"(1 repeated: {repeated[0]})")
+    assert "limit=1000&offset=0" in violation.evidence["url"]
 
 
 def serving(answers: dict[str, httpx.Response]) -> Callable[[httpx.Request], httpx.Response]:

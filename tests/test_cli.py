@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,26 @@ def test_a_base_url_that_serves_no_catalog_is_not_judged_not_a_violation(handler
     assert result.incomplete is not None
     assert result.incomplete.startswith("no /v1/models catalog at ")
     assert "gateway=huggingface" in result.incomplete
+    assert_no_pass_without_evidence(result)
+
+
+def assert_no_pass_without_evidence(result: audit.Audit) -> None:
+    """No catalog page came back: the report shows no check as passed (the failures stay failures)."""
+    from catalog_guard import report
+
+    assert result.observed_nothing
+    assert any(r.passed for r in result.checks), "the case must have checks that passed vacuously"
+    table = report.render(result, "table")
+    lines = table.split("Contract checks")[1].split("\n\n")[0].splitlines()[3:]
+    rows = dict(re.split(r"\s{2,}", line)[:2] for line in lines)
+    assert "pass" not in rows.values(), table
+    assert {name for name, verdict in rows.items() if verdict == "not judged"} == {
+        r.name for r in result.checks if r.passed
+    }
+    assert "checks passed" not in table
+    document = report.to_json(result)
+    assert document["observed_nothing"] is True
+    assert [c["judged"] for c in document["checks"]] == [not c["passed"] for c in document["checks"]]
 
 
 def test_a_gateway_whose_listings_are_empty_or_down_is_still_judged() -> None:
@@ -163,3 +184,21 @@ def test_a_gateway_whose_listings_are_empty_or_down_is_still_judged() -> None:
     for handler in (empty, down):
         result = audit.live_audit(GatewayTarget(handler=handler), plan)
         assert result.exit_code == 1, (handler.__name__, result.incomplete)
+        assert result.observed_nothing is (handler is down), handler.__name__
+    assert_no_pass_without_evidence(result)  # the outage: its failures judged, its passes not
+
+
+def test_a_run_with_no_catalog_page_never_exits_0() -> None:
+    """Fail closed: should every check pass on an observation without a single catalog page (a check set that
+    fails nothing on an empty observation), the verdict is still NOT JUDGED, exit 2."""
+    from catalog_guard.observe import ObservePlan
+    from catalog_guard.target import GatewayTarget
+
+    plan = ObservePlan(gateways=("groq",), include_all=False, include_unique=False)
+    result = audit.live_audit(GatewayTarget(handler=_not_here), plan)
+    vacuous = dataclasses.replace(result, checks=[r for r in result.checks if r.passed], incomplete=None)
+    assert vacuous.observed_nothing
+    assert vacuous.passed
+    assert (vacuous.verdict, vacuous.exit_code) == ("NOT JUDGED", 2)
+    with_a_page = dataclasses.replace(vacuous, walks=[dataclasses.replace(vacuous.walks[0], pages=1)])
+    assert (with_a_page.verdict, with_a_page.exit_code) == ("PASS", 0)

@@ -88,3 +88,32 @@ def test_an_app_without_lifespan_support_still_starts() -> None:
 
     with GatewayTarget(app=app).client() as client:
         assert client.get("http://gateway.catalog-guard.test/").status_code == 204
+
+
+def test_a_check_that_passes_on_an_observation_without_a_catalog_page_fails_as_not_judged() -> None:
+    """A gateway down everywhere is judged (known-gateways fails with its finding), and the checks it passes had
+    nothing to check: each fails saying so, never passes. One catalog page is enough to pass again."""
+    import httpx
+
+    from catalog_guard.contract import GatewayContract
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"error": "upstreams unavailable"})
+
+    plan = ObservePlan(gateways=("groq",), include_all=False, include_unique=False)
+    target = GatewayTarget(handler=down)
+    with target.client() as client:
+        seen = observe(client, target.base_url, plan, sleep=target.sleep())
+    context = recorded_context(ContractConfig())
+    contract = GatewayContract()
+    with pytest.raises(pytest.fail.Exception, match=r"\[known-gateways\] serves 0 of the 1 gateways"):
+        contract._check("known-gateways", seen, context)
+    with pytest.raises(pytest.fail.Exception, match="not judged: no catalog page came back, so schema had nothing"):
+        contract._check("schema", seen, context)
+
+    def empty(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [], "total": 0, "returned": 0, "offset": 0, "has_more": False})
+
+    target = GatewayTarget(handler=empty)
+    with target.client() as client:
+        contract._check("schema", observe(client, target.base_url, plan, sleep=target.sleep()), context)

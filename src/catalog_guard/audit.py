@@ -116,9 +116,15 @@ class Audit:
             return "NOT JUDGED"
         if not self.passed:
             return "FAIL"
-        if self.judged_no_upstream:
+        if self.judged_no_upstream or self.observed_nothing:
             return "NOT JUDGED"
         return "PASS for what was judged" if self.truth is not None and self.truth.not_judged() else "PASS"
+
+    @property
+    def observed_nothing(self) -> bool:
+        """:func:`observed_nothing` (an outage, a wrong base URL, a limit on the first request): a check's pass is
+        then shown as not judged and never counted as a pass; the exit code is never 0."""
+        return bool(self.walks) and not any(row.pages for row in self.walks)
 
     @property
     def judged_no_upstream(self) -> bool:
@@ -130,12 +136,13 @@ class Audit:
     def exit_code(self) -> int:
         """2 when the observation is incomplete (a limit, a request without an answer: the checks' results are
         shown but do not count); 1 for a violation; 2 when every check passed but no upstream's truth could be had
-        (nothing was compared with its upstream), or ``require_all_truth`` and an upstream was not judged; else 0."""
+        (nothing was compared with its upstream), or no catalog page came back (nothing was checked at all), or
+        ``require_all_truth`` and an upstream was not judged; else 0."""
         if self.incomplete:
             return 2
         if not self.passed:
             return 1
-        if self.judged_no_upstream:
+        if self.judged_no_upstream or self.observed_nothing:
             return 2
         return 2 if self.require_all_truth and self.truth is not None and self.truth.not_judged() else 0
 
@@ -416,6 +423,13 @@ def why_incomplete(seen: Observation) -> str | None:
     return (
         f"{len(unanswered)} request(s) got no usable answer{limit}; the first: {label}: {type(first).__name__}: {first}"
     )
+
+
+def observed_nothing(seen: Observation) -> bool:
+    """Not one catalog page came back: every walk ended before its first page. A check that passes on such an
+    observation had nothing to find fault with (:attr:`Audit.observed_nothing` is the same, read from the report's
+    walk rows)."""
+    return not any(walk.pages for walk in seen.every_walk(unique=False).values())
 
 
 _NOT_HERE = frozenset({404, 405, 410})

@@ -153,16 +153,27 @@ def _walk_story(walk: GatewayWalk) -> str:
     return f"its walk: {story}"
 
 
-def _first_repeat(walk: GatewayWalk) -> str:
-    """The first page holding an id an earlier page listed: where a walk starts repeating itself."""
+def _model_id(item: dict[str, Any]) -> str | None:
+    model = item.get("id")
+    return model if isinstance(model, str) else None
+
+
+def _row_key(item: dict[str, Any]) -> str | None:
+    """A ``gateway=all`` row's identity: the same model from two providers is two rows, ``groq: x``."""
+    model = _model_id(item)
+    return f"{item.get('source_gateway')}: {model}" if model is not None else None
+
+
+def _first_repeat(walk: GatewayWalk, key: Callable[[dict[str, Any]], str | None] = _model_id) -> str:
+    """The first page holding a row (by ``key``: its id) an earlier page listed: where a walk starts repeating."""
     first_seen: dict[str, int | None] = {}
     for offset, page in zip(walk.offsets(), walk.pages, strict=True):
         for item in page.items:
-            model = item.get("id")
-            if isinstance(model, str) and model in first_seen:
+            model = key(item)
+            if model is not None and model in first_seen:
                 earlier = first_seen[model]
                 return f"the page at offset {offset} (GET {page.url}) repeats {model}, first listed at offset {earlier}"
-            if isinstance(model, str):
+            if model is not None:
                 first_seen[model] = offset
     return ""
 
@@ -260,26 +271,37 @@ def check_no_duplicates(seen: Observation, context: Context) -> list[Violation]:
     found: list[Violation] = []
     for name, response in seen.singles.items():
         ids = [i for i in response.ids() if i]
-        if len(ids) != len(set(ids)):
+        counts = Counter(ids)
+        doubled = tuple(sorted(model for model, n in counts.items() if n > 1))
+        if doubled:
             found.append(
                 Violation(
                     "no-duplicates",
-                    f"{name}: one request of limit={_requested(response.url, 'limit')} "
-                    f"holds {len(ids):,} rows but {len(set(ids)):,} unique ids",
-                    {"gateway": name, "entries": len(ids), "unique": len(set(ids))},
+                    f"{name}: one request of limit={_requested(response.url, 'limit')} (GET {response.url}) "
+                    f"holds {len(ids):,} rows but {len(counts):,} unique ids "
+                    f"({len(doubled):,} repeated: {_ids_said(doubled, context)})",
+                    {
+                        "gateway": name,
+                        "url": response.url,
+                        "entries": len(ids),
+                        "unique": len(counts),
+                        "examples": _examples(doubled, context),
+                    },
                 )
             )
     for name, walk in seen.every_walk().items():
         if name == ALL:
             # one row per (provider, model): the same id from two providers is legitimate, twice from one is not
-            pairs = Counter((item.get("source_gateway"), item.get("id")) for page in walk.pages for item in page.items)
-            twice = [pair for pair, n in pairs.items() if n > 1]
+            rows = Counter(key for page in walk.pages for item in page.items if (key := _row_key(item)) is not None)
+            twice = tuple(sorted(row for row, n in rows.items() if n > 1))
             if twice:
+                where = _first_repeat(walk, _row_key)
                 found.append(
                     Violation(
                         "no-duplicates",
-                        f"{name}: {len(twice):,} (gateway, model) rows listed more than once",
-                        {"gateway": name, "examples": _examples(map(str, twice), context)},
+                        f"{name}: {len(twice):,} (gateway, model) rows listed more than once "
+                        f"({_ids_said(twice, context)})" + (f": {where}" if where else ""),
+                        {"gateway": name, "examples": _examples(twice, context)},
                     )
                 )
             continue

@@ -223,12 +223,15 @@ class GatewayContract:
             cls.require_all_truth = True
 
     def _check(self, name: str, observation: Observation, context: checks.Context) -> None:
+        """Run one check; a pass on an observation without a single catalog page is a failure that says nothing
+        was checked (as the audit never exits 0 on one), not a pass."""
+        from catalog_guard.audit import observed_nothing
+
         token = self.target.token if self.target is not None else None
-        _fail_on(
-            checks.run_checks(observation, context, [name]),
-            require_all_truth=self.require_all_truth,
-            secrets={"target token": token} if token else None,
-        )
+        results = checks.run_checks(observation, context, [name])
+        if all(r.passed for r in results) and observed_nothing(observation):
+            pytest.fail(f"not judged: no catalog page came back, so {name} had nothing to check", pytrace=False)
+        _fail_on(results, require_all_truth=self.require_all_truth, secrets={"target token": token} if token else None)
 
     def test_schema(self, observation: Observation, contract_context: checks.Context) -> None:
         self._check("schema", observation, contract_context)

@@ -42,6 +42,10 @@ def _coverage_table(audit: Audit) -> Table:
     return ["strategy", "models", "covered", "coverage", "requests", "complete"], rows
 
 
+_NOTHING_OBSERVED = "not judged"
+_NOTHING_OBSERVED_DETAIL = "no catalog page came back, so there was nothing to check"
+
+
 def _result(passed: bool, not_judged: Sequence[Any]) -> str:
     if not passed:
         return "FAIL"
@@ -49,8 +53,11 @@ def _result(passed: bool, not_judged: Sequence[Any]) -> str:
 
 
 def _check_table(audit: Audit) -> Table:
+    """A check's row; when no catalog page came back, a pass had nothing behind it and says so instead."""
     rows = [
-        [r.name, _result(r.passed, r.not_judged), r.summary() if not r.passed or r.not_judged else r.title]
+        [r.name, _NOTHING_OBSERVED, _NOTHING_OBSERVED_DETAIL]
+        if r.passed and audit.observed_nothing
+        else [r.name, _result(r.passed, r.not_judged), r.summary() if not r.passed or r.not_judged else r.title]
         for r in audit.checks
     ]
     return ["check", "result", "detail"], rows
@@ -201,8 +208,15 @@ def render_table(audit: Audit) -> str:
 
 
 def _closing(audit: Audit) -> str:
-    passed = sum(r.passed for r in audit.checks)
-    closing = f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}"
+    failed = sum(not r.passed for r in audit.checks)
+    if audit.observed_nothing:
+        closing = (
+            f"no catalog page came back: {failed} of {len(audit.checks)} checks failed on what was seen, "
+            f"the others judged nothing; exit code {audit.exit_code}"
+        )
+    else:
+        passed = len(audit.checks) - failed
+        closing = f"{passed} of {len(audit.checks)} checks passed; exit code {audit.exit_code}"
     if audit.incomplete:
         closing = f"NOT JUDGED: {audit.incomplete}\n{closing} (the checks above saw an incomplete observation)"
     return closing
@@ -233,6 +247,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
     return {
         "passed": audit.passed,
         "verdict": audit.verdict,
+        "observed_nothing": audit.observed_nothing,
         "incomplete": audit.incomplete,
         "exit_code": audit.exit_code,
         "source": audit.source,
@@ -255,6 +270,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
                 "name": r.name,
                 "title": r.title,
                 "passed": r.passed,
+                "judged": not (r.passed and audit.observed_nothing),
                 "violations": [{"message": v.message, "evidence": v.evidence, "cause": v.cause} for v in r.violations],
                 "not_judged": [{"gateway": name, "reason": why} for name, why in r.not_judged],
             }

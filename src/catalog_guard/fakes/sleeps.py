@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib.machinery
 import math
 import selectors
 import sys
@@ -71,6 +72,7 @@ _REAL: dict[int, Any] = {
         _REAL_PERF_COUNTER_NS,
     )
 }
+_REAL_IDS = frozenset(_REAL)
 # Callers that keep real time (top-level package names): the product, the test runner, and the standard library.
 _KEEPERS = frozenset({"catalog_guard", "_pytest", "pytest", "pluggy", "xdist", "execnet", "coverage"})
 
@@ -242,6 +244,15 @@ def _holds_real(value: Any) -> bool:
     return _real(value) or (_is_partial(value) and _partial_holds_real(value))
 
 
+def _any_holds_real(values: list[Any]) -> bool:
+    """``any(_holds_real(v) for v in values)``, with the common answer (no) found at C speed."""
+    if not _REAL_IDS.isdisjoint(map(id, values)) and any(map(_real, values)):
+        return True
+    if not any(issubclass(kind, functools.partial) for kind in set(map(type, values))):
+        return False
+    return any(_partial_holds_real(v) for v in values if _is_partial(v))
+
+
 def _partial_holds_real(p: functools.partial[Any]) -> bool:
     return _real(p.func) or any(_real(a) for a in p.args) or any(_real(v) for v in p.keywords.values())
 
@@ -282,6 +293,20 @@ def _holders(module: ModuleType, namespace: dict[str, Any]) -> list[FunctionType
 _OPAQUE = (type, ModuleType, FunctionType, BuiltinFunctionType, MethodType, functools.partial, str, bytes, int, float)
 # Exact types of module globals that neither are a real sleep or clock nor hold one: skipped at once.
 _PLAIN = frozenset({type, ModuleType, FunctionType, str, bytes, int, float, bool, type(None), tuple, frozenset})
+
+
+# Exact types whose instances have no ``__dict__`` or cannot hold a fetcher's sleep (every module's ``__spec__`` and
+# ``__loader__``): most of the objects in module globals.
+_NO_ATTRIBUTES = frozenset({
+    dict, list, set, bytearray, importlib.machinery.ModuleSpec, importlib.machinery.SourceFileLoader,
+    importlib.machinery.ExtensionFileLoader, importlib.machinery.SourcelessFileLoader,
+})  # fmt: skip
+
+
+def _has_attributes(kind: type) -> bool:
+    """Whether a module global of exact type ``kind`` is worth :meth:`_Rebinder.instance` (asked once per type
+    present in a namespace, not once per value)."""
+    return kind not in _PLAIN and kind not in _NO_ATTRIBUTES and not issubclass(kind, _OPAQUE)
 
 
 def _attributes_of(value: Any) -> dict[str, Any] | None:
@@ -334,28 +359,35 @@ class _Rebinder:
 
     def namespace(self, namespace: dict[str, Any], *, objects: bool = True) -> None:
         """Rebind in a dict of names (a module's globals, an object's attributes); with ``objects``, also in the
-        attributes of the objects it holds (one level). Run over every loaded module's globals per scenario, so
-        the common values (functions, classes, modules) are passed over on their exact type first."""
-        fakes = self._fakes
-        for key, value in list(namespace.items()):
-            if id(value) in fakes and _real(value):
-                namespace[key] = fakes[id(value)]
-                self._undo.append(functools.partial(namespace.__setitem__, key, value))
-                continue
+        attributes of the objects it holds (one level). Run over every loaded module's globals per scenario
+        (~150,000 values in a test worker), so each step first asks a question answered at C speed over the whole
+        dict (any real function's id among the values? any value of a type worth looking into?) and walks the
+        values one by one only where the answer is yes: about a third of the cost of walking every value."""
+        values = list(namespace.values())
+        if not _REAL_IDS.isdisjoint(map(id, values)):
+            fakes = self._fakes
+            for key, value in list(namespace.items()):
+                if _real(value):
+                    namespace[key] = fakes[id(value)]
+                    self._undo.append(functools.partial(namespace.__setitem__, key, value))
+        kinds = set(map(type, values))
+        partials = any(issubclass(kind, functools.partial) for kind in kinds)
+        looked_into = {kind for kind in kinds if _has_attributes(kind)} if objects else set()
+        if not partials and not looked_into:
+            return
+        for value in values:
             kind = type(value)
-            if kind in _PLAIN:
-                continue
-            if issubclass(kind, functools.partial):
-                self.partial(value)
-            elif objects:
+            if kind in looked_into:
                 self.instance(value)
+            elif partials and issubclass(kind, functools.partial):
+                self.partial(value)
 
     def instance(self, value: Any) -> None:
         attributes = _attributes_of(value)
         if attributes is None or id(value) in self._seen:
             return
         self._seen.add(id(value))
-        if any(_holds_real(v) for v in list(attributes.values())):
+        if _any_holds_real(list(attributes.values())):
             self.namespace(attributes, objects=False)
 
     def function(self, function: FunctionType) -> None:
