@@ -37,7 +37,7 @@ def bodies(directory: Path) -> list[tuple[str, Any]]:
         for interaction in corpus.read_cassette(corpus.cassette_path(name, directory)).interactions:
             schema = corpus.body_schema(interaction.method, interaction.uri, interaction.status)
             if schema is not None:
-                found.append((schema, interaction.json()))
+                found.append((schema, interaction.parsed))
     return found
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 _DURATION = re.compile(r"^([\d.]+)s (?:call|setup|teardown)\s+(\S+?)::")
-_OUTCOME = re.compile(r"^=+ (.*?) in ([\d.]+)s")
+_OUTCOME = re.compile(r"^=* ?(\d+ (?:passed|failed|error).*?) in ([\d.]+)s")
 
 
 @dataclass

@@ -143,6 +143,23 @@ def test_json_lines_put_each_element_on_a_line_and_change_whitespace_only(text: 
     assert cassette_format.json_lines(rendered) == lines  # the rendering is a fixed point
 
 
+JSON_TOKENS = st.one_of(
+    st.text(alphabet=' ab\t\n"\\é', max_size=6).map(json.dumps),  # strings, with whitespace and escapes inside
+    st.sampled_from(["{", "}", "[", "]", ":", ",", "true", "null", "-1.5e3", "0"]),
+)
+
+
+@settings(max_examples=300)
+@given(tokens=st.lists(JSON_TOKENS, max_size=30), spaces=st.lists(st.sampled_from(["", " ", "\n", " \t\r\n"])))
+def test_compact_json_drops_exactly_the_whitespace_between_tokens(tokens: list[str], spaces: list[str]) -> None:
+    """Whitespace between tokens goes, whitespace in strings stays; already compact text (httpx and the fakes
+    send compact JSON) is returned as it is, without being cut into tokens."""
+    spaced = "".join(token + (spaces[n] if n < len(spaces) else "") for n, token in enumerate(tokens))
+    compact = "".join(tokens)
+    assert cassette_format.compact_json(spaced) == compact
+    assert cassette_format.compact_json(compact) is compact
+
+
 @pytest.mark.parametrize(
     "text",
     ['{"a": [1], "b": [2]}', '{"a": 1}', "{}", '"text"', "[1 2]", "tru e", "[1, 2] x", '{"a": [1,]}', "plain text"],
@@ -701,6 +718,23 @@ def test_a_planted_bearer_token_without_digits_is_scrubbed(token: str, tmp_path:
         assert policy.scrub_bytes(text.encode()) == f'{{"debug": "{bearer} {REDACTED}"}}'.encode()
     (tmp_path / "c.json").write_text(json.dumps({"debug": f"Bearer {token}"}))
     assert [f.what for f in scan_for_secrets(tmp_path, policy=policy)] == ["Bearer token"]
+
+
+@settings(max_examples=300)
+@given(pieces=st.lists(st.sampled_from(SCAN_PIECES), max_size=60))
+def test_the_scanner_finds_what_every_rule_finds_line_by_line(pieces: list[str], tmp_path_factory: Any) -> None:
+    """scan_for_secrets, end to end on a file: what it reports is what running every rule on every line reports
+    (the text scan's own equivalence is test_the_text_scan_finds_what_each_line_holds)."""
+    text = "".join(pieces)
+    path = tmp_path_factory.mktemp("scan") / "c.json"
+    path.write_text(text)
+    text = path.read_text()  # as the scanner reads a file: universal newlines ("\r" ends a line too)
+    every_line = [
+        (number, what)
+        for number, line in enumerate(io.StringIO(text), start=1)
+        for what in NO_SECRETS.findings_in(line)
+    ]
+    assert [(f.line, f.what) for f in scan_for_secrets(path, policy=NO_SECRETS)] == every_line
 
 
 @pytest.mark.parametrize(

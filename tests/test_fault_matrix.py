@@ -359,7 +359,7 @@ TRUTH_CASES: dict[str, TruthCase] = {
     "provider drips": TruthCase("openrouter", "drip", ("--timeout", "0.3"), ("openrouter", "--timeout")),
     # the one deadline of the run also ends the truth: the gateway answered long before
     "provider hangs past the run's deadline": TruthCase(
-        "openrouter", "hung", ("--deadline", "3", "--timeout", "60"), ("--deadline",)
+        "openrouter", "hung", ("--deadline", "1.5", "--timeout", "60"), ("--deadline",)
     ),
 }
 

@@ -2,10 +2,12 @@
 --gateway-url`` and the ``GatewayContract`` suite against it.
 
 The reference server must pass (exit 0); restarted with a regression mode it must fail (exit 1) and name the
-violation. Servers are bound to 127.0.0.1 and always stopped, also when a test fails. The ``serve`` command itself
-runs as a separate process once (the reference server); the regression servers are the same app served in a
-thread of this process (:func:`catalog_guard.serve.serving`), which spares a Python start and a replay of the
-recorded corpus per server: what those tests judge is the audit, which still runs as its own process.
+violation. Servers are bound to 127.0.0.1 and always stopped, also when a test fails. The commands run as
+separate processes once, end to end (the reference server: ``serve`` and ``audit`` each a process of its own); the
+other tests serve the same app in a thread of this process (:func:`catalog_guard.serve.serving`) and run the
+audit through the same entry point in-process (:func:`catalog_guard.cli.main`, its exit code and its output), which
+spares a Python start and a replay of the recorded truth per audit: what they judge is what the audit finds over
+the socket, not how a process starts.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 
 import httpcore  # noqa: F401  # imported up front: pytester's module snapshot would drop a lazy import
 import httpx
 import pytest
 
-from catalog_guard import serve
+from catalog_guard import cli, serve
 
 pytest_plugins = ["pytester"]
 
@@ -85,7 +88,32 @@ def audit(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def failed_checks(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class Audit:
+    """What ``catalog-guard audit`` gave: its exit code and its two streams."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def audit_here(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Audit]:
+    """``catalog-guard audit --gateway-url URL`` judged against the recorded truth, in this process: the
+    arguments :func:`audit` passes, through :func:`catalog_guard.cli.main`."""
+    monkeypatch.delenv("CATALOG_GUARD_GATEWAY_URL", raising=False)
+
+    def run(url: str, *extra: str, progress: bool = False) -> Audit:
+        capsys.readouterr()
+        arguments = ["audit", "--gateway-url", url, "--truth", "recorded", "--format", "json", *extra]
+        code = cli.main([*arguments, *([] if progress else ["--no-progress"])])
+        out, err = capsys.readouterr()
+        return Audit(code, out, err)
+
+    return run
+
+
+def failed_checks(result: subprocess.CompletedProcess[str] | Audit) -> dict[str, list[str]]:
     report = json.loads(result.stdout)
     return {c["name"]: [v["message"] for v in c["violations"]] for c in report["checks"] if not c["passed"]}
 
@@ -114,39 +142,36 @@ def test_reference_server_passes_the_live_audit_and_the_contract(pytester: pytes
         ("G6", "page-bounds", "limit ignored"),
     ],
 )
-def test_regression_servers_fail_the_live_audit(mode: str, violation: str, words: str) -> None:
+def test_regression_servers_fail_the_live_audit(
+    mode: str, violation: str, words: str, audit_here: Callable[..., Audit]
+) -> None:
     with threaded_server(mode) as url:
-        result = audit(url)
+        result = audit_here(url)
     assert result.returncode == 1, result.stderr[-2000:]
     found = failed_checks(result)
     assert violation in found, sorted(found)
     assert any(words in message for message in found[violation]), found[violation]
 
 
-def test_unreachable_gateway_is_a_connection_error() -> None:
-    result = audit(f"http://127.0.0.1:{free_port()}", "--gateway", "groq", "--max-requests", "20")
+def test_unreachable_gateway_is_a_connection_error(audit_here: Callable[..., Audit]) -> None:
+    # --max-failures 1: the first refused connection ends the audit (the default 3 only adds backoff waits)
+    result = audit_here(
+        f"http://127.0.0.1:{free_port()}", "--gateway", "groq", "--max-requests", "20", "--max-failures", "1"
+    )
     assert result.returncode == 2
     assert "TransportError" in result.stderr or "ConnectError" in result.stderr
 
 
-def test_request_budget_stops_a_runaway_audit() -> None:
+def test_request_budget_stops_a_runaway_audit(audit_here: Callable[..., Audit]) -> None:
     with threaded_server() as url:
-        result = audit(url, "--max-requests", "5")
+        result = audit_here(url, "--max-requests", "5")
     assert result.returncode == 2
     assert "gave up after 5 requests" in result.stderr
 
 
-def test_live_audit_shows_progress_per_request() -> None:
+def test_live_audit_shows_progress_per_request(audit_here: Callable[..., Audit]) -> None:
     with threaded_server() as url:
-        env = {k: v for k, v in os.environ.items() if k != "CATALOG_GUARD_GATEWAY_URL"}
-        result = subprocess.run(
-            [*CLI, "audit", "--gateway-url", url, "--gateway", "groq", "--truth", "recorded", "--format", "json"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            check=False,
-        )
+        result = audit_here(url, "--gateway", "groq", progress=True)
     assert result.returncode == 0, result.stderr[-2000:]
     steps = [line for line in result.stderr.splitlines() if line.startswith("[")]
     # concurrent chains (the default --concurrency) answer in any order, but the count is one and consecutive

@@ -13,10 +13,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from catalog_guard import corpus, recorder
+from catalog_guard.fakes.upstreams import FakeUpstreams
 from catalog_guard.record_lock import (
     OWNER_FILE,
     CorpusBusyError,
@@ -30,10 +32,10 @@ from catalog_guard.record_lock import (
 ONLY = ["huggingface/cursor", "providers/groq"]
 CLI = [str(Path(sys.executable).with_name("catalog-guard")), "record", "--source", "fakes", "--no-progress"]
 # A second kind of run, in its own process: the same command with other upstream data (every Hub page and Groq's
-# list differ), so the two corpora can be told apart file by file.
-CHANGED = """
-import sys
-from catalog_guard import recorder, universe
+# list differ), so the two corpora can be told apart file by file. The data is source that process runs, and
+# this one too (:func:`changed_fakes`), for the corpus that run leaves alone.
+CHANGED_FAKES = """
+from catalog_guard import universe
 from catalog_guard.fakes.hub import FakeHub
 from catalog_guard.fakes.providers import make_fake
 from catalog_guard.fakes.upstreams import FakeUpstreams
@@ -41,6 +43,12 @@ world = universe.build()
 models = [dict(m, likes=m["likes"] + 1) for m in world.hub_models]
 kept = world.catalogs[universe.DAY_1]["groq"][1:]
 fakes = FakeUpstreams(hub=lambda: FakeHub(models), providers={"groq": lambda: make_fake("groq", kept)})
+"""
+CHANGED = (
+    CHANGED_FAKES
+    + """
+import sys
+from catalog_guard import recorder
 try:
     report = recorder.record_corpus(cassettes_dir=sys.argv[1], only=sys.argv[2:], source="fakes", fakes=fakes,
                                     environ={}, wait=120.0)
@@ -49,6 +57,15 @@ except recorder.CorpusBusyError as error:
     raise SystemExit(2)
 raise SystemExit(report.exit_code)
 """
+)
+
+
+def changed_fakes() -> FakeUpstreams:
+    """The upstreams :data:`CHANGED` records from."""
+    namespace: dict[str, Any] = {}
+    exec(CHANGED_FAKES, namespace)
+    fakes: FakeUpstreams = namespace["fakes"]
+    return fakes
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -79,13 +96,14 @@ def changed(directory: Path) -> subprocess.Popen[str]:
 
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The corpus each kind of run leaves when it runs alone."""
+    """The corpus each kind of run leaves when it runs alone: recorded in this process (what is compared is the
+    files, and a synthetic recording's bytes do not depend on the process or its environment's tokens), with
+    the fakes each process uses: the defaults of ``catalog-guard record --source fakes``, and :data:`CHANGED`'s."""
     alone = []
-    for start in (cli, changed):
+    for fakes in (FakeUpstreams(), changed_fakes()):
         directory = tmp_path_factory.mktemp("alone") / "cassettes"
-        process = start(directory)
-        _out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err
+        report = recorder.record_corpus(cassettes_dir=directory, only=ONLY, source="fakes", fakes=fakes, environ={})
+        assert report.ok, report.failures
         alone.append(snapshot(directory))
     assert alone[0] != alone[1]
     assert set(alone[0]) == set(alone[1]) == {f"{name}.json" for name in ONLY}

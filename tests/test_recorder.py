@@ -554,7 +554,13 @@ def test_a_base_url_override_is_stored_under_the_canonical_host(corpus_dir: Path
 
 def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpus_dir: Path) -> None:
     token = "gw-" + "Plant3dGatewayToken0123456789"
-    with serving(lambda _base_url: fake_gateway()) as local:
+    # every gateway of the correct one, each with its first few rows (a different number each, so a count
+    # under the wrong name shows): every walk and probe the recording makes, on one page each (the whole
+    # catalog is the rebuild of gateway/current's job)
+    state = current_state()
+    for n, (name, rows) in enumerate(current_state().catalogs.items()):
+        state = state.with_catalog(name, rows[: 2 + n])
+    with serving(lambda _base_url: fake_gateway(state=state)) as local:
         environ = {target.URL_ENV: local, target.TOKEN_ENV: token}
         report = record(corpus_dir, only=["gateway/current"], source="live", environ=environ)
     assert report.ok, report.failures
@@ -563,7 +569,7 @@ def test_a_live_gateway_from_the_environment_is_recorded_with_its_baseline(corpu
     assert {httpx.URL(i.uri).host for i in cassette.interactions} == {GATEWAY_HOST}
     assert token.encode() not in path.read_bytes()
     assert "127.0.0.1" not in json.dumps(json.loads(path.read_text())["interactions"])
-    expected = {name: len(rows) for name, rows in current_state().catalogs.items()}
+    expected = {name: len(rows) for name, rows in state.catalogs.items()}
     assert corpus.recorded_baseline(cassettes_dir=corpus_dir) == expected
     seen = corpus.replay_observation("current", cassettes_dir=corpus_dir)
     assert {name: len(set(walk.ids)) for name, walk in seen.walks.items()} == expected

@@ -22,7 +22,10 @@ usual; its ``content-encoding`` header is dropped because the content is no long
 
 from __future__ import annotations
 
+import functools
+import os
 import socket
+import ssl
 import threading
 from typing import Any
 
@@ -256,3 +259,31 @@ class _Watchdog:
     def __exit__(self, *exc: object) -> None:
         if self._timer is not None:
             self._timer.cancel()
+
+
+# ------------------------------------------------------------------------------------------------ the network
+
+
+def network_transport() -> httpx.HTTPTransport:
+    """The transport a bounded one wraps to reach a real host: httpx's default, on the process's shared
+    :func:`tls_context`."""
+    return httpx.HTTPTransport(verify=tls_context())
+
+
+def async_network_transport() -> httpx.AsyncHTTPTransport:
+    """:func:`network_transport` for the async clients."""
+    return httpx.AsyncHTTPTransport(verify=tls_context())
+
+
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi's bundle, or ``$SSL_CERT_FILE`` / ``$SSL_CERT_DIR``), built once
+    per process and setting: building one loads the CA bundle (tens of milliseconds), and a run makes a client per
+    walk, per recording and per upstream of the live truth. A context is safe to share between clients and
+    threads; httpcore sets the same ALPN protocols on it for every HTTP/1.1 connection."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _tls_context(_cert_file: str | None, _cert_dir: str | None) -> ssl.SSLContext:
+    """Keyed by the variables httpx reads, so a changed setting gets its own context."""
+    return httpx.create_ssl_context()

@@ -44,7 +44,7 @@ from typing import Any, Literal
 import httpx
 
 from catalog_guard import paging, records
-from catalog_guard.bounded import AsyncBoundedTransport
+from catalog_guard.bounded import AsyncBoundedTransport, async_network_transport
 from catalog_guard.errors import (
     CatalogGuardError,
     IncompleteCatalogError,
@@ -389,7 +389,7 @@ async def fetch_all(
         )
 
     if client is None:
-        bounded = AsyncBoundedTransport(httpx.AsyncHTTPTransport(), Meter(limits or Limits(), one_host=False))
+        bounded = AsyncBoundedTransport(async_network_transport(), Meter(limits or Limits(), one_host=False))
         async with httpx.AsyncClient(transport=bounded) as own:
             outcomes = await run(own)
     else:

@@ -39,7 +39,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +49,7 @@ import httpx
 
 from catalog_guard import audit, corpus, schemas
 from catalog_guard import universe as universe_module
-from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
+from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport, async_network_transport, network_transport
 from catalog_guard.cassettes import (
     RewritingPolicy,
     ScrubPolicy,
@@ -314,10 +314,10 @@ def _traffic(
     meter = Meter(plan.limits)
     return Traffic(
         client=lambda: httpx.Client(
-            transport=BoundedTransport(httpx.HTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
+            transport=BoundedTransport(network_transport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
         ),
         async_client=lambda: httpx.AsyncClient(
-            transport=AsyncBoundedTransport(httpx.AsyncHTTPTransport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
+            transport=AsyncBoundedTransport(async_network_transport(), meter), timeout=TIMEOUT, headers=CLIENT_HEADERS
         ),
         base_urls=plan.base_urls,
         tokens=plan.tokens,
@@ -412,11 +412,11 @@ def _record_plan(
                 report.recorded.append(recording.name)
             bar.step(recording.name)
         if not report.failures:
-            bar.note("verifying: schemas, secrets")
-            report.failures.update(_verify(plan.todo, staging, ScrubPolicy(plan.secrets)))
+            bar.note("verifying: schemas, secrets; comparing with the corpus")
+            failures, diffs = _verify(plan.todo, staging, directory, ScrubPolicy(plan.secrets))
+            report.failures.update(failures)
         if not report.failures:
-            bar.note("comparing with the corpus")
-            report.diffs = _diffs(plan.todo, staging, directory)
+            report.diffs = diffs
             try:
                 report.written = _replace(staging, directory)
             except OSError as error:  # rolled back by _replace: nothing was replaced
@@ -498,18 +498,31 @@ def _record_one(
         write_atomically(corpus.cassette_path(corpus.BASELINE, staging), text.encode("utf-8"))
 
 
-def _verify(recordings: Sequence[Recording], staging: Path, policy: ScrubPolicy) -> dict[str, str]:
-    """Every recorded body matches its schema, and the scanner finds no secret in what would be written."""
+def _verify(
+    recordings: Sequence[Recording], staging: Path, directory: Path, policy: ScrubPolicy
+) -> tuple[dict[str, str], list[CassetteDiff]]:
+    """Every recorded body matches its schema, and the scanner finds no secret in what would be written; and
+    what each new file changes in the corpus (used only when nothing failed).
+
+    Each new cassette is read and its bodies decoded once, for its schemas and its diff together (seed 000's
+    listing is 20 MB of JSON), one cassette at a time so that a full run never holds every decoded body."""
     failures: dict[str, str] = {}
+    diffs: list[CassetteDiff] = []
     for recording in recordings:
-        problems = body_problems(recording.path(staging))
+        new = recording.path(staging)
+        cassette = corpus.read_cassette(new)
+        problems = body_problems(cassette)
         if problems:
             failures[recording.name] = "schema: " + "; ".join(problems[:3])
+        diffs.append(diff_cassette(recording.name, directory / new.relative_to(staging), new, cassette))
     findings = scan_for_secrets(staging, policy=policy)
     if findings:
         shown = "; ".join(str(f).replace(str(staging), "cassettes") for f in findings[:5])
         failures["secrets"] = f"{len(findings)} suspected secret(s) left after scrubbing: {shown}"
-    return failures
+    baseline_new = corpus.cassette_path(corpus.BASELINE, staging)
+    if baseline_new.is_file():
+        diffs.append(diff_baseline(corpus.cassette_path(corpus.BASELINE, directory), baseline_new))
+    return failures, diffs
 
 
 def body_problems(cassette: corpus.CassetteSource) -> list[str]:
@@ -520,66 +533,75 @@ def body_problems(cassette: corpus.CassetteSource) -> list[str]:
         schema = corpus.body_schema(interaction.method, interaction.uri, interaction.status)
         if schema is None:
             continue
-        violations = schemas.validate(interaction.json(), schema)
+        violations = schemas.validate(interaction.parsed, schema)
         if violations:
             problems.append(f"{interaction.method} {interaction.uri}: {schema}: {violations[0]}")
     return problems
-
-
-def _diffs(recordings: Sequence[Recording], staging: Path, directory: Path) -> list[CassetteDiff]:
-    diffs = [
-        diff_cassette(r.name, directory / r.path(staging).relative_to(staging), r.path(staging)) for r in recordings
-    ]
-    baseline_new = corpus.cassette_path(corpus.BASELINE, staging)
-    if baseline_new.is_file():
-        diffs.append(diff_baseline(corpus.cassette_path(corpus.BASELINE, directory), baseline_new))
-    return diffs
 
 
 def _diff(
     name: str,
     old: Path,
     new: Path,
+    after_keys: Collection[str],
+    after: Callable[[], Mapping[str, Any]],
     read: Callable[[Path], Mapping[str, Any]],
     unreadable: tuple[type[Exception], ...],
     describe: Callable[[str, Any, Any], str],
 ) -> CassetteDiff:
     """Keys added, removed and changed from ``old`` to ``new`` as ``read`` sees them; ``before`` is ``None`` when
-    there was no (readable) old file. One comparison for cassettes and the baseline alike."""
-    after = read(new)
-    if old.is_file() and old.read_bytes() == new.read_bytes():
-        return CassetteDiff(name, len(after), len(after), identical=True)
-    if old.is_file() and not content_diff(name, old.read_bytes(), new.read_bytes()):
-        return CassetteDiff(name, len(after), len(after), versions_only=True)
+    there was no (readable) old file. One comparison for cassettes and the baseline alike.
+
+    ``after_keys`` are the new file's keys; ``after()`` gives its whole mapping, asked only when there is an old
+    file to compare values with (a cassette's mapping renders every model as canonical JSON)."""
+    if old.is_file():
+        old_bytes, new_bytes = old.read_bytes(), new.read_bytes()
+        if old_bytes == new_bytes:
+            return CassetteDiff(name, len(after_keys), len(after_keys), identical=True)
+        if not content_diff(name, old_bytes, new_bytes):
+            return CassetteDiff(name, len(after_keys), len(after_keys), versions_only=True)
     try:
         before = read(old) if old.is_file() else None
     except unreadable:  # an unreadable old file: everything is new
         before = None
     if before is None:
-        return CassetteDiff(name, None, len(after), added=tuple(sorted(after)))
+        return CassetteDiff(name, None, len(after_keys), added=tuple(sorted(after_keys)))
+    now = after()
     return CassetteDiff(
         name,
         len(before),
-        len(after),
-        added=tuple(sorted(set(after) - set(before))),
-        removed=tuple(sorted(set(before) - set(after))),
-        changed=tuple(
-            describe(k, before[k], after[k]) for k in sorted(set(before) & set(after)) if before[k] != after[k]
-        ),
+        len(now),
+        added=tuple(sorted(set(now) - set(before))),
+        removed=tuple(sorted(set(before) - set(now))),
+        changed=tuple(describe(k, before[k], now[k]) for k in sorted(set(before) & set(now)) if before[k] != now[k]),
     )
 
 
-def diff_cassette(name: str, old: Path, new: Path) -> CassetteDiff:
-    """Models added, removed and changed (same id, another object) from ``old`` to ``new``."""
-    return _diff(name, old, new, corpus.models_by_id, (ValueError, KeyError, TypeError), lambda key, _b, _a: key)
+def diff_cassette(name: str, old: Path, new: Path, cassette: corpus.CassetteFile | None = None) -> CassetteDiff:
+    """Models added, removed and changed (same id, another object) from ``old`` to ``new`` (``cassette``: ``new``
+    already read, its bodies then decoded only once)."""
+    read_new = cassette if cassette is not None else corpus.read_cassette(new)
+    return _diff(
+        name,
+        old,
+        new,
+        corpus.model_ids(read_new),
+        lambda: corpus.models_by_id(read_new),
+        corpus.models_by_id,
+        (ValueError, KeyError, TypeError),
+        lambda key, _b, _a: key,
+    )
 
 
 def diff_baseline(old: Path, new: Path) -> CassetteDiff:
     """The baseline's gateways as its "models": a changed count is a changed gateway."""
+    counts = corpus.read_baseline(new)
     return _diff(
         corpus.BASELINE,
         old,
         new,
+        counts,
+        lambda: counts,
         corpus.read_baseline,
         (CatalogGuardError,),
         lambda gateway, before, after: f"{gateway} {before:,}->{after:,}",

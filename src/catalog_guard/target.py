@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from catalog_guard.bounded import BoundedTransport
+from catalog_guard.bounded import BoundedTransport, network_transport
 from catalog_guard.limits import Limits, Meter
 
 ASGIApp = Callable[
@@ -172,7 +172,7 @@ class GatewayTarget:
                 stack.enter_context(_lifespan(self.app, portal))
                 inner = SyncASGITransport(self.app, portal)
             else:
-                inner = httpx.HTTPTransport()
+                inner = network_transport()
             # the per-request timeouts are set by BoundedTransport from the limits; this is only their ceiling
             timeout = httpx.Timeout(self.limits.timeout, connect=self.limits.connect_timeout)
             yield stack.enter_context(httpx.Client(transport=BoundedTransport(inner, meter), timeout=timeout))

@@ -52,7 +52,7 @@ from typing import Any, Literal, Protocol
 import httpx
 
 from catalog_guard import checks, corpus
-from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport
+from catalog_guard.bounded import AsyncBoundedTransport, BoundedTransport, async_network_transport, network_transport
 from catalog_guard.cassettes import RewritingPolicy, ScrubPolicy, known_secrets, live_provenance, scan_for_secrets
 from catalog_guard.cassettes import format as cassette_format
 from catalog_guard.cassettes.persister import write_atomically
@@ -281,8 +281,8 @@ def fetch_live_truth(
     meter: Meter | None = None,
     sleep: Sleep | None = None,
     settings: WalkSettings | None = None,
-    transport: Callable[[], httpx.BaseTransport] = httpx.HTTPTransport,
-    async_transport: Callable[[], httpx.AsyncBaseTransport] = httpx.AsyncHTTPTransport,
+    transport: Callable[[], httpx.BaseTransport] = network_transport,
+    async_transport: Callable[[], httpx.AsyncBaseTransport] = async_network_transport,
 ) -> Truth:
     """Fetch the truth of ``names`` now: the Hub cursor walk on one thread while every provider is listed
     concurrently (:func:`~catalog_guard.providers.fetch_all`) on another's event loop.

@@ -58,6 +58,9 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 # ``findall`` skips what matches neither (whitespace between tokens) and never calls back into Python.
 _TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^" \t\n\r]+')
 _ANY_SPACE = re.compile(r"[ \t\n\r]")
+# Text that is nothing but such tokens, with no whitespace between them: already compact (httpx and the fakes send
+# compact JSON). Possessive, so a text that is not compact fails at its first space without backtracking.
+_COMPACT = re.compile(r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^" \t\n\r]++)*+')
 _BODY_KEYS = ("body", "body_lines", "body_base64")
 
 
@@ -67,7 +70,7 @@ _BODY_KEYS = ("body", "body_lines", "body_base64")
 def compact_json(text: str) -> str:
     """``text`` without whitespace outside strings. Only meaningful for valid JSON (or a fragment of it cut at
     token boundaries): the result then has exactly the same tokens."""
-    if not _ANY_SPACE.search(text):
+    if not _ANY_SPACE.search(text) or _COMPACT.fullmatch(text):  # whitespace only inside strings
         return text
     return "".join(_TOKENS.findall(text))
 

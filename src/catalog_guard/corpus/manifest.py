@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import functools
 import os
-import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 import httpx
 
 from catalog_guard import gateways
+from catalog_guard.bounded import tls_context
 from catalog_guard.corpus.location import (
     BASELINE,
     CURRENT,
@@ -62,19 +61,12 @@ def _no_progress(_step: str) -> None:
     return None
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context for every default client of the process: building one loads the CA bundle
-    (tens of milliseconds), and a recorded audit makes a client per recording (22 of them)."""
-    return httpx.create_ssl_context()
-
-
 def _client() -> httpx.Client:
-    return httpx.Client(verify=_ssl_context())
+    return httpx.Client(verify=tls_context())
 
 
 def _async_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(verify=_ssl_context())
+    return httpx.AsyncClient(verify=tls_context())
 
 
 @dataclass(frozen=True)
