@@ -124,7 +124,7 @@ class Audit:
     def observed_nothing(self) -> bool:
         """:func:`observed_nothing` (an outage, a wrong base URL, a limit on the first request): a check's pass is
         then shown as not judged and never counted as a pass; the exit code is never 0."""
-        return bool(self.walks) and not any(row.pages for row in self.walks)
+        return _no_page_came_back([row.pages for row in self.walks])
 
     @property
     def judged_no_upstream(self) -> bool:
@@ -429,7 +429,12 @@ def observed_nothing(seen: Observation) -> bool:
     """Not one catalog page came back: every walk ended before its first page. A check that passes on such an
     observation had nothing to find fault with (:attr:`Audit.observed_nothing` is the same, read from the report's
     walk rows)."""
-    return not any(walk.pages for walk in seen.every_walk(unique=False).values())
+    return _no_page_came_back([len(walk.pages) for walk in seen.every_walk(unique=False).values()])
+
+
+def _no_page_came_back(pages_per_walk: list[int]) -> bool:
+    """Walks were asked for, and none got a page."""
+    return bool(pages_per_walk) and not any(pages_per_walk)
 
 
 _NOT_HERE = frozenset({404, 405, 410})

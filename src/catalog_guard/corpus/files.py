@@ -127,7 +127,7 @@ def body_items(body: Any) -> list[dict[str, Any]] | None:
     return [row for row in rows if isinstance(row, dict)]
 
 
-def models_by_id(cassette: str | os.PathLike[str] | CassetteFile) -> dict[str, frozenset[str]]:
+def models_by_id(cassette: CassetteSource) -> dict[str, frozenset[str]]:
     """Every model id in a cassette's 200 list bodies, with each distinct object listed under it (as canonical
     JSON). One id may carry several objects (an ``expand`` page next to a default one, ``gateway=all`` listing
     one id from two gateways); comparing the sets tells a changed model from an unchanged one. ``cassette`` is
@@ -138,15 +138,14 @@ def models_by_id(cassette: str | os.PathLike[str] | CassetteFile) -> dict[str, f
     return {identifier: frozenset(objects) for identifier, objects in found.items()}
 
 
-def model_ids(cassette: str | os.PathLike[str] | CassetteFile) -> set[str]:
+def model_ids(cassette: CassetteSource) -> set[str]:
     """The keys of :func:`models_by_id` without rendering each object as canonical JSON (a count, the ids of a
     new cassette: seed 000's 50,000 objects take a second to render)."""
     return {identifier for identifier, _item in _listed_models(cassette)}
 
 
-def _listed_models(cassette: str | os.PathLike[str] | CassetteFile) -> Iterator[tuple[str, dict[str, Any]]]:
-    file = cassette if isinstance(cassette, CassetteFile) else read_cassette(cassette)
-    for interaction in file.interactions:
+def _listed_models(cassette: CassetteSource) -> Iterator[tuple[str, dict[str, Any]]]:
+    for interaction in cassette_file(cassette).interactions:
         if interaction.status != 200:
             continue
         for item in body_items(interaction.parsed) or []:

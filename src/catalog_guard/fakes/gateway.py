@@ -679,18 +679,14 @@ def _modes(mode: Regression | Iterable[Regression] | None) -> frozenset[Regressi
 
 
 @functools.cache
-def _current(seed: int) -> GatewayState:
-    built = universe_module.build(seed)
-    hub = universe_module.hub_order(built.hub_models)
-    return GatewayState.from_universe(built, universe_module.DAY_1, hub, name=CURRENT)
-
-
 def current_state(seed: int = universe_module.DEFAULT_SEED) -> GatewayState:
     """The correct current deployment: 2025-10-17's providers and all 1,377 Hub models in the Hub's order.
 
     One state per seed and process: it is immutable (``with_catalog`` makes a new one), so every gateway over it
     shares the listings and page texts derived from it."""
-    return _current(seed)
+    built = universe_module.build(seed)
+    hub = universe_module.hub_order(built.hub_models)
+    return GatewayState.from_universe(built, universe_module.DAY_1, hub, name=CURRENT)
 
 
 def fake_gateway(

@@ -362,7 +362,8 @@ class _Rebinder:
         attributes of the objects it holds (one level). Run over every loaded module's globals per scenario
         (~150,000 values in a test worker), so each step first asks a question answered at C speed over the whole
         dict (any real function's id among the values? any value of a type worth looking into?) and walks the
-        values one by one only where the answer is yes: about a third of the cost of walking every value."""
+        values one by one only where the answer is yes (~11.5 ms of CPU per scenario with 935 modules loaded, against
+        ~14 ms walking every value)."""
         values = list(namespace.values())
         if not _REAL_IDS.isdisjoint(map(id, values)):
             fakes = self._fakes
